@@ -1,0 +1,207 @@
+"""The SQLite database: connections, pragmas, migrations and transactions.
+
+One writer connection, guarded by an asyncio lock so that coroutines never interleave statements
+inside one transaction, and one reader connection that sees only committed data (WAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+class MigrationError(RuntimeError):
+    """A migration failed; the database was left at the version it had before."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered SQL file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    """The migrations shipped in storage/migrations, in order."""
+    found: list[Migration] = []
+    folder = resources.files("storage") / "migrations"
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise MigrationError(f"migration numbers must be 1..n without gaps: {migration.name}")
+    return found
+
+
+def to_ms(value: dt.datetime) -> int:
+    """An aware datetime as integer UTC milliseconds (the storage format)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime reached storage")
+    return int(value.timestamp() * 1000)
+
+
+def from_ms(value: int) -> dt.datetime:
+    """Inverse of :func:`to_ms`."""
+    return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
+
+
+def from_ms_or_none(value: int | None) -> dt.datetime | None:
+    """:func:`from_ms` that passes None through."""
+    return None if value is None else from_ms(value)
+
+
+class Database:
+    """Owns the connections to one SQLite file. Use ``async with Database.open(path)``."""
+
+    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, path: str | Path, *, migrations: list[Migration] | None = None
+    ) -> AsyncIterator[Database]:
+        """Open (creating if needed) and migrate the database at *path*."""
+        path = str(path)
+        writer = await _connect(path)
+        try:
+            await migrate(writer, bundled_migrations() if migrations is None else migrations)
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        db = cls(path, writer, reader)
+        try:
+            yield db
+        finally:
+            await reader.close()
+            await writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error)."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    @property
+    def read(self) -> aiosqlite.Connection:
+        """The reader connection, for repository functions that only read committed data."""
+        return self._reader
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read-only query on the reader connection."""
+        async with self._reader.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        """Run a read-only query and return its first row, if any."""
+        async with self._reader.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def user_version(self) -> int:
+        """The schema version recorded in the file."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def integrity_check(self) -> list[str]:
+        """SQLite's own integrity check plus foreign keys; an empty list means healthy."""
+        problems: list[str] = []
+        for row in await self.fetchall("PRAGMA integrity_check"):
+            if row[0] != "ok":
+                problems.append(str(row[0]))
+        for row in await self.fetchall("PRAGMA foreign_key_check"):
+            problems.append(f"foreign key violation in {row[0]} row {row[1]}")
+        return problems
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction means what it says.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+async def migrate(conn: aiosqlite.Connection, migrations: list[Migration]) -> int:
+    """Apply every migration newer than PRAGMA user_version, each in its own transaction.
+
+    A failing migration is rolled back whole, so the file keeps the version it had.
+    Returns the resulting version.
+    """
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise MigrationError(
+            f"database schema version {current} is newer than this slipwatch ({latest}); "
+            "upgrade slipwatch"
+        )
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        log.info("applying migration %s", migration.name)
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in split_sql(migration.sql):
+                await conn.execute(statement)
+            # PRAGMA user_version takes no parameters; the value is an int we parsed ourselves.
+            await conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+        except Exception as exc:
+            await conn.execute("ROLLBACK")
+            raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+        await conn.execute("COMMIT")
+        current = migration.version
+    return current
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping CREATE TRIGGER ... END blocks whole."""
+    statements: list[str] = []
+    buffer: list[str] = []
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not buffer and (not stripped or stripped.startswith("--")):
+            continue
+        buffer.append(line)
+        candidate = "\n".join(buffer)
+        if stripped.endswith(";") and sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            buffer = []
+    if buffer and "\n".join(buffer).strip():
+        statements.append("\n".join(buffer))
+    return statements

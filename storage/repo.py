@@ -1,0 +1,816 @@
+"""Repository functions: every SQL statement of slipwatch lives in storage/.
+
+Each function takes a connection: the writer inside ``Database.transaction()`` for changes, or
+``Database.read`` for queries. Parameters are always bound with ``?``; results are frozen
+dataclasses from tracker.models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import aiosqlite
+
+from storage.db import from_ms, from_ms_or_none, to_ms
+from tracker.models import (
+    DestinationKind,
+    EventKind,
+    GuildConfig,
+    Launch,
+    LaunchEvent,
+    LaunchState,
+    Message,
+    OutboxRow,
+    OutboxState,
+    Subscription,
+    SubscriptionScope,
+)
+
+Conn = aiosqlite.Connection
+
+# --------------------------------------------------------------------------- guilds
+
+_GUILD_FIELDS = (
+    "timezone",
+    "grace_days",
+    "reminder_offsets",
+    "late_milestones",
+    "alert_channel_id",
+    "manager_role_id",
+    "mention_role_id",
+    "locale",
+    "digest_channel_id",
+    "digest_schedule",
+    "digest_when_empty",
+)
+
+
+def _offsets(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(",") if p.strip())
+
+
+def _row_to_guild(row: sqlite3.Row) -> GuildConfig:
+    return GuildConfig(
+        guild_id=row["guild_id"],
+        timezone=row["timezone"],
+        grace_days=row["grace_days"],
+        reminder_offsets=_offsets(row["reminder_offsets"]),
+        late_milestones=_offsets(row["late_milestones"]),
+        alert_channel_id=row["alert_channel_id"],
+        manager_role_id=row["manager_role_id"],
+        mention_role_id=row["mention_role_id"],
+        locale=row["locale"],
+        digest_channel_id=row["digest_channel_id"],
+        digest_schedule=row["digest_schedule"],
+        digest_when_empty=row["digest_when_empty"],
+    )
+
+
+async def get_guild(conn: Conn, guild_id: int) -> GuildConfig:
+    """A guild's settings; defaults when the guild was never configured."""
+    async with conn.execute("SELECT * FROM guilds WHERE guild_id = ?", (guild_id,)) as cur:
+        row = await cur.fetchone()
+    return _row_to_guild(row) if row else GuildConfig(guild_id=guild_id)
+
+
+async def get_guilds(conn: Conn, guild_ids: Iterable[int]) -> dict[int, GuildConfig]:
+    """Settings for many guilds at once (defaults for unknown ones)."""
+    ids = sorted(set(guild_ids))
+    result = {gid: GuildConfig(guild_id=gid) for gid in ids}
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(f"SELECT * FROM guilds WHERE guild_id IN ({marks})", chunk) as cur:
+            for row in await cur.fetchall():
+                result[row["guild_id"]] = _row_to_guild(row)
+    return result
+
+
+async def list_guilds(conn: Conn) -> list[GuildConfig]:
+    """Every configured guild."""
+    async with conn.execute("SELECT * FROM guilds ORDER BY guild_id") as cur:
+        return [_row_to_guild(r) for r in await cur.fetchall()]
+
+
+async def save_guild(conn: Conn, config: GuildConfig, now: dt.datetime) -> None:
+    """Insert or replace a guild's settings."""
+    values: list[Any] = [
+        config.timezone,
+        config.grace_days,
+        ",".join(str(o) for o in config.reminder_offsets),
+        ",".join(str(m) for m in config.late_milestones),
+        config.alert_channel_id,
+        config.manager_role_id,
+        config.mention_role_id,
+        config.locale,
+        config.digest_channel_id,
+        config.digest_schedule,
+        config.digest_when_empty,
+    ]
+    cols = ", ".join(("guild_id", *_GUILD_FIELDS, "updated_at"))
+    marks = ", ".join("?" * (len(_GUILD_FIELDS) + 2))
+    updates = ", ".join(f"{f} = excluded.{f}" for f in (*_GUILD_FIELDS, "updated_at"))
+    await conn.execute(
+        f"INSERT INTO guilds ({cols}) VALUES ({marks}) "
+        f"ON CONFLICT (guild_id) DO UPDATE SET {updates}",
+        (config.guild_id, *values, to_ms(now)),
+    )
+
+
+# --------------------------------------------------------------------------- launches
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def row_to_launch(row: sqlite3.Row) -> Launch:
+    """Map a launches row to the domain record."""
+    return Launch(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        product=row["product"],
+        vendor=row["vendor"],
+        announcer=row["announcer"],
+        source_url=row["source_url"],
+        quote=row["quote"],
+        announced_on=dt.date.fromisoformat(row["announced_on"]),
+        window_phrase=row["window_phrase"],
+        window_start=dt.date.fromisoformat(row["window_start"]),
+        window_end=dt.date.fromisoformat(row["window_end"]),
+        window_rule=row["window_rule"],
+        timezone=row["timezone"],
+        deadline_at=from_ms(row["deadline_at"]),
+        state=LaunchState(row["state"]),
+        slip_count=row["slip_count"],
+        revision=row["revision"],
+        shipped_on=_date(row["shipped_on"]),
+        cancelled_on=_date(row["cancelled_on"]),
+        days_late=row["days_late"],
+        next_due_at=from_ms_or_none(row["next_due_at"]),
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+    )
+
+
+async def insert_launch(
+    conn: Conn,
+    *,
+    guild_id: int,
+    product: str,
+    vendor: str,
+    announcer: str | None,
+    source_url: str | None,
+    quote: str | None,
+    announced_on: dt.date,
+    window_phrase: str,
+    window_start: dt.date,
+    window_end: dt.date,
+    window_rule: str,
+    timezone: str | None,
+    deadline_at: dt.datetime,
+    next_due_at: dt.datetime | None,
+    now: dt.datetime,
+) -> Launch:
+    """Insert an upcoming launch and return it."""
+    cur = await conn.execute(
+        "INSERT INTO launches (guild_id, product, vendor, announcer, source_url, quote, "
+        "announced_on, window_phrase, window_start, window_end, window_rule, timezone, "
+        "deadline_at, next_due_at, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            product,
+            vendor,
+            announcer,
+            source_url,
+            quote,
+            announced_on.isoformat(),
+            window_phrase,
+            window_start.isoformat(),
+            window_end.isoformat(),
+            window_rule,
+            timezone,
+            to_ms(deadline_at),
+            to_ms(next_due_at) if next_due_at else None,
+            to_ms(now),
+            to_ms(now),
+        ),
+    )
+    launch_id = cur.lastrowid
+    await cur.close()
+    assert launch_id is not None
+    launch = await get_launch(conn, launch_id)
+    assert launch is not None
+    return launch
+
+
+async def get_launch(conn: Conn, launch_id: int, guild_id: int | None = None) -> Launch | None:
+    """One launch by id; with *guild_id*, only if it belongs to that guild."""
+    params: tuple[int, ...]
+    if guild_id is None:
+        sql, params = "SELECT * FROM launches WHERE id = ?", (launch_id,)
+    else:
+        sql, params = "SELECT * FROM launches WHERE id = ? AND guild_id = ?", (launch_id, guild_id)
+    async with conn.execute(sql, params) as cur:
+        row = await cur.fetchone()
+    return row_to_launch(row) if row else None
+
+
+async def update_launch(
+    conn: Conn, launch: Launch, *, expect_revision: int, expect_state: LaunchState, now: dt.datetime
+) -> bool:
+    """Write every mutable field of *launch*, only if the stored row still has the expected
+    revision and state (compare-and-set). Returns False when someone else changed it first."""
+    cur = await conn.execute(
+        "UPDATE launches SET product = ?, vendor = ?, announcer = ?, source_url = ?, quote = ?, "
+        "announced_on = ?, window_phrase = ?, window_start = ?, window_end = ?, window_rule = ?, "
+        "timezone = ?, deadline_at = ?, state = ?, slip_count = ?, revision = ?, shipped_on = ?, "
+        "cancelled_on = ?, days_late = ?, next_due_at = ?, updated_at = ? "
+        "WHERE id = ? AND revision = ? AND state = ?",
+        (
+            launch.product,
+            launch.vendor,
+            launch.announcer,
+            launch.source_url,
+            launch.quote,
+            launch.announced_on.isoformat(),
+            launch.window_phrase,
+            launch.window_start.isoformat(),
+            launch.window_end.isoformat(),
+            launch.window_rule,
+            launch.timezone,
+            to_ms(launch.deadline_at),
+            launch.state.value,
+            launch.slip_count,
+            launch.revision,
+            launch.shipped_on.isoformat() if launch.shipped_on else None,
+            launch.cancelled_on.isoformat() if launch.cancelled_on else None,
+            launch.days_late,
+            to_ms(launch.next_due_at) if launch.next_due_at else None,
+            to_ms(now),
+            launch.id,
+            expect_revision,
+            expect_state.value,
+        ),
+    )
+    changed = cur.rowcount == 1
+    await cur.close()
+    return changed
+
+
+async def advance_due(
+    conn: Conn,
+    launch_id: int,
+    *,
+    expect_due: dt.datetime,
+    expect_revision: int,
+    state: LaunchState,
+    next_due_at: dt.datetime | None,
+    days_late: int | None,
+    now: dt.datetime,
+) -> bool:
+    """The sweep's conditional step: move a launch past the due item it was found at.
+
+    Only succeeds when next_due_at and revision are still what the sweep read, so sweeping
+    twice (or two sweepers) changes nothing more."""
+    cur = await conn.execute(
+        "UPDATE launches SET state = ?, next_due_at = ?, days_late = ?, updated_at = ? "
+        "WHERE id = ? AND next_due_at = ? AND revision = ?",
+        (
+            state.value,
+            to_ms(next_due_at) if next_due_at else None,
+            days_late,
+            to_ms(now),
+            launch_id,
+            to_ms(expect_due),
+            expect_revision,
+        ),
+    )
+    changed = cur.rowcount == 1
+    await cur.close()
+    return changed
+
+
+async def delete_launch(conn: Conn, launch_id: int, guild_id: int) -> bool:
+    """Remove a launch, its history and its launch subscriptions."""
+    await conn.execute(
+        "DELETE FROM subscriptions WHERE guild_id = ? AND scope = 'launch' AND target = ?",
+        (guild_id, str(launch_id)),
+    )
+    cur = await conn.execute(
+        "DELETE FROM launches WHERE id = ? AND guild_id = ?", (launch_id, guild_id)
+    )
+    deleted = cur.rowcount == 1
+    await cur.close()
+    return deleted
+
+
+async def next_due(conn: Conn) -> dt.datetime | None:
+    """The earliest pending due time over all launches (one index lookup)."""
+    async with conn.execute(
+        "SELECT MIN(next_due_at) FROM launches WHERE next_due_at IS NOT NULL"
+    ) as cur:
+        row = await cur.fetchone()
+    return from_ms_or_none(row[0]) if row else None
+
+
+async def due_launches(conn: Conn, now: dt.datetime, limit: int) -> list[Launch]:
+    """Launches whose next due item is at or before *now*, earliest first (index range scan)."""
+    async with conn.execute(
+        "SELECT * FROM launches WHERE next_due_at IS NOT NULL AND next_due_at <= ? "
+        "ORDER BY next_due_at LIMIT ?",
+        (to_ms(now), limit),
+    ) as cur:
+        return [row_to_launch(r) for r in await cur.fetchall()]
+
+
+async def list_launches(
+    conn: Conn,
+    guild_id: int,
+    *,
+    vendor: str | None = None,
+    states: Sequence[LaunchState] | None = None,
+    limit: int = 25,
+    offset: int = 0,
+) -> list[Launch]:
+    """A guild's launches sorted by deadline, optionally filtered by vendor and state."""
+    sql = "SELECT * FROM launches WHERE guild_id = ?"
+    params: list[Any] = [guild_id]
+    if vendor:
+        sql += " AND vendor = ? COLLATE NOCASE"
+        params.append(vendor)
+    if states:
+        sql += f" AND state IN ({','.join('?' * len(states))})"
+        params.extend(s.value for s in states)
+    sql += " ORDER BY deadline_at, id LIMIT ? OFFSET ?"
+    params += [limit, offset]
+    async with conn.execute(sql, params) as cur:
+        return [row_to_launch(r) for r in await cur.fetchall()]
+
+
+async def count_launches(
+    conn: Conn,
+    guild_id: int,
+    *,
+    vendor: str | None = None,
+    states: Sequence[LaunchState] | None = None,
+) -> int:
+    """How many launches :func:`list_launches` would page through."""
+    sql = "SELECT COUNT(*) FROM launches WHERE guild_id = ?"
+    params: list[Any] = [guild_id]
+    if vendor:
+        sql += " AND vendor = ? COLLATE NOCASE"
+        params.append(vendor)
+    if states:
+        sql += f" AND state IN ({','.join('?' * len(states))})"
+        params.extend(s.value for s in states)
+    async with conn.execute(sql, params) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def all_launches(conn: Conn, guild_id: int | None = None) -> list[Launch]:
+    """Every launch (of one guild), by id."""
+    params: tuple[int, ...]
+    if guild_id is None:
+        sql, params = "SELECT * FROM launches ORDER BY id", ()
+    else:
+        sql, params = "SELECT * FROM launches WHERE guild_id = ? ORDER BY id", (guild_id,)
+    async with conn.execute(sql, params) as cur:
+        return [row_to_launch(r) for r in await cur.fetchall()]
+
+
+async def search_launches(conn: Conn, guild_id: int, prefix: str, limit: int = 25) -> list[Launch]:
+    """Autocomplete: a guild's launches whose product or vendor starts with *prefix*."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"{escaped}%"
+    async with conn.execute(
+        "SELECT * FROM launches WHERE guild_id = ? AND "
+        "(product LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\') "
+        "ORDER BY deadline_at, id LIMIT ?",
+        (guild_id, pattern, pattern, limit),
+    ) as cur:
+        return [row_to_launch(r) for r in await cur.fetchall()]
+
+
+# --------------------------------------------------------------------------- events
+
+
+async def append_event(
+    conn: Conn,
+    *,
+    launch_id: int,
+    guild_id: int,
+    kind: EventKind,
+    at: dt.datetime,
+    actor: str,
+    source_url: str | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append one row to a launch's history (never updated afterwards)."""
+    await conn.execute(
+        "INSERT INTO launch_events (launch_id, guild_id, kind, at, actor, source_url, note, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            launch_id,
+            guild_id,
+            kind.value,
+            to_ms(at),
+            actor,
+            source_url,
+            note,
+            json.dumps(data or {}, sort_keys=True),
+        ),
+    )
+
+
+def _row_to_event(row: sqlite3.Row) -> LaunchEvent:
+    return LaunchEvent(
+        id=row["id"],
+        launch_id=row["launch_id"],
+        guild_id=row["guild_id"],
+        kind=EventKind(row["kind"]),
+        at=from_ms(row["at"]),
+        actor=row["actor"],
+        source_url=row["source_url"],
+        note=row["note"],
+        data=json.loads(row["data"]),
+    )
+
+
+async def launch_events(conn: Conn, launch_id: int) -> list[LaunchEvent]:
+    """A launch's history, oldest first."""
+    async with conn.execute(
+        "SELECT * FROM launch_events WHERE launch_id = ? ORDER BY id", (launch_id,)
+    ) as cur:
+        return [_row_to_event(r) for r in await cur.fetchall()]
+
+
+async def guild_events_between(
+    conn: Conn, guild_id: int, start: dt.datetime, end: dt.datetime
+) -> list[LaunchEvent]:
+    """A guild's history rows with start <= at < end, oldest first."""
+    async with conn.execute(
+        "SELECT * FROM launch_events WHERE guild_id = ? AND at >= ? AND at < ? ORDER BY at, id",
+        (guild_id, to_ms(start), to_ms(end)),
+    ) as cur:
+        return [_row_to_event(r) for r in await cur.fetchall()]
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+def _row_to_subscription(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        user_id=row["user_id"],
+        scope=SubscriptionScope(row["scope"]),
+        target=row["target"],
+        mode=row["mode"],
+        paused_reason=row["paused_reason"],
+        created_at=from_ms(row["created_at"]),
+    )
+
+
+async def add_subscription(
+    conn: Conn,
+    *,
+    guild_id: int,
+    user_id: int,
+    scope: SubscriptionScope,
+    target: str,
+    mode: str,
+    now: dt.datetime,
+) -> tuple[Subscription, bool]:
+    """Subscribe (or re-activate); returns the row and whether it was new."""
+    async with conn.execute(
+        "SELECT * FROM subscriptions WHERE guild_id = ? AND user_id = ? AND scope = ? "
+        "AND target = ?",
+        (guild_id, user_id, scope.value, target),
+    ) as cur:
+        existing = await cur.fetchone()
+    if existing:
+        await conn.execute(
+            "UPDATE subscriptions SET mode = ?, paused_reason = NULL WHERE id = ?",
+            (mode, existing["id"]),
+        )
+        created = False
+        sub_id = existing["id"]
+    else:
+        cur2 = await conn.execute(
+            "INSERT INTO subscriptions (guild_id, user_id, scope, target, mode, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (guild_id, user_id, scope.value, target, mode, to_ms(now)),
+        )
+        sub_id = cur2.lastrowid
+        await cur2.close()
+        created = True
+    async with conn.execute("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return _row_to_subscription(row), created
+
+
+async def remove_subscription(
+    conn: Conn, *, guild_id: int, user_id: int, scope: SubscriptionScope, target: str
+) -> bool:
+    """Unsubscribe; False when there was nothing to remove."""
+    cur = await conn.execute(
+        "DELETE FROM subscriptions WHERE guild_id = ? AND user_id = ? AND scope = ? AND target = ?",
+        (guild_id, user_id, scope.value, target),
+    )
+    removed = cur.rowcount > 0
+    await cur.close()
+    return removed
+
+
+async def user_subscriptions(conn: Conn, user_id: int) -> list[Subscription]:
+    """Every subscription of a user, in every guild."""
+    async with conn.execute(
+        "SELECT * FROM subscriptions WHERE user_id = ? ORDER BY guild_id, id", (user_id,)
+    ) as cur:
+        return [_row_to_subscription(r) for r in await cur.fetchall()]
+
+
+async def subscribers_for(
+    conn: Conn, guild_id: int, launch_id: int, vendor: str, mode: str = "instant"
+) -> list[int]:
+    """User ids with an active subscription of *mode* matching a launch (deduplicated)."""
+    async with conn.execute(
+        "SELECT DISTINCT user_id FROM subscriptions WHERE guild_id = ? AND mode = ? "
+        "AND paused_reason IS NULL AND ("
+        "(scope = 'launch' AND target = ?) OR (scope = 'vendor' AND target = ?) "
+        "OR scope = 'all') ORDER BY user_id",
+        (guild_id, mode, str(launch_id), vendor.casefold()),
+    ) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def pause_user_subscriptions(conn: Conn, user_id: int, reason: str) -> int:
+    """Pause every active subscription of a user who cannot be reached; returns how many."""
+    cur = await conn.execute(
+        "UPDATE subscriptions SET paused_reason = ? WHERE user_id = ? AND paused_reason IS NULL",
+        (reason, user_id),
+    )
+    count = cur.rowcount
+    await cur.close()
+    return count
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+def _row_to_outbox(row: sqlite3.Row) -> OutboxRow:
+    return OutboxRow(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        dest_kind=DestinationKind(row["dest_kind"]),
+        dest_id=row["dest_id"],
+        idem_key=row["idem_key"],
+        nonce=row["nonce"],
+        payload=Message.from_json(json.loads(row["payload"])),
+        state=OutboxState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=from_ms(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        sent_message_id=row["sent_message_id"],
+        created_at=from_ms(row["created_at"]),
+        queued_at=from_ms(row["queued_at"]),
+        sent_at=from_ms_or_none(row["sent_at"]),
+    )
+
+
+async def enqueue(
+    conn: Conn,
+    *,
+    guild_id: int | None,
+    dest_kind: DestinationKind,
+    dest_id: int,
+    idem_key: str,
+    nonce: str,
+    payload: Message,
+    now: dt.datetime,
+    state: OutboxState = OutboxState.PENDING,
+) -> bool:
+    """Queue a message; a repeated idempotency key is ignored. Returns True if inserted."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO outbox (guild_id, dest_kind, dest_id, idem_key, nonce, payload, "
+        "state, next_attempt_at, created_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            dest_kind.value,
+            dest_id,
+            idem_key,
+            nonce,
+            json.dumps(payload.to_json(), separators=(",", ":")),
+            state.value,
+            to_ms(now),
+            to_ms(now),
+            to_ms(now),
+        ),
+    )
+    inserted = cur.rowcount == 1
+    await cur.close()
+    return inserted
+
+
+async def next_outbox_attempt(conn: Conn) -> dt.datetime | None:
+    """The earliest next_attempt_at of a pending row (one index lookup)."""
+    async with conn.execute(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"
+    ) as cur:
+        row = await cur.fetchone()
+    return from_ms_or_none(row[0]) if row else None
+
+
+async def due_outbox(
+    conn: Conn, now: dt.datetime, limit: int, exclude: Sequence[int] = ()
+) -> list[OutboxRow]:
+    """Pending rows ready to send, oldest first, leaving out ids already in flight."""
+    sql = "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+    params: list[Any] = [to_ms(now)]
+    if exclude:
+        sql += f" AND id NOT IN ({','.join('?' * len(exclude))})"
+        params.extend(exclude)
+    sql += " ORDER BY next_attempt_at, id LIMIT ?"
+    params.append(limit)
+    async with conn.execute(sql, params) as cur:
+        return [_row_to_outbox(r) for r in await cur.fetchall()]
+
+
+async def get_outbox(conn: Conn, row_id: int) -> OutboxRow | None:
+    """One outbox row."""
+    async with conn.execute("SELECT * FROM outbox WHERE id = ?", (row_id,)) as cur:
+        row = await cur.fetchone()
+    return _row_to_outbox(row) if row else None
+
+
+async def all_outbox(conn: Conn) -> list[OutboxRow]:
+    """Every outbox row by id (tests, status pages)."""
+    async with conn.execute("SELECT * FROM outbox ORDER BY id") as cur:
+        return [_row_to_outbox(r) for r in await cur.fetchall()]
+
+
+async def mark_sent(conn: Conn, row_id: int, message_id: int | None, now: dt.datetime) -> None:
+    """Record a confirmed delivery."""
+    await conn.execute(
+        "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_message_id = ?, "
+        "sent_at = ?, last_error = NULL WHERE id = ? AND state = 'pending'",
+        (message_id, to_ms(now), row_id),
+    )
+
+
+async def mark_retry(conn: Conn, row_id: int, error: str, next_attempt_at: dt.datetime) -> None:
+    """Record a failed attempt that will be tried again."""
+    await conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+        "WHERE id = ? AND state = 'pending'",
+        (error[:500], to_ms(next_attempt_at), row_id),
+    )
+
+
+async def mark_final(conn: Conn, row_id: int, state: OutboxState, error: str) -> None:
+    """Record that a row will not be tried again (failed or dead)."""
+    await conn.execute(
+        "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ? "
+        "WHERE id = ? AND state = 'pending'",
+        (state.value, error[:500], row_id),
+    )
+
+
+async def hold_destination(
+    conn: Conn,
+    dest_kind: DestinationKind,
+    dest_id: int,
+    guild_id: int | None,
+    reason: str,
+    now: dt.datetime,
+) -> bool:
+    """Mark a destination broken and hold its pending rows. True if it was newly broken."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO broken_destinations (dest_kind, dest_id, guild_id, reason, since) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (dest_kind.value, dest_id, guild_id, reason[:500], to_ms(now)),
+    )
+    newly = cur.rowcount == 1
+    await cur.close()
+    await conn.execute(
+        "UPDATE outbox SET state = 'held', last_error = ? "
+        "WHERE dest_kind = ? AND dest_id = ? AND state = 'pending'",
+        (reason[:500], dest_kind.value, dest_id),
+    )
+    return newly
+
+
+async def is_broken(conn: Conn, dest_kind: DestinationKind, dest_id: int) -> bool:
+    """Whether a destination is currently held."""
+    async with conn.execute(
+        "SELECT 1 FROM broken_destinations WHERE dest_kind = ? AND dest_id = ?",
+        (dest_kind.value, dest_id),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def release_destination(
+    conn: Conn, dest_kind: DestinationKind, dest_id: int, now: dt.datetime
+) -> int:
+    """Destination fixed: forget it was broken and make its held rows pending again."""
+    await conn.execute(
+        "DELETE FROM broken_destinations WHERE dest_kind = ? AND dest_id = ?",
+        (dest_kind.value, dest_id),
+    )
+    cur = await conn.execute(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = ?, queued_at = ? "
+        "WHERE dest_kind = ? AND dest_id = ? AND state = 'held'",
+        (to_ms(now), to_ms(now), dest_kind.value, dest_id),
+    )
+    count = cur.rowcount
+    await cur.close()
+    return count
+
+
+async def broken_destinations(conn: Conn, guild_id: int | None = None) -> list[dict[str, Any]]:
+    """Broken destinations with how many rows each holds."""
+    sql = (
+        "SELECT b.dest_kind, b.dest_id, b.guild_id, b.reason, b.since, b.notified_at, "
+        "(SELECT COUNT(*) FROM outbox o WHERE o.dest_kind = b.dest_kind "
+        "AND o.dest_id = b.dest_id AND o.state = 'held') AS held "
+        "FROM broken_destinations b"
+    )
+    params: tuple[Any, ...] = ()
+    if guild_id is not None:
+        sql += " WHERE b.guild_id = ?"
+        params = (guild_id,)
+    async with conn.execute(sql + " ORDER BY b.since", params) as cur:
+        return [
+            {
+                "dest_kind": DestinationKind(r["dest_kind"]),
+                "dest_id": r["dest_id"],
+                "guild_id": r["guild_id"],
+                "reason": r["reason"],
+                "since": from_ms(r["since"]),
+                "notified_at": from_ms_or_none(r["notified_at"]),
+                "held": r["held"],
+            }
+            for r in await cur.fetchall()
+        ]
+
+
+async def mark_broken_notified(
+    conn: Conn, dest_kind: DestinationKind, dest_id: int, now: dt.datetime
+) -> bool:
+    """Claim the one-time "your channel is broken" notice; True for the first caller only."""
+    cur = await conn.execute(
+        "UPDATE broken_destinations SET notified_at = ? "
+        "WHERE dest_kind = ? AND dest_id = ? AND notified_at IS NULL",
+        (to_ms(now), dest_kind.value, dest_id),
+    )
+    claimed = cur.rowcount == 1
+    await cur.close()
+    return claimed
+
+
+async def outbox_counts(conn: Conn, guild_id: int | None = None) -> dict[str, int]:
+    """Rows per state (all guilds, or one)."""
+    sql = "SELECT state, COUNT(*) FROM outbox"
+    params: tuple[Any, ...] = ()
+    if guild_id is not None:
+        sql += " WHERE guild_id = ?"
+        params = (guild_id,)
+    async with conn.execute(sql + " GROUP BY state", params) as cur:
+        counts = {s.value: 0 for s in OutboxState}
+        for row in await cur.fetchall():
+            counts[row[0]] = row[1]
+    return counts
+
+
+# --------------------------------------------------------------------------- DM channels
+
+
+async def get_dm_channel(conn: Conn, user_id: int) -> int | None:
+    """The cached DM channel id for a user."""
+    async with conn.execute(
+        "SELECT channel_id FROM dm_channels WHERE user_id = ?", (user_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else None
+
+
+async def save_dm_channel(conn: Conn, user_id: int, channel_id: int) -> None:
+    """Remember a user's DM channel id."""
+    await conn.execute(
+        "INSERT INTO dm_channels (user_id, channel_id) VALUES (?, ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id",
+        (user_id, channel_id),
+    )
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

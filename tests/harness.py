@@ -1,0 +1,129 @@
+"""A real engine on a real SQLite file and a real APScheduler, with a simulated clock and a
+recording notifier whose answers a test can script."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from storage.db import Database
+from tracker.clock import SimClock
+from tracker.delivery import Delivered, Deliverer, DeliveryResult, DeliverySettings
+from tracker.engine import Engine
+from tracker.models import NewLaunch, OutboxRow
+from tracker.service import Tracker
+
+UTC = dt.UTC
+GUILD = 500
+CHANNEL = 600
+
+
+class RecordingNotifier:
+    """Records every delivery attempt; answers Delivered unless a script says otherwise."""
+
+    def __init__(self) -> None:
+        self.attempts: list[OutboxRow] = []
+        self.delivered: list[OutboxRow] = []
+        self.script: deque[DeliveryResult] = deque()
+        self.per_dest: dict[int, DeliveryResult] = {}
+
+    async def deliver(self, row: OutboxRow) -> DeliveryResult:
+        self.attempts.append(row)
+        if row.dest_id in self.per_dest:
+            return self.per_dest[row.dest_id]
+        if self.script:
+            result = self.script.popleft()
+            if not isinstance(result, Delivered):
+                return result
+        self.delivered.append(row)
+        return Delivered(message_id=1000 + len(self.delivered))
+
+    def kinds(self) -> list[str]:
+        return [a.kind.value for row in self.delivered for a in row.payload.alerts]
+
+
+@dataclass
+class Harness:
+    db: Database
+    clock: SimClock
+    scheduler: AsyncIOScheduler
+    notifier: RecordingNotifier
+    deliverer: Deliverer
+    engine: Engine
+    tracker: Tracker
+    path: Path
+    started: bool = field(default=False)
+
+    async def add(
+        self,
+        product: str = "Grok 3",
+        vendor: str = "xAI",
+        window: str = "end of 2024",
+        **kw: object,
+    ) -> int:
+        announced = kw.pop("announced_on", dt.date(2024, 7, 1))
+        added = await self.tracker.add(
+            NewLaunch(
+                guild_id=kw.pop("guild_id", GUILD),  # type: ignore[arg-type]
+                product=product,
+                vendor=vendor,
+                window_phrase=window,
+                announced_on=announced,  # type: ignore[arg-type]
+                **kw,  # type: ignore[arg-type]
+            ),
+            actor="tester",
+        )
+        await self.engine.settle()
+        return added.launch.id
+
+    async def run_until(self, until: dt.datetime) -> None:
+        """Let the real APScheduler job fire at each armed time up to *until*."""
+        for _ in range(1000):
+            await self.engine.settle()
+            armed = self.engine.armed_at
+            if armed is None or armed > until:
+                break
+            if armed > self.clock.now():
+                self.clock.set(armed)
+            await self.engine.rearm()
+            await self.engine.settle()
+        if until > self.clock.now():
+            self.clock.set(until)
+        await self.engine.rearm()
+        await self.engine.settle()
+
+
+@asynccontextmanager
+async def harness(
+    path: Path,
+    *,
+    start: dt.datetime = dt.datetime(2024, 7, 1, 12, tzinfo=UTC),
+    clock: SimClock | None = None,
+    notifier: RecordingNotifier | None = None,
+    configure: bool = True,
+) -> AsyncIterator[Harness]:
+    """Start a full engine on the database at *path* (reusing it across restarts)."""
+    clock = clock or SimClock(start)
+    notifier = notifier or RecordingNotifier()
+    async with Database.open(path) as db:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        deliverer = Deliverer(db, clock, notifier, DeliverySettings(concurrency=4))
+        engine = Engine(db, clock, scheduler, deliverer)
+        tracker = Tracker(db, clock, on_change=engine.poke)
+        h = Harness(db, clock, scheduler, notifier, deliverer, engine, tracker, path)
+        scheduler.start()
+        try:
+            if configure:
+                await tracker.configure(GUILD, alert_channel_id=CHANNEL)
+            await engine.start()
+            await engine.settle()
+            yield h
+        finally:
+            await engine.stop()
+            scheduler.shutdown(wait=False)

@@ -1,0 +1,461 @@
+"""The deadline engine and the outbox, on real SQLite, real APScheduler and a simulated clock."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage import repo
+from storage.db import Database, Migration, MigrationError, bundled_migrations, migrate
+from tests.harness import CHANNEL, GUILD, RecordingNotifier, harness
+from tracker.clock import SimClock
+from tracker.delivery import (
+    BrokenDestination,
+    Deliverer,
+    DeliveryResult,
+    DeliverySettings,
+    RetryLater,
+    UnreachableUser,
+)
+from tracker.engine import SWEEP_JOB_ID
+from tracker.errors import InvalidInput, InvalidTransition, NotFound
+from tracker.models import (
+    AlertKind,
+    DestinationKind,
+    EventKind,
+    LaunchState,
+    OutboxRow,
+    OutboxState,
+    SubscriptionScope,
+)
+
+UTC = dt.UTC
+JAN1 = dt.datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def at(y: int, m: int, d: int, h: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, d, h, tzinfo=UTC)
+
+
+class TimedNotifier(RecordingNotifier):
+    """Also records the simulated time of each delivery."""
+
+    def __init__(self, clock: SimClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.times: list[tuple[str, dt.datetime]] = []
+
+    async def deliver(self, row: OutboxRow) -> DeliveryResult:
+        result = await super().deliver(row)
+        for alert in row.payload.alerts:
+            self.times.append((alert.kind.value, self.clock.now()))
+        return result
+
+
+async def test_slip_fires_once_at_the_deadline_with_reminders_before(tmp_path: Path) -> None:
+    clock = SimClock(at(2024, 7, 1, 12))
+    notifier = TimedNotifier(clock)
+    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+        launch_id = await h.add("Grok 3", "xAI", "end of 2024")
+        launch = await h.tracker.get(GUILD, launch_id)
+        assert launch.deadline_at == JAN1
+        # The one sweep job is armed at the first reminder, 7 days before the deadline.
+        assert h.engine.armed_at == at(2024, 12, 25)
+        job = h.scheduler.get_job(SWEEP_JOB_ID)
+        assert job is not None and len(h.scheduler.get_jobs()) == 1
+
+        await h.run_until(at(2025, 1, 2, 12))
+        assert notifier.times == [
+            ("reminder", at(2024, 12, 25)),
+            ("reminder", at(2024, 12, 31)),
+            ("slipped", JAN1),
+        ]
+        launch = await h.tracker.get(GUILD, launch_id)
+        assert launch.state is LaunchState.SLIPPED
+        assert launch.next_due_at == at(2025, 1, 7)  # the "7 days late" milestone
+
+        # Sweeping again at the same moment changes nothing.
+        report = await h.engine.sweep()
+        assert report.handled == 0
+        await h.engine.settle()
+        assert len(notifier.delivered) == 3
+
+        await h.run_until(at(2025, 1, 8))
+        assert notifier.times[-1] == ("milestone", at(2025, 1, 7))
+        assert notifier.delivered[-1].payload.alerts[0].milestone == 7
+        assert notifier.delivered[-1].payload.alerts[0].days_late == 7
+        kinds = [e.kind for e in await h.tracker.history(GUILD, launch_id)]
+        assert kinds == [
+            EventKind.CREATED,
+            EventKind.REMINDER,
+            EventKind.REMINDER,
+            EventKind.SLIPPED,
+            EventKind.MILESTONE,
+        ]
+        rows = await repo.all_outbox(h.db.read)
+        assert [r.state for r in rows] == [OutboxState.SENT] * 4
+        assert all(r.dest_kind is DestinationKind.CHANNEL and r.dest_id == CHANNEL for r in rows)
+
+
+async def test_restart_after_deadline_fires_the_slip_exactly_once_in_total(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    clock = SimClock(at(2024, 12, 30))
+    async with harness(path, clock=clock) as h:
+        launch_id = await h.add("Grok 3", "xAI", "end of 2024")
+    # The bot is down over the deadline (and the 1-day reminder) and comes back on Jan 3.
+    clock.set(at(2025, 1, 3, 9))
+    first = RecordingNotifier()
+    async with harness(path, clock=clock, notifier=first, configure=False) as h:
+        await h.engine.settle()
+        assert first.kinds() == ["slipped"]  # the stale reminder is not sent
+        alert = first.delivered[0].payload.alerts[0]
+        assert alert.detected_late is True and alert.at == JAN1 and alert.days_late == 3
+    second = RecordingNotifier()
+    async with harness(path, clock=clock, notifier=second, configure=False) as h:
+        await h.engine.settle()
+        assert second.attempts == []
+        launch = await h.tracker.get(GUILD, launch_id)
+        assert launch.state is LaunchState.SLIPPED
+        slips = [
+            e for e in await h.tracker.history(GUILD, launch_id) if e.kind is EventKind.SLIPPED
+        ]
+        assert len(slips) == 1 and slips[0].data["detected_late"] is True
+
+
+class CrashingNotifier(RecordingNotifier):
+    """Sends (records) and then hangs: the process is killed before it can mark the row sent."""
+
+    async def deliver(self, row: OutboxRow) -> DeliveryResult:
+        self.attempts.append(row)
+        await asyncio.Event().wait()  # never returns; the harness exit kills the task
+        raise AssertionError("unreachable")
+
+
+async def test_crash_between_send_and_mark_sent_resends_with_the_same_nonce(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    clock = SimClock(at(2024, 12, 31, 23))
+    crashing = CrashingNotifier()
+    async with harness(path, clock=clock, notifier=crashing) as h:
+        await h.tracker.configure(GUILD, reminder_offsets=())
+        await h.add("Grok 3", "xAI", "end of 2024")
+        clock.set(JAN1)
+        await h.engine.rearm()
+        for _ in range(200):
+            if crashing.attempts:
+                break
+            await asyncio.sleep(0.01)
+        assert len(crashing.attempts) == 1
+    rows = await _rows(path)
+    assert [r.state for r in rows] == [OutboxState.PENDING]  # never marked before confirmation
+    resend = RecordingNotifier()
+    async with harness(path, clock=clock, notifier=resend, configure=False) as h:
+        await h.engine.settle()
+    assert len(resend.delivered) == 1
+    assert resend.delivered[0].nonce == crashing.attempts[0].nonce
+    assert len(resend.delivered[0].nonce) <= 25
+    assert [r.state for r in await _rows(path)] == [OutboxState.SENT]
+
+
+async def _rows(path: Path) -> list[OutboxRow]:
+    async with Database.open(path) as db:
+        return await repo.all_outbox(db.read)
+
+
+async def test_reannouncing_rearms_the_sweep_and_counts_a_slip(tmp_path: Path) -> None:
+    clock = SimClock(at(2024, 12, 20))
+    notifier = TimedNotifier(clock)
+    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+        launch_id = await h.add("Grok 3", "xAI", "end of 2024")
+        assert h.engine.armed_at == at(2024, 12, 25)
+        await h.tracker.reannounce(
+            GUILD, launch_id, "musk", window_phrase="Q1 2025", announced_on=dt.date(2024, 12, 20)
+        )
+        await h.engine.settle()
+        launch = await h.tracker.get(GUILD, launch_id)
+        assert launch.slip_count == 1 and launch.state is LaunchState.UPCOMING
+        assert launch.deadline_at == at(2025, 4, 1)
+        assert h.engine.armed_at == at(2025, 3, 25)
+        await h.run_until(at(2025, 2, 1))
+        assert notifier.kinds() == ["reannounced"]  # the old deadline passes silently
+        await h.run_until(at(2025, 4, 2))
+        assert notifier.kinds() == ["reannounced", "reminder", "reminder", "slipped"]
+        # An earlier window is a correction, not a slip.
+        await h.tracker.reannounce(GUILD, launch_id, "musk", window_phrase="2025-05-31")
+        launch = await h.tracker.get(GUILD, launch_id)
+        assert launch.slip_count == 2  # later than the Q1 deadline: a second slip
+        await h.tracker.reannounce(GUILD, launch_id, "musk", window_phrase="2025-05-15")
+        launch = await h.tracker.get(GUILD, launch_id)
+        assert launch.slip_count == 2
+
+
+async def test_catch_up_merges_more_than_five_alerts_per_destination(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    clock = SimClock(at(2024, 12, 30))
+    async with harness(path, clock=clock) as h:
+        await h.tracker.configure(GUILD, reminder_offsets=())
+        for i in range(7):
+            await h.add(f"Model {i}", "xAI", "end of 2024")
+        await h.add("Solo", "Other", "end of 2024")
+        await h.tracker.subscribe(GUILD, 77, SubscriptionScope.LAUNCH, "1")
+    clock.set(at(2025, 1, 2))
+    notifier = RecordingNotifier()
+    async with harness(path, clock=clock, notifier=notifier, configure=False) as h:
+        await h.engine.settle()
+    channel = [r for r in notifier.delivered if r.dest_kind is DestinationKind.CHANNEL]
+    users = [r for r in notifier.delivered if r.dest_kind is DestinationKind.USER]
+    assert len(channel) == 1 and len(channel[0].payload.alerts) == 8
+    assert len(users) == 1 and len(users[0].payload.alerts) == 1  # 1 alert: not merged
+    assert all(a.detected_late for a in channel[0].payload.alerts)
+
+
+async def test_retry_later_backs_off_and_delivers_once(tmp_path: Path) -> None:
+    clock = SimClock(at(2024, 12, 31, 23))
+    notifier = RecordingNotifier()
+    notifier.script.extend([RetryLater("HTTP 503"), RetryLater("429", after_s=30.0)])
+    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+        await h.tracker.configure(GUILD, reminder_offsets=())
+        await h.add()
+        await h.run_until(JAN1)
+        rows = await repo.all_outbox(h.db.read)
+        assert rows[0].state is OutboxState.PENDING and rows[0].attempts == 1
+        assert rows[0].last_error == "HTTP 503"
+        # The sweep job is armed at the retry time (1..2 s later: 2 s base with jitter).
+        assert h.engine.armed_at is not None
+        assert JAN1 + dt.timedelta(seconds=1) <= h.engine.armed_at <= JAN1 + dt.timedelta(seconds=2)
+        await h.run_until(JAN1 + dt.timedelta(seconds=3))
+        rows = await repo.all_outbox(h.db.read)
+        assert rows[0].attempts == 2 and rows[0].last_error == "429"
+        assert rows[0].next_attempt_at >= JAN1 + dt.timedelta(seconds=31)
+        await h.run_until(JAN1 + dt.timedelta(minutes=5))
+        rows = await repo.all_outbox(h.db.read)
+        assert rows[0].state is OutboxState.SENT and rows[0].attempts == 3
+        assert len(notifier.delivered) == 1 and len(notifier.attempts) == 3
+
+
+async def test_broken_channel_holds_alerts_tells_once_and_releases(tmp_path: Path) -> None:
+    clock = SimClock(at(2024, 12, 31, 23))
+    notifier = RecordingNotifier()
+    notifier.per_dest[CHANNEL] = BrokenDestination("403 Missing Permissions (50013)")
+    told: list[str] = []
+    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+
+        async def on_broken(row: OutboxRow, reason: str) -> None:
+            told.append(reason)
+
+        h.deliverer.on_broken = on_broken
+        await h.tracker.configure(GUILD, reminder_offsets=())
+        await h.add("A", "xAI", "end of 2024")
+        await h.add("B", "xAI", "end of 2024")
+        await h.run_until(at(2025, 1, 8))
+        rows = await repo.all_outbox(h.db.read)
+        assert sorted(r.state.value for r in rows) == ["held"] * 4  # 2 slips + 2 milestones
+        assert told == ["403 Missing Permissions (50013)"]
+        broken = await repo.broken_destinations(h.db.read, GUILD)
+        assert broken[0]["held"] == 4
+        del notifier.per_dest[CHANNEL]
+        assert await h.deliverer.release(DestinationKind.CHANNEL, CHANNEL) == 4
+        await h.engine.settle()
+        rows = await repo.all_outbox(h.db.read)
+        assert [r.state for r in rows] == [OutboxState.SENT] * 4
+        assert await repo.broken_destinations(h.db.read, GUILD) == []
+
+
+async def test_unreachable_user_pauses_subscription_and_channel_still_gets_it(
+    tmp_path: Path,
+) -> None:
+    clock = SimClock(at(2024, 12, 31, 23))
+    notifier = RecordingNotifier()
+    notifier.per_dest[42] = UnreachableUser("Cannot send messages to this user (50007)")
+    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+        await h.tracker.configure(GUILD, reminder_offsets=())
+        await h.add()
+        await h.tracker.subscribe(GUILD, 42, SubscriptionScope.ALL)
+        await h.tracker.subscribe(GUILD, 43, SubscriptionScope.VENDOR, "XAI")
+        await h.run_until(at(2025, 1, 1, 1))
+        states = {(r.dest_id, r.state) for r in await repo.all_outbox(h.db.read)}
+        assert states == {
+            (CHANNEL, OutboxState.SENT),
+            (42, OutboxState.FAILED),
+            (43, OutboxState.SENT),
+        }
+        subs = await h.tracker.subscriptions(42)
+        assert subs[0].paused_reason == "Cannot send messages to this user (50007)"
+        # A paused subscription gets nothing more.
+        await h.run_until(at(2025, 1, 8))
+        assert [r.dest_id for r in notifier.attempts].count(42) == 1
+
+
+async def test_rows_past_max_age_are_marked_dead(tmp_path: Path) -> None:
+    clock = SimClock(at(2024, 12, 31, 23))
+    notifier = RecordingNotifier()
+    notifier.per_dest[CHANNEL] = RetryLater("HTTP 500")
+    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+        h.deliverer.settings = DeliverySettings(max_age=dt.timedelta(hours=1))
+        await h.tracker.configure(GUILD, reminder_offsets=(), late_milestones=())
+        await h.add()
+        await h.run_until(at(2025, 1, 1, 3))
+        rows = await repo.all_outbox(h.db.read)
+        assert rows[0].state is OutboxState.DEAD
+        assert h.deliverer.dead == 1
+
+
+async def test_lifecycle_shipped_late_and_illegal_transitions(tmp_path: Path) -> None:
+    async with harness(tmp_path / "db.sqlite", start=at(2025, 2, 17, 18)) as h:
+        launch_id = await h.add("Grok 3", "xAI", "end of 2024")  # added after its deadline
+        launch = await h.tracker.get(GUILD, launch_id)
+        assert launch.state is LaunchState.SLIPPED  # the sweep caught the passed deadline
+        shipped = await h.tracker.shipped(GUILD, launch_id, "mod", on=dt.date(2025, 2, 17))
+        assert shipped.days_late == 48 and shipped.state is LaunchState.SHIPPED
+        assert shipped.next_due_at is None
+        with pytest.raises(InvalidTransition) as err:
+            await h.tracker.cancelled(GUILD, launch_id, "mod")
+        assert str(err.value) == (
+            "Grok 3 was already shipped on 2025-02-17, so it cannot be cancelled. "
+            "Use /launch history to see what happened."
+        )
+        with pytest.raises(InvalidTransition):
+            await h.tracker.reannounce(GUILD, launch_id, "mod", window_phrase="Q3 2025")
+        with pytest.raises(NotFound):
+            await h.tracker.shipped(GUILD + 1, launch_id, "mod")
+        with pytest.raises(InvalidInput) as bad:
+            await h.add("X", "Y", "soon")
+        assert "soon" in str(bad.value)
+        on_time = await h.add("Z", "Y", "2025-02-28")
+        z = await h.tracker.shipped(GUILD, on_time, "mod", on=dt.date(2025, 2, 17))
+        assert z.days_late == 0
+        await h.engine.settle()
+        kinds = h.notifier.kinds()
+        assert kinds == ["slipped", "shipped", "shipped"]
+
+
+async def test_launch_events_are_append_only(tmp_path: Path) -> None:
+    async with harness(tmp_path / "db.sqlite") as h:
+        await h.add()
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            async with h.db.transaction() as conn:
+                await conn.execute("UPDATE launch_events SET actor = 'forger'")
+
+
+async def test_deadline_uses_launch_timezone_across_dst_and_grace(tmp_path: Path) -> None:
+    async with harness(tmp_path / "db.sqlite", start=at(2024, 3, 1)) as h:
+        la = await h.add("A", "V", "2024-03-09", timezone="America/Los_Angeles")
+        # Midnight of March 10 in Los Angeles is still PST (DST starts at 02:00): 08:00 UTC.
+        assert (await h.tracker.get(GUILD, la)).deadline_at == at(2024, 3, 10, 8)
+        after = await h.add("B", "V", "2024-03-10", timezone="America/Los_Angeles")
+        assert (await h.tracker.get(GUILD, after)).deadline_at == at(2024, 3, 11, 7)  # PDT
+        await h.tracker.configure(GUILD, timezone="Asia/Jakarta", grace_days=2)
+        jkt = await h.add("C", "V", "2024-03-31")
+        # Start of April 3 in Jakarta (UTC+7): grace of 2 days after April 1.
+        assert (await h.tracker.get(GUILD, jkt)).deadline_at == at(2024, 4, 2, 17)
+        # Existing launches were rescheduled with the grace too (their own zone kept).
+        assert (await h.tracker.get(GUILD, la)).deadline_at == at(2024, 3, 12, 7)
+
+
+async def test_migrations_apply_on_empty_and_roll_back_a_failing_one(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    async with Database.open(path) as db:
+        assert await db.user_version() == len(bundled_migrations())
+        assert await db.integrity_check() == []
+    broken = [
+        *bundled_migrations(),
+        Migration(
+            len(bundled_migrations()) + 1,
+            "999_broken.sql",
+            "CREATE TABLE half_done (x INTEGER);\nINSERT INTO nowhere VALUES (1);",
+        ),
+    ]
+    with pytest.raises(MigrationError, match=r"999_broken\.sql"):
+        async with Database.open(path, migrations=broken):
+            pass
+    async with Database.open(path) as db:
+        assert await db.user_version() == len(bundled_migrations())
+        assert await db.fetchone("SELECT name FROM sqlite_master WHERE name = 'half_done'") is None
+
+
+async def test_migrations_upgrade_a_database_of_the_previous_version(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    migrations = bundled_migrations()
+    previous = migrations[:-1]
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.close()
+    import aiosqlite
+
+    async with aiosqlite.connect(path, isolation_level=None) as raw:
+        assert await migrate(raw, previous) == len(previous)
+    async with Database.open(path) as db:
+        assert await db.user_version() == len(migrations)
+        assert await db.fetchone("SELECT COUNT(*) FROM launches") is not None
+
+
+async def test_deliverer_skips_nothing_under_concurrency(tmp_path: Path) -> None:
+    clock = SimClock(at(2024, 12, 31, 23))
+    notifier = RecordingNotifier()
+    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+        await h.tracker.configure(GUILD, reminder_offsets=())
+        launch_id = await h.add()
+        for user in range(1, 101):
+            await h.tracker.subscribe(GUILD, user, SubscriptionScope.LAUNCH, str(launch_id))
+        await h.run_until(at(2025, 1, 1, 1))
+        assert len(notifier.delivered) == 101
+        assert len({r.id for r in notifier.delivered}) == 101
+        assert len({r.nonce for r in notifier.delivered}) == 101
+
+
+async def test_the_same_alert_is_never_queued_twice(tmp_path: Path) -> None:
+    clock = SimClock(at(2025, 1, 2))
+    async with harness(tmp_path / "db.sqlite", clock=clock) as h:
+        await h.add()
+        rows = await repo.all_outbox(h.db.read)
+        assert len(rows) == 1
+        row = rows[0]
+        async with h.db.transaction() as conn:
+            again = await repo.enqueue(
+                conn,
+                guild_id=GUILD,
+                dest_kind=row.dest_kind,
+                dest_id=row.dest_id,
+                idem_key=row.idem_key,
+                nonce=row.nonce,
+                payload=row.payload,
+                now=clock.now(),
+            )
+        assert again is False
+        assert row.payload.alerts[0].kind is AlertKind.SLIPPED
+
+
+async def test_deliverer_survives_a_notifier_bug(tmp_path: Path) -> None:
+    class Buggy(RecordingNotifier):
+        calls = 0
+
+        async def deliver(self, row: OutboxRow) -> DeliveryResult:
+            Buggy.calls += 1
+            if Buggy.calls == 1:
+                raise RuntimeError("boom")
+            return await super().deliver(row)
+
+    clock = SimClock(at(2025, 1, 2))
+    notifier = Buggy()
+    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+        await h.add()
+        rows = await repo.all_outbox(h.db.read)
+        assert rows[0].state is OutboxState.PENDING and "boom" in (rows[0].last_error or "")
+        await h.run_until(at(2025, 1, 2, 1))
+        assert [r.state for r in await repo.all_outbox(h.db.read)] == [OutboxState.SENT]
+
+
+def test_deliverer_backoff_is_bounded_and_jittered() -> None:
+    import random
+
+    d = Deliverer.__new__(Deliverer)
+    d.settings = DeliverySettings(base_backoff_s=2.0, max_backoff_s=60.0)
+    d._rng = random.Random(1)
+    values = [d.backoff(n, None) for n in range(10)]
+    assert all(0 < v <= 60 for v in values)
+    assert values[0] <= 2.0 and values[-1] >= 30.0
+    assert d.backoff(3, 12.5) == 12.5

@@ -1,0 +1,47 @@
+"""Clocks: the engine never asks the system for the time directly, so that the demo and the
+tests can run it on simulated time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Anything that can tell the current aware UTC time."""
+
+    def now(self) -> dt.datetime:
+        """The current time, aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> dt.datetime:
+        """The current time, aware, in UTC."""
+        return dt.datetime.now(dt.UTC)
+
+
+class SimClock:
+    """A clock that only moves when told to (demo, tests)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("SimClock needs an aware datetime")
+        self._now = start.astimezone(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        """The simulated current time."""
+        return self._now
+
+    def set(self, when: dt.datetime) -> None:
+        """Jump to *when*; time never runs backwards."""
+        when = when.astimezone(dt.UTC)
+        if when < self._now:
+            raise ValueError("a SimClock does not run backwards")
+        self._now = when
+
+    def advance(self, delta: dt.timedelta) -> None:
+        """Move forward by *delta*."""
+        self.set(self._now + delta)

@@ -1,0 +1,255 @@
+"""The outbox deliverer: drains pending rows through a Notifier, at least once, shown once.
+
+A row is marked sent only after the Notifier confirmed it. Failures are classified by the
+Notifier: retry later (backoff with jitter, or the server's Retry-After), a broken destination
+(rows held until it is fixed, managers told once), an unreachable user (subscriptions paused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from storage import repo
+from storage.db import Database
+from tracker.clock import Clock
+from tracker.models import DestinationKind, OutboxRow, OutboxState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """The destination accepted the message."""
+
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """A passing failure (rate limit, server error, timeout)."""
+
+    error: str
+    after_s: float | None = None  # the server's Retry-After, when it gave one
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenDestination:
+    """The destination refuses for good until someone fixes it (permissions, deleted channel)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnreachableUser:
+    """A user who cannot be sent DMs (closed DMs, blocked the bot)."""
+
+    reason: str
+
+
+DeliveryResult = Delivered | RetryLater | BrokenDestination | UnreachableUser
+
+
+class Notifier(Protocol):
+    """Delivers one outbox row; never raises for delivery failures, classifies them instead."""
+
+    async def deliver(self, row: OutboxRow) -> DeliveryResult:
+        """Send *row* to its destination with its nonce, and say how it went."""
+        ...
+
+
+BrokenCallback = Callable[[OutboxRow, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """Tuning of the deliverer."""
+
+    concurrency: int = 16
+    batch: int = 200
+    base_backoff_s: float = 2.0
+    max_backoff_s: float = 900.0
+    max_age: dt.timedelta = dt.timedelta(days=2)
+
+
+class Deliverer:
+    """One background task that sends due outbox rows, several at a time."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        notifier: Notifier,
+        settings: DeliverySettings | None = None,
+        *,
+        on_broken: BrokenCallback | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.notifier = notifier
+        self.settings = settings or DeliverySettings()
+        self.on_broken = on_broken
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._busy = False
+        self.sent = 0
+        self.failed = 0
+        self.dead = 0
+
+    def start(self) -> None:
+        """Start the background task."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="slipwatch-deliverer")
+
+    async def stop(self) -> None:
+        """Stop sending; rows in flight finish or stay pending (never lost)."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        for task in list(self._in_flight.values()):
+            task.cancel()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        self._in_flight.clear()
+
+    def kick(self) -> None:
+        """Look for due rows now."""
+        self._wake.set()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight and no wake-up waiting."""
+        return not self._in_flight and not self._wake.is_set() and not self._busy
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            self._busy = True
+            try:
+                await self._drain()
+            except Exception:
+                log.exception("outbox drain failed; retrying shortly")
+                await asyncio.sleep(1.0)
+                self._wake.set()
+            finally:
+                self._busy = False
+
+    async def _drain(self) -> None:
+        limit = self.settings.concurrency
+        while True:
+            free = limit - len(self._in_flight)
+            if free <= 0:
+                await asyncio.wait(
+                    list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED
+                )
+                continue
+            rows = await repo.due_outbox(
+                self.db.read, self.clock.now(), free, exclude=list(self._in_flight)
+            )
+            if not rows:
+                if not self._in_flight:
+                    return
+                await asyncio.wait(
+                    list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED
+                )
+                continue
+            for row in rows:
+                self._in_flight[row.id] = asyncio.create_task(self._deliver_one(row))
+
+    async def _deliver_one(self, row: OutboxRow) -> None:
+        try:
+            await self.deliver_row(row)
+        except Exception:
+            log.exception("delivering outbox row %s failed unexpectedly", row.id)
+        finally:
+            self._in_flight.pop(row.id, None)
+
+    async def deliver_row(self, row: OutboxRow) -> DeliveryResult | None:
+        """Send one row and record the outcome; returns the result (None when skipped)."""
+        now = self.clock.now()
+        if now - row.queued_at > self.settings.max_age:
+            async with self.db.transaction() as conn:
+                await repo.mark_final(
+                    conn, row.id, OutboxState.DEAD, f"gave up after {row.attempts} attempts"
+                )
+            self.dead += 1
+            log.warning("outbox row %s is dead after %s attempts", row.id, row.attempts)
+            return None
+        try:
+            result = await self.notifier.deliver(row)
+        except Exception as exc:  # a notifier bug must not lose the row: retry it
+            log.exception("notifier raised for outbox row %s", row.id)
+            result = RetryLater(f"{type(exc).__name__}: {exc}")
+        now = self.clock.now()
+        if isinstance(result, Delivered):
+            async with self.db.transaction() as conn:
+                await repo.mark_sent(conn, row.id, result.message_id, now)
+            self.sent += 1
+        elif isinstance(result, RetryLater):
+            delay = self.backoff(row.attempts, result.after_s)
+            async with self.db.transaction() as conn:
+                await repo.mark_retry(conn, row.id, result.error, now + dt.timedelta(seconds=delay))
+            log.info("outbox row %s: %s; retry in %.1fs", row.id, result.error, delay)
+            self._schedule_wake(delay)
+        elif isinstance(result, BrokenDestination):
+            async with self.db.transaction() as conn:
+                newly = await repo.hold_destination(
+                    conn, row.dest_kind, row.dest_id, row.guild_id, result.reason, now
+                )
+            log.warning(
+                "destination %s %s is broken (%s); holding its alerts",
+                row.dest_kind.value,
+                row.dest_id,
+                result.reason,
+            )
+            if newly and self.on_broken is not None:
+                try:
+                    await self.on_broken(row, result.reason)
+                except Exception:
+                    log.exception("telling the managers about a broken destination failed")
+        else:
+            async with self.db.transaction() as conn:
+                await repo.mark_final(conn, row.id, OutboxState.FAILED, result.reason)
+                if row.dest_kind is DestinationKind.USER:
+                    await repo.pause_user_subscriptions(conn, row.dest_id, result.reason)
+            self.failed += 1
+            log.info("user %s cannot be reached; subscriptions paused", row.dest_id)
+        return result
+
+    def backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Seconds to wait before the next try: the server's word if given, else exponential
+        with full jitter between half and the whole step, capped."""
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        step = min(self.settings.max_backoff_s, self.settings.base_backoff_s * 2.0 ** min(attempts, 30))
+        return float(step * (0.5 + self._rng.random() * 0.5))
+
+    def _schedule_wake(self, delay: float) -> None:
+        # The engine's sweep also wakes us at the earliest next_attempt_at; this timer makes
+        # retries prompt even when the deliverer runs without an engine (tests, CLI).
+        loop = asyncio.get_running_loop()
+        loop.call_later(delay + 0.001, self._wake.set)
+
+    async def has_due(self) -> bool:
+        """Whether a pending row is due now."""
+        return bool(await repo.due_outbox(self.db.read, self.clock.now(), 1))
+
+    async def release(self, dest_kind: DestinationKind, dest_id: int) -> int:
+        """A broken destination was fixed: send what it held. Returns how many rows."""
+        async with self.db.transaction() as conn:
+            count = await repo.release_destination(conn, dest_kind, dest_id, self.clock.now())
+        self.kick()
+        return count

@@ -1,0 +1,105 @@
+"""Settings, built once from the environment (and .env) in main(); every key is documented in
+.env.example. The token is a Secret whose repr never shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot work; the message names it and says what to use."""
+
+
+class Secret:
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        """The secret itself, for the one place that needs it."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable about one slipwatch process."""
+
+    token: Secret = field(default_factory=lambda: Secret(""))
+    db_path: str = "slipwatch.db"
+    api_base: str = DEFAULT_API_BASE
+    gateway_url: str = DEFAULT_GATEWAY_URL
+    sync_guild_id: int | None = None
+    log_level: str = "INFO"
+    delivery_concurrency: int = 16
+    outbox_max_age: dt.timedelta = dt.timedelta(hours=48)
+    probe_allow: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read settings from *env* (os.environ after load_dotenv); SettingsError on bad values."""
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, default).strip()
+
+        api_base = get("DISCORD_API_BASE", DEFAULT_API_BASE).rstrip("/")
+        _require_url("DISCORD_API_BASE", api_base, ("http", "https"))
+        gateway = get("DISCORD_GATEWAY_URL", DEFAULT_GATEWAY_URL)
+        _require_url("DISCORD_GATEWAY_URL", gateway, ("ws", "wss"))
+        sync = get("SYNC_GUILD_ID")
+        if sync and not sync.isdigit():
+            raise SettingsError(f"SYNC_GUILD_ID must be a server id (digits), not {sync!r}.")
+        level = get("LOG_LEVEL", "INFO").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+        concurrency = _int(get("DELIVERY_CONCURRENCY", "16"), "DELIVERY_CONCURRENCY", 1, 256)
+        max_age = _int(get("OUTBOX_MAX_AGE_HOURS", "48"), "OUTBOX_MAX_AGE_HOURS", 1, 24 * 30)
+        allow = tuple(p.strip() for p in get("SLIPWATCH_PROBE_ALLOW").split(",") if p.strip())
+        db_path = get("SLIPWATCH_DB", "slipwatch.db") or "slipwatch.db"
+        return cls(
+            token=Secret(get("DISCORD_TOKEN")),
+            db_path=db_path,
+            api_base=api_base,
+            gateway_url=gateway,
+            sync_guild_id=int(sync) if sync else None,
+            log_level=level,
+            delivery_concurrency=concurrency,
+            outbox_max_age=dt.timedelta(hours=max_age),
+            probe_allow=allow,
+        )
+
+
+def _int(text: str, name: str, low: int, high: int) -> int:
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {text!r}.")
+    return int(text)
+
+
+def _require_url(name: str, value: str, schemes: tuple[str, ...]) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise SettingsError(
+            f"{name} must be a {' or '.join(s + '://' for s in schemes)} address, not {value!r}."
+        )
