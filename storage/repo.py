@@ -552,6 +552,19 @@ async def subscribers_for(
         return [r[0] for r in await cur.fetchall()]
 
 
+async def guild_subscription_count(conn: Conn, guild_id: int) -> dict[str, int]:
+    """Active and paused subscriptions of a guild."""
+    async with conn.execute(
+        "SELECT paused_reason IS NULL, COUNT(*) FROM subscriptions WHERE guild_id = ? "
+        "GROUP BY paused_reason IS NULL",
+        (guild_id,),
+    ) as cur:
+        counts = {"active": 0, "paused": 0}
+        for row in await cur.fetchall():
+            counts["active" if row[0] else "paused"] = row[1]
+    return counts
+
+
 async def pause_user_subscriptions(conn: Conn, user_id: int, reason: str) -> int:
     """Pause every active subscription of a user who cannot be reached; returns how many."""
     cur = await conn.execute(
@@ -735,6 +748,24 @@ async def release_destination(
     return count
 
 
+async def retarget_held(
+    conn: Conn, dest_kind: DestinationKind, old_id: int, new_id: int, now: dt.datetime
+) -> int:
+    """A manager chose another channel: send what the broken one held to the new one."""
+    await conn.execute(
+        "DELETE FROM broken_destinations WHERE dest_kind = ? AND dest_id = ?",
+        (dest_kind.value, old_id),
+    )
+    cur = await conn.execute(
+        "UPDATE outbox SET dest_id = ?, state = 'pending', next_attempt_at = ?, queued_at = ? "
+        "WHERE dest_kind = ? AND dest_id = ? AND state IN ('held', 'pending')",
+        (new_id, to_ms(now), to_ms(now), dest_kind.value, old_id),
+    )
+    count = cur.rowcount
+    await cur.close()
+    return count
+
+
 async def broken_destinations(conn: Conn, guild_id: int | None = None) -> list[dict[str, Any]]:
     """Broken destinations with how many rows each holds."""
     sql = (
@@ -814,3 +845,8 @@ async def save_dm_channel(conn: Conn, user_id: int, channel_id: int) -> None:
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+async def forget_dm_channel(conn: Conn, user_id: int) -> None:
+    """Drop a cached DM channel id that Discord no longer knows."""
+    await conn.execute("DELETE FROM dm_channels WHERE user_id = ?", (user_id,))

@@ -52,7 +52,15 @@ class UnreachableUser:
     reason: str
 
 
-DeliveryResult = Delivered | RetryLater | BrokenDestination | UnreachableUser
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The destination refused this message itself (a malformed payload): retrying the same
+    bytes cannot help, and nobody is paused for it."""
+
+    reason: str
+
+
+DeliveryResult = Delivered | RetryLater | BrokenDestination | UnreachableUser | Rejected
 
 
 class Notifier(Protocol):
@@ -220,6 +228,11 @@ class Deliverer:
                     await self.on_broken(row, result.reason)
                 except Exception:
                     log.exception("telling the managers about a broken destination failed")
+        elif isinstance(result, Rejected):
+            async with self.db.transaction() as conn:
+                await repo.mark_final(conn, row.id, OutboxState.FAILED, result.reason)
+            self.failed += 1
+            log.error("outbox row %s was rejected: %s", row.id, result.reason)
         else:
             async with self.db.transaction() as conn:
                 await repo.mark_final(conn, row.id, OutboxState.FAILED, result.reason)
@@ -234,7 +247,8 @@ class Deliverer:
         with full jitter between half and the whole step, capped."""
         if retry_after is not None:
             return max(0.0, retry_after)
-        step = min(self.settings.max_backoff_s, self.settings.base_backoff_s * 2.0 ** min(attempts, 30))
+        growth = 2.0 ** min(attempts, 30)
+        step = min(self.settings.max_backoff_s, self.settings.base_backoff_s * growth)
         return float(step * (0.5 + self._rng.random() * 0.5))
 
     def _schedule_wake(self, delay: float) -> None:

@@ -318,10 +318,12 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """What one outbox row delivers: one alert, or several merged after a catch-up."""
+    """What one outbox row delivers: one alert, or several merged after a catch-up, or a
+    scheduled digest (``alerts`` empty, ``digest`` set: see tracker.digest.Digest.to_json)."""
 
     alerts: tuple[Alert, ...]
     mention_role_id: int | None = None
+    digest: dict[str, Any] | None = None
 
     @property
     def merged(self) -> bool:
@@ -329,11 +331,14 @@ class Message:
         return len(self.alerts) > 1
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
+        """A JSON-ready dict (the "digest" key only appears on digest messages)."""
+        data: dict[str, Any] = {
             "alerts": [a.to_json() for a in self.alerts],
             "mention_role_id": self.mention_role_id,
         }
+        if self.digest is not None:
+            data["digest"] = self.digest
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
@@ -341,6 +346,7 @@ class Message:
         return cls(
             alerts=tuple(Alert.from_json(a) for a in data["alerts"]),
             mention_role_id=data.get("mention_role_id"),
+            digest=data.get("digest"),
         )
 
 

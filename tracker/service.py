@@ -28,6 +28,7 @@ from tracker.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from tracker.models import (
     Alert,
     AlertKind,
+    DestinationKind,
     EventKind,
     GuildConfig,
     Launch,
@@ -128,6 +129,68 @@ class Tracker:
                 await self._reschedule_guild(conn, after, now)
         self._changed()
         return after
+
+    async def set_alert_channel(self, guild_id: int, channel_id: int) -> tuple[GuildConfig, int]:
+        """Point alerts at *channel_id*. Alerts held for a broken channel are sent there (or,
+        when the same channel is set again after a fix, released). Returns (config, moved)."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            before = await repo.get_guild(conn, guild_id)
+            after = dataclasses.replace(before, alert_channel_id=channel_id)
+            await repo.save_guild(conn, after, now)
+            moved = 0
+            old = before.alert_channel_id
+            if old is not None and old != channel_id:
+                moved += await repo.retarget_held(
+                    conn, DestinationKind.CHANNEL, old, channel_id, now
+                )
+            moved += await repo.release_destination(conn, DestinationKind.CHANNEL, channel_id, now)
+        self._changed()
+        return after, moved
+
+    async def queue_test_alert(self, guild_id: int, key: str) -> bool:
+        """Queue a sample alert to the guild's alert channel through the real outbox."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            config = await repo.get_guild(conn, guild_id)
+            if config.alert_channel_id is None:
+                raise InvalidInput("No alert channel yet. Set one with /alerts channel first.")
+            launches = await repo.list_launches(conn, guild_id, limit=1)
+            if launches:
+                launch = launches[0]
+                snapshot = LaunchSnapshot.of(launch, self._zone_of(launch, config).key)
+            else:
+                snapshot = LaunchSnapshot(
+                    id=0,
+                    guild_id=guild_id,
+                    product="Example Model",
+                    vendor="Example Lab",
+                    announcer="Example CEO",
+                    source_url=None,
+                    quote="It will ship by the end of the year.",
+                    announced_on=now.date(),
+                    window_phrase="end of the year",
+                    window_end=dt.date(now.year, 12, 31),
+                    deadline_at=now,
+                    timezone=config.timezone,
+                    state=LaunchState.UPCOMING,
+                    slip_count=0,
+                    shipped_on=None,
+                    cancelled_on=None,
+                    days_late=None,
+                )
+            alert = Alert(kind=AlertKind.TEST, launch=snapshot, at=now, actor="test")
+            pending = alert_rows.Pending(
+                guild_id=guild_id,
+                dest_kind=DestinationKind.CHANNEL,
+                dest_id=config.alert_channel_id,
+                idem_key=key,
+                alert=alert,
+                mention_role_id=config.mention_role_id,
+            )
+            written = await alert_rows.write(conn, [(pending,)], now)
+        self._changed()
+        return written == 1
 
     async def _reschedule_guild(
         self, conn: aiosqlite.Connection, config: GuildConfig, now: dt.datetime

@@ -1,0 +1,199 @@
+"""/alerts (managers): where alerts go, who is pinged, when reminders and milestones fire."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import common, render
+from cogs.app import SlipwatchBot
+from storage import repo
+from tracker import schedule
+from tracker.models import DestinationKind
+
+log = logging.getLogger(__name__)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert settings"):
+    """Per-server alert settings."""
+
+    def __init__(self, bot: SlipwatchBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        await common.require_manager(interaction)
+        return True
+
+    @app_commands.command(name="channel", description="Post alerts in this channel")
+    @app_commands.describe(channel="The channel for alerts")
+    async def alerts_channel(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        perms = channel.permissions_for(channel.guild.me) if channel.guild.me else None
+        if perms is not None and not (perms.send_messages and perms.embed_links):
+            await common.reply(
+                interaction,
+                f"I cannot post in {channel.mention}: give me View Channel, Send Messages and "
+                "Embed Links there, then run /alerts channel again.",
+            )
+            return
+        _, moved = await self.bot.tracker.set_alert_channel(guild_id, channel.id)
+        text = f"Alerts will be posted in {channel.mention}."
+        if moved:
+            text += f" {render.words.plural(moved, 'held alert')} are being sent there now."
+        await common.reply(interaction, text)
+
+    @app_commands.command(name="role", description="Ping a role with each channel alert")
+    @app_commands.describe(role="The role to ping; leave empty for no ping")
+    async def alerts_role(
+        self, interaction: discord.Interaction[Any], role: discord.Role | None = None
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        await self.bot.tracker.configure(guild_id, mention_role_id=role.id if role else None)
+        if role is None:
+            await common.reply(interaction, "Alerts will not ping anyone.")
+        else:
+            await common.reply(interaction, f"Channel alerts will ping {role.mention}.")
+
+    @app_commands.command(name="managers", description="Let a role manage launches and alerts")
+    @app_commands.describe(role="The manager role; leave empty for Manage Server only")
+    async def alerts_managers(
+        self, interaction: discord.Interaction[Any], role: discord.Role | None = None
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        await self.bot.tracker.configure(guild_id, manager_role_id=role.id if role else None)
+        if role is None:
+            await common.reply(interaction, "Only members with Manage Server can manage slipwatch.")
+        else:
+            await common.reply(interaction, f"Members with {role.mention} can manage slipwatch.")
+
+    @app_commands.command(name="timezone", description="The server's timezone for deadlines")
+    @app_commands.describe(timezone="An IANA name, e.g. Europe/Paris")
+    @app_commands.autocomplete(timezone=common.timezone_autocomplete)
+    async def alerts_timezone(self, interaction: discord.Interaction[Any], timezone: str) -> None:
+        guild_id = common.guild_id_of(interaction)
+        schedule.zone(timezone)
+        await self.bot.tracker.configure(guild_id, timezone=timezone)
+        await common.reply(
+            interaction,
+            f"Timezone set to {render.safe(timezone, 64)}. Deadlines of launches without their "
+            "own timezone moved to midnight there.",
+        )
+
+    @app_commands.command(name="grace", description="Days of grace after a window closes")
+    @app_commands.describe(days="Whole days, 0 to 365")
+    async def alerts_grace(
+        self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 0, 365]
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        await self.bot.tracker.configure(guild_id, grace_days=days)
+        await common.reply(
+            interaction, f"Grace set to {render.words.plural(days, 'day')}; deadlines moved."
+        )
+
+    @app_commands.command(name="reminders", description="Reminders before each deadline")
+    @app_commands.describe(days='Days before, like "7,1", or "off"')
+    async def alerts_reminders(self, interaction: discord.Interaction[Any], days: str) -> None:
+        guild_id = common.guild_id_of(interaction)
+        offsets = schedule.parse_offsets(days, what="reminder days")
+        await self.bot.tracker.configure(guild_id, reminder_offsets=offsets)
+        if not offsets:
+            await common.reply(interaction, "Reminders are off.")
+        else:
+            listed = ", ".join(str(o) for o in offsets)
+            await common.reply(interaction, f"Reminders {listed} days before each deadline.")
+
+    @app_commands.command(name="milestones", description="Follow-ups N days after a slip")
+    @app_commands.describe(days='Days late, like "7,30,90", or "off"')
+    async def alerts_milestones(self, interaction: discord.Interaction[Any], days: str) -> None:
+        guild_id = common.guild_id_of(interaction)
+        values = schedule.parse_offsets(days, what="milestone days")
+        await self.bot.tracker.configure(guild_id, late_milestones=tuple(sorted(values)))
+        if not values:
+            await common.reply(interaction, "Late milestones are off.")
+        else:
+            listed = ", ".join(str(v) for v in sorted(values))
+            await common.reply(interaction, f"Follow-ups when a launch is {listed} days late.")
+
+    @app_commands.command(name="status", description="Where alerts go and what is held")
+    async def alerts_status(self, interaction: discord.Interaction[Any]) -> None:
+        guild_id = common.guild_id_of(interaction)
+        read = self.bot.db.read
+        config = await repo.get_guild(read, guild_id)
+        counts = await repo.outbox_counts(read, guild_id)
+        broken = await repo.broken_destinations(read, guild_id)
+        subs = await repo.guild_subscription_count(read, guild_id)
+        embed = discord.Embed(title="slipwatch alerts", colour=discord.Colour.blurple())
+        embed.add_field(
+            name="Channel",
+            value=f"<#{config.alert_channel_id}>" if config.alert_channel_id else "not set",
+        )
+        embed.add_field(
+            name="Ping",
+            value=f"<@&{config.mention_role_id}>" if config.mention_role_id else "nobody",
+        )
+        embed.add_field(
+            name="Managers",
+            value=f"<@&{config.manager_role_id}>" if config.manager_role_id else "Manage Server",
+        )
+        embed.add_field(name="Timezone", value=render.safe(config.timezone, 64))
+        embed.add_field(name="Grace", value=render.words.plural(config.grace_days, "day"))
+        embed.add_field(
+            name="Reminders",
+            value=", ".join(f"{o}d" for o in config.reminder_offsets) or "off",
+        )
+        embed.add_field(
+            name="Milestones",
+            value=", ".join(f"{m}d late" for m in config.late_milestones) or "off",
+        )
+        embed.add_field(
+            name="Subscriptions", value=f"{subs['active']} active, {subs['paused']} paused"
+        )
+        embed.add_field(
+            name="Outbox",
+            value=(
+                f"{counts['sent']} sent, {counts['pending']} pending, {counts['held']} held, "
+                f"{counts['failed']} failed, {counts['dead']} given up"
+            ),
+            inline=False,
+        )
+        problems = []
+        for item in broken:
+            where = (
+                f"<#{item['dest_id']}>"
+                if item["dest_kind"] is DestinationKind.CHANNEL
+                else f"user {item['dest_id']}"
+            )
+            problems.append(
+                f"{where}: {render.safe(item['reason'], 300)} — {item['held']} held since "
+                f"{render.ts(item['since'], 'R')}. Fix it, then run /alerts channel again."
+            )
+        if problems:
+            embed.add_field(
+                name="Problems", value=render.cut("\n".join(problems), 1024), inline=False
+            )
+            embed.colour = discord.Colour.red()
+        await common.reply(interaction, embed=render.fit(embed))
+
+    @app_commands.command(name="test", description="Post a sample alert in the alert channel")
+    async def alerts_test(self, interaction: discord.Interaction[Any]) -> None:
+        guild_id = common.guild_id_of(interaction)
+        await self.bot.tracker.queue_test_alert(guild_id, f"test:{guild_id}:{interaction.id}")
+        config = await repo.get_guild(self.bot.db.read, guild_id)
+        await common.reply(
+            interaction, f"A test alert is on its way to <#{config.alert_channel_id}>."
+        )
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    assert isinstance(bot, SlipwatchBot)
+    await bot.add_cog(AlertsCog(bot))

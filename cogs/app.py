@@ -1,0 +1,216 @@
+"""The Discord application: the Bot subclass and the bootstrap that owns every resource.
+
+Modelled on discord.py's advanced_startup.py: run_bot() opens the database, the scheduler and the
+bot with `async with`, hands them to the Bot's constructor, and setup_hook loads a fixed tuple of
+extensions. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import discord
+import yarl
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import common
+from cogs.buttons import NotifyButton, ShipButton
+from cogs.notifier import DiscordNotifier
+from storage import repo
+from storage.db import Database
+from tracker.clock import Clock, SystemClock
+from tracker.delivery import Deliverer, DeliverySettings
+from tracker.engine import Engine
+from tracker.errors import TrackerError
+from tracker.models import DestinationKind, OutboxRow
+from tracker.service import Tracker
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.launch", "cogs.alerts", "cogs.subscriptions")
+
+
+def point_at(settings: Settings) -> None:
+    """Point discord.py's REST and gateway at the configured Discord-compatible server."""
+    discord.http.Route.BASE = settings.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+class SlipwatchBot(commands.Bot):
+    """The bot: owns the tracker, the engine and the notifier for its lifetime."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        scheduler: AsyncIOScheduler,
+        clock: Clock,
+        sync_on_start: int | None = None,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels, roles and owners; no privileged intents
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_ratelimit_timeout=None,
+        )
+        self.settings = settings
+        self.db = db
+        self.scheduler = scheduler
+        self.clock = clock
+        self.sync_on_start = sync_on_start
+        self.sync_only = False  # `python bot.py sync`: load commands, start nothing
+        self.notifier = DiscordNotifier(self)
+        self.deliverer = Deliverer(
+            db,
+            clock,
+            self.notifier,
+            DeliverySettings(
+                concurrency=settings.delivery_concurrency, max_age=settings.outbox_max_age
+            ),
+            on_broken=self.tell_managers_broken,
+        )
+        self.engine = Engine(db, clock, scheduler, self.deliverer)
+        self.tracker = Tracker(db, clock, on_change=self.engine.poke)
+        self.tree.on_error = self.on_app_command_error
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.add_dynamic_items(NotifyButton, ShipButton)
+        if self.sync_only:
+            return
+        if self.sync_on_start is not None:
+            guild = discord.Object(self.sync_on_start)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        if not self.scheduler.running:
+            self.scheduler.start()
+        # The first sweep runs now: what fell due while we were down is handled at once.
+        await self.engine.start()
+
+    async def close(self) -> None:
+        await self.engine.stop()
+        await super().close()
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """Domain and option errors get a short ephemeral answer; the rest is logged."""
+        original = getattr(error, "original", error)
+        if isinstance(original, TrackerError):
+            message = str(original)
+        elif isinstance(error, app_commands.TransformerError) and isinstance(
+            error.__cause__, TrackerError
+        ):
+            message = str(error.__cause__)
+        elif isinstance(error, (app_commands.CheckFailure, common.BadOption)):
+            message = str(error)
+        elif isinstance(error, app_commands.TransformerError):
+            message = f"Could not read {str(error.value)[:60]!r}; please pick from the list."
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("command /%s failed", command, exc_info=original)
+            message = "Something went wrong on our side; it was logged. Please try again."
+        try:
+            await common.reply(interaction, message)
+        except discord.HTTPException:
+            log.warning("could not send the error reply")
+
+    async def tell_managers_broken(self, row: OutboxRow, reason: str) -> None:
+        """Tell a guild's managers once that its alert channel is broken: in the system channel
+        when that is another channel, else a DM to the owner."""
+        if row.guild_id is None or row.dest_kind is not DestinationKind.CHANNEL:
+            return
+        async with self.db.transaction() as conn:
+            claimed = await repo.mark_broken_notified(
+                conn, row.dest_kind, row.dest_id, self.clock.now()
+            )
+        if not claimed:
+            return
+        text = (
+            f"slipwatch cannot post alerts in <#{row.dest_id}>: {reason}\n"
+            "Alerts are being held, not lost. Fix the channel's permissions (or pick another "
+            "channel) and run `/alerts channel` again; `/alerts status` shows what is held."
+        )
+        guild = self.get_guild(row.guild_id)
+        targets: list[discord.abc.Messageable] = []
+        if guild is not None:
+            system = guild.system_channel
+            if system is not None and system.id != row.dest_id:
+                targets.append(system)
+            if guild.owner_id:
+                owner = await self._owner_dm(guild.owner_id)
+                if owner is not None:
+                    targets.append(owner)
+        for target in targets:
+            try:
+                await target.send(text, allowed_mentions=discord.AllowedMentions.none())
+                return
+            except discord.HTTPException as exc:
+                log.warning("telling managers failed (%s); trying the next way", exc.status)
+
+    async def _owner_dm(self, owner_id: int) -> discord.PartialMessageable | None:
+        try:
+            data = await self.http.start_private_message(owner_id)
+        except discord.HTTPException:
+            return None
+        return self.get_partial_messageable(int(data["id"]), type=discord.ChannelType.private)
+
+
+@asynccontextmanager
+async def running_resources(
+    settings: Settings, clock: Clock | None = None
+) -> AsyncIterator[SlipwatchBot]:
+    """Open the database and scheduler and build the bot (not yet logged in)."""
+    point_at(settings)
+    async with Database.open(settings.db_path) as db:
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        bot = SlipwatchBot(
+            settings=settings,
+            db=db,
+            scheduler=scheduler,
+            clock=clock or SystemClock(),
+            sync_on_start=settings.sync_guild_id,
+        )
+        try:
+            async with bot:
+                yield bot
+        finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+
+
+async def run_bot(settings: Settings, *, sync_only: bool = False, sync_guild: int | None) -> int:
+    """Run until stopped (or, with *sync_only*, register the commands and exit)."""
+    async with running_resources(settings) as bot:
+        if sync_only:
+            bot.sync_only = True
+            await bot.login(settings.token.get())  # runs setup_hook: loads the commands
+            if sync_guild is not None:
+                guild = discord.Object(sync_guild)
+                bot.tree.copy_global_to(guild=guild)
+                synced = await bot.tree.sync(guild=guild)
+                print(f"synced {len(synced)} commands to server {sync_guild}")
+            else:
+                synced = await bot.tree.sync()
+                print(f"synced {len(synced)} global commands (may take up to an hour to show)")
+            return 0
+        try:
+            await bot.start(settings.token.get())
+        except discord.LoginFailure:
+            print(
+                "Discord refused the token (401). Check DISCORD_TOKEN in .env: it must be the "
+                "bot token from the Developer Portal (Bot > Reset Token).",
+            )
+            return 2
+    return 0

@@ -1,0 +1,112 @@
+"""Buttons on channel alerts. They are DynamicItems with stable custom_ids ("sw:notify:12"),
+so they keep working after a restart without any view being stored."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+
+from cogs import common
+from storage import repo
+from tracker.errors import TrackerError
+from tracker.models import AlertKind, LaunchState, Message, SubscriptionScope
+
+log = logging.getLogger(__name__)
+
+
+class NotifyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw:notify:(\d+)"):
+    """ "Notify me": subscribes the clicker to this launch."""
+
+    def __init__(self, launch_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Notify me",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"sw:notify:{launch_id}",
+                emoji="🔔",
+            )
+        )
+        self.launch_id = launch_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Button[Any],
+        match: re.Match[str],
+        /,
+    ) -> NotifyButton:
+        return cls(int(match.group(1)))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        from cogs.subscriptions import subscribe_flow
+
+        try:
+            await subscribe_flow(interaction, SubscriptionScope.LAUNCH, str(self.launch_id))
+        except TrackerError as exc:
+            await common.reply(interaction, str(exc))
+
+
+class ShipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw:ship:(\d+)"):
+    """ "Mark shipped" (managers): marks the launch shipped today."""
+
+    def __init__(self, launch_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Mark shipped",
+                style=discord.ButtonStyle.success,
+                custom_id=f"sw:ship:{launch_id}",
+                emoji="✅",
+            )
+        )
+        self.launch_id = launch_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Button[Any],
+        match: re.Match[str],
+        /,
+    ) -> ShipButton:
+        return cls(int(match.group(1)))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = common.bot_of(interaction)
+        guild_id = common.guild_id_of(interaction)
+        config = await repo.get_guild(bot.db.read, guild_id)
+        if not common.is_manager(interaction, config):
+            await common.reply(interaction, str(common.NotManager()))
+            return
+        try:
+            launch = await bot.tracker.shipped(
+                guild_id, self.launch_id, common.actor_of(interaction)
+            )
+        except TrackerError as exc:
+            await common.reply(interaction, str(exc))
+            return
+        late = launch.days_late or 0
+        verdict = "on time" if late == 0 else f"{late} days late"
+        await common.reply(
+            interaction,
+            f"Marked {launch.product} shipped today ({verdict}). The channel and subscribers "
+            "are being told.",
+        )
+
+
+def alert_view(message: Message) -> discord.ui.View | None:
+    """Buttons for a channel alert about one open launch; none for merged or closed ones."""
+    if message.merged:
+        return None
+    alert = message.alerts[0]
+    launch = alert.launch
+    if launch.id == 0 or alert.kind is AlertKind.TEST:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(NotifyButton(launch.id))
+    if launch.state in (LaunchState.UPCOMING, LaunchState.SLIPPED):
+        view.add_item(ShipButton(launch.id))
+    return view

@@ -1,0 +1,390 @@
+"""/launch: add, edit, show, list, remove, history, shipped, cancelled, delayed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import common, render
+from cogs.app import SlipwatchBot
+from storage import repo
+from tracker.models import Launch, LaunchState, NewLaunch
+
+log = logging.getLogger(__name__)
+
+LaunchOption = app_commands.Transform[Launch, common.LaunchTransformer]
+PAGE_SIZE = 10
+STATE_CHOICES = [
+    app_commands.Choice(name="upcoming", value="upcoming"),
+    app_commands.Choice(name="slipped", value="slipped"),
+    app_commands.Choice(name="shipped", value="shipped"),
+    app_commands.Choice(name="cancelled", value="cancelled"),
+    app_commands.Choice(name="open (upcoming or slipped)", value="open"),
+]
+
+
+def _states(value: str | None) -> list[LaunchState] | None:
+    if value is None:
+        return None
+    if value == "open":
+        return [LaunchState.UPCOMING, LaunchState.SLIPPED]
+    return [LaunchState(value)]
+
+
+class ListView(discord.ui.View):
+    """Previous / next buttons for /launch list, usable by the person who asked."""
+
+    def __init__(
+        self,
+        bot: SlipwatchBot,
+        owner_id: int,
+        guild_id: int,
+        vendor: str | None,
+        states: list[LaunchState] | None,
+        total: int,
+    ) -> None:
+        super().__init__(timeout=600)
+        self.bot = bot
+        self.owner_id = owner_id
+        self.guild_id = guild_id
+        self.vendor = vendor
+        self.states = states
+        self.total = total
+        self.page = 0
+        self.pages = max(1, -(-total // PAGE_SIZE))
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def embed(self) -> discord.Embed:
+        launches = await repo.list_launches(
+            self.bot.db.read,
+            self.guild_id,
+            vendor=self.vendor,
+            states=self.states,
+            limit=PAGE_SIZE,
+            offset=self.page * PAGE_SIZE,
+        )
+        title = f"Launches ({self.total})"
+        if self.vendor:
+            title += f" by {render.safe(self.vendor, 60)}"
+        embed = render.lines_embed(title, [render.list_line(launch) for launch in launches])
+        embed.set_footer(text=f"page {self.page + 1} of {self.pages} · sorted by deadline")
+        return embed
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await common.reply(interaction, "These buttons belong to whoever ran /launch list.")
+            return False
+        return True
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.page = max(0, self.page - 1)
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=await self.embed(), view=self)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.page = min(self.pages - 1, self.page + 1)
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=await self.embed(), view=self)
+
+
+class ConfirmRemove(discord.ui.View):
+    """ "Remove" / "Keep" for /launch remove."""
+
+    def __init__(self, bot: SlipwatchBot, owner_id: int, launch: Launch) -> None:
+        super().__init__(timeout=120)
+        self.bot = bot
+        self.owner_id = owner_id
+        self.launch = launch
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await common.reply(interaction, "Only whoever ran /launch remove can confirm it.")
+            return False
+        return True
+
+    @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        launch = await self.bot.tracker.remove(self.launch.guild_id, self.launch.id)
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Removed #{launch.id} {render.launch_name(launch.product, launch.vendor)} "
+            "and its history.",
+            view=None,
+        )
+
+    @discord.ui.button(label="Keep", style=discord.ButtonStyle.secondary)
+    async def keep(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Kept it; nothing was removed.", view=None)
+
+
+@app_commands.guild_only()
+class LaunchCog(commands.GroupCog, group_name="launch", group_description="Announced launches"):
+    """The watchlist."""
+
+    def __init__(self, bot: SlipwatchBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="add", description="Add an announced launch to the watchlist")
+    @app_commands.describe(
+        product="What was promised, e.g. Grok 3",
+        vendor="Who makes it, e.g. xAI",
+        window='The promised window as said, e.g. "end of 2024", "Q3 2025", "in 6 weeks"',
+        announced_on="When it was promised, YYYY-MM-DD (default today)",
+        announcer="Who promised it, e.g. Elon Musk",
+        source="A link to the promise",
+        quote="The promise, word for word",
+        timezone="The launch's timezone (default the server's), e.g. America/Los_Angeles",
+    )
+    @app_commands.autocomplete(timezone=common.timezone_autocomplete)
+    async def launch_add(
+        self,
+        interaction: discord.Interaction[Any],
+        product: app_commands.Range[str, 1, 100],
+        vendor: app_commands.Range[str, 1, 60],
+        window: app_commands.Range[str, 1, 200],
+        announced_on: str | None = None,
+        announcer: app_commands.Range[str, 1, 100] | None = None,
+        source: app_commands.Range[str, 1, 500] | None = None,
+        quote: app_commands.Range[str, 1, 1000] | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        await common.require_manager(interaction)
+        guild_id = common.guild_id_of(interaction)
+        day = common.parse_day(announced_on, what="announced_on") or await common.guild_today(
+            self.bot, guild_id
+        )
+        added = await self.bot.tracker.add(
+            NewLaunch(
+                guild_id=guild_id,
+                product=product,
+                vendor=vendor,
+                window_phrase=window,
+                announced_on=day,
+                announcer=announcer,
+                source_url=source,
+                quote=quote,
+                timezone=timezone,
+            ),
+            actor=common.actor_of(interaction),
+        )
+        launch = added.launch
+        embed = render.launch_embed(launch, added.timezone)
+        embed.description = render.cut(
+            f'Read "{render.safe(window, 200)}" as {added.window.start:%Y-%m-%d} – '
+            f"{added.window.end:%Y-%m-%d} (rule: {added.window.rule}). The deadline is "
+            f"{render.ts(launch.deadline_at)}, {render.ts(launch.deadline_at, 'R')}. "
+            "If that is not what was promised, fix it with /launch delayed.",
+            render.DESCRIPTION,
+        )
+        await common.reply(
+            interaction, f"Added #{launch.id} to the watchlist.", embed=embed, ephemeral=False
+        )
+
+    @app_commands.command(name="edit", description="Correct a launch's details")
+    @app_commands.describe(
+        launch="The launch to edit",
+        product="New product name",
+        vendor="New vendor",
+        announcer="New announcer",
+        source="New source link",
+        quote="New quote",
+        timezone="New timezone (moves the deadline)",
+    )
+    @app_commands.autocomplete(timezone=common.timezone_autocomplete)
+    async def launch_edit(
+        self,
+        interaction: discord.Interaction[Any],
+        launch: LaunchOption,
+        product: app_commands.Range[str, 1, 100] | None = None,
+        vendor: app_commands.Range[str, 1, 60] | None = None,
+        announcer: app_commands.Range[str, 1, 100] | None = None,
+        source: app_commands.Range[str, 1, 500] | None = None,
+        quote: app_commands.Range[str, 1, 1000] | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        await common.require_manager(interaction)
+        updated = await self.bot.tracker.edit(
+            launch.guild_id,
+            launch.id,
+            common.actor_of(interaction),
+            product=product,
+            vendor=vendor,
+            announcer=announcer,
+            source_url=source,
+            quote=quote,
+            timezone=timezone,
+        )
+        config = await repo.get_guild(self.bot.db.read, launch.guild_id)
+        embed = render.launch_embed(updated, updated.timezone or config.timezone)
+        await common.reply(interaction, f"Updated #{updated.id}.", embed=embed, ephemeral=False)
+
+    @app_commands.command(name="show", description="Show one launch")
+    @app_commands.describe(launch="The launch to show")
+    async def launch_show(
+        self, interaction: discord.Interaction[Any], launch: LaunchOption
+    ) -> None:
+        config = await repo.get_guild(self.bot.db.read, launch.guild_id)
+        embed = render.launch_embed(launch, launch.timezone or config.timezone)
+        await common.reply(interaction, embed=embed, ephemeral=True)
+
+    @app_commands.command(name="list", description="List launches, sorted by deadline")
+    @app_commands.describe(vendor="Only this vendor", state="Only launches in this state")
+    @app_commands.choices(state=STATE_CHOICES)
+    async def launch_list(
+        self,
+        interaction: discord.Interaction[Any],
+        vendor: app_commands.Range[str, 1, 60] | None = None,
+        state: app_commands.Choice[str] | None = None,
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        states = _states(state.value if state else None)
+        total = await repo.count_launches(self.bot.db.read, guild_id, vendor=vendor, states=states)
+        if total == 0:
+            hint = "No launches match." if (vendor or state) else "The watchlist is empty."
+            await common.reply(interaction, f"{hint} Add one with /launch add.")
+            return
+        view = ListView(self.bot, interaction.user.id, guild_id, vendor, states, total)
+        await common.reply(
+            interaction,
+            embed=await view.embed(),
+            view=view if view.pages > 1 else None,
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="remove", description="Remove a launch and its history")
+    @app_commands.describe(launch="The launch to remove")
+    async def launch_remove(
+        self, interaction: discord.Interaction[Any], launch: LaunchOption
+    ) -> None:
+        await common.require_manager(interaction)
+        view = ConfirmRemove(self.bot, interaction.user.id, launch)
+        await common.reply(
+            interaction,
+            f"Remove #{launch.id} {render.launch_name(launch.product, launch.vendor)} and its "
+            "whole history? This cannot be undone.",
+            view=view,
+        )
+
+    @app_commands.command(name="history", description="What happened to a launch, in order")
+    @app_commands.describe(launch="The launch")
+    async def launch_history(
+        self, interaction: discord.Interaction[Any], launch: LaunchOption
+    ) -> None:
+        events = await self.bot.tracker.history(launch.guild_id, launch.id)
+        embed = render.lines_embed(
+            f"History of #{launch.id} {render.launch_name(launch.product, launch.vendor)}",
+            [render.history_line(e) for e in events],
+        )
+        await common.reply(interaction, embed=embed)
+
+    @app_commands.command(name="shipped", description="Mark a launch shipped")
+    @app_commands.describe(
+        launch="The launch", on="The day it shipped, YYYY-MM-DD (default today)", source="A link"
+    )
+    async def launch_shipped(
+        self,
+        interaction: discord.Interaction[Any],
+        launch: LaunchOption,
+        on: str | None = None,
+        source: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        await common.require_manager(interaction)
+        day = common.parse_day(on, what="on")
+        updated = await self.bot.tracker.shipped(
+            launch.guild_id, launch.id, common.actor_of(interaction), on=day, source_url=source
+        )
+        late = updated.days_late or 0
+        verdict = "on time" if late == 0 else f"{late} days late"
+        await common.reply(
+            interaction,
+            f"Marked {render.launch_name(updated.product, updated.vendor)} shipped on "
+            f"{updated.shipped_on:%Y-%m-%d}: {verdict}.",
+            ephemeral=False,
+        )
+
+    @app_commands.command(name="cancelled", description="Mark a launch cancelled")
+    @app_commands.describe(launch="The launch", reason="Why, in a sentence", source="A link")
+    async def launch_cancelled(
+        self,
+        interaction: discord.Interaction[Any],
+        launch: LaunchOption,
+        reason: app_commands.Range[str, 1, 1000] | None = None,
+        source: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        await common.require_manager(interaction)
+        updated = await self.bot.tracker.cancelled(
+            launch.guild_id,
+            launch.id,
+            common.actor_of(interaction),
+            reason=reason,
+            source_url=source,
+        )
+        await common.reply(
+            interaction,
+            f"Marked {render.launch_name(updated.product, updated.vendor)} cancelled.",
+            ephemeral=False,
+        )
+
+    @app_commands.command(name="delayed", description="Record a re-announcement with a new window")
+    @app_commands.describe(
+        launch="The launch",
+        window='The new promised window, e.g. "Q1 2025"',
+        source="A link to the new promise",
+        quote="The new promise, word for word",
+    )
+    async def launch_delayed(
+        self,
+        interaction: discord.Interaction[Any],
+        launch: LaunchOption,
+        window: app_commands.Range[str, 1, 200],
+        source: app_commands.Range[str, 1, 500] | None = None,
+        quote: app_commands.Range[str, 1, 1000] | None = None,
+    ) -> None:
+        await common.require_manager(interaction)
+        updated = await self.bot.tracker.reannounce(
+            launch.guild_id,
+            launch.id,
+            common.actor_of(interaction),
+            window_phrase=window,
+            source_url=source,
+            quote=quote,
+        )
+        config = await repo.get_guild(self.bot.db.read, launch.guild_id)
+        embed = render.launch_embed(updated, updated.timezone or config.timezone)
+        note = (
+            f"slip #{updated.slip_count}"
+            if updated.slip_count > launch.slip_count
+            else "not later than before, so not counted as a slip"
+        )
+        await common.reply(
+            interaction,
+            f"Re-announced #{updated.id}: new deadline {render.ts(updated.deadline_at)} ({note}).",
+            embed=embed,
+            ephemeral=False,
+        )
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    assert isinstance(bot, SlipwatchBot)
+    await bot.add_cog(LaunchCog(bot))

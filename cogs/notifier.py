@@ -1,0 +1,177 @@
+"""DiscordNotifier: delivers outbox rows to channels and DMs and classifies every failure."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from cogs import render
+from cogs.buttons import alert_view
+from storage import repo
+from tracker.delivery import (
+    BrokenDestination,
+    Delivered,
+    DeliveryResult,
+    Rejected,
+    RetryLater,
+    UnreachableUser,
+)
+from tracker.models import DestinationKind, OutboxRow
+
+if TYPE_CHECKING:
+    from cogs.app import SlipwatchBot
+
+log = logging.getLogger(__name__)
+
+CANNOT_DM = 50007
+MISSING_PERMISSIONS = 50013
+MISSING_ACCESS = 50001
+UNKNOWN_CHANNEL = 10003
+UNKNOWN_USER = 10013
+SEND_TIMEOUT_S = 30.0
+
+
+class Pacer:
+    """A token bucket for Discord's global limit (50 requests/s per bot): pacing ourselves
+    costs nothing, while a global 429 costs a wasted request and a pause for everyone."""
+
+    def __init__(self, rate: float, burst: int | None = None) -> None:
+        self.rate = rate
+        self.capacity = float(burst if burst is not None else max(1, int(rate // 5)))
+        self._tokens = self.capacity
+        self._last = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait for one request's worth of budget."""
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                await asyncio.sleep((1.0 - self._tokens) / self.rate)
+
+
+class DiscordNotifier:
+    """Sends one outbox row with its nonce (discord.py adds enforce_nonce), so that Discord
+    itself drops a resend after a crash."""
+
+    def __init__(self, bot: SlipwatchBot, *, rate: float = 48.0) -> None:
+        self.bot = bot
+        self.pacer = Pacer(rate)
+        self._dm_cache: dict[int, int] = {}
+
+    async def deliver(self, row: OutboxRow) -> DeliveryResult:
+        """Send *row*; never raises for a delivery failure."""
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT_S):
+                if row.dest_kind is DestinationKind.CHANNEL:
+                    return await self._send_channel(row)
+                return await self._send_dm(row)
+        except discord.Forbidden as exc:
+            if exc.code == CANNOT_DM:
+                return UnreachableUser(
+                    "Discord refuses DMs to this user (error 50007): they closed DMs from "
+                    "server members or blocked the bot."
+                )
+            if row.dest_kind is DestinationKind.USER:
+                return UnreachableUser(f"Discord refused the DM (403, error {exc.code}).")
+            return BrokenDestination(
+                f"Missing permissions in <#{row.dest_id}> (403, error {exc.code}): the bot needs "
+                "View Channel, Send Messages and Embed Links there."
+            )
+        except discord.NotFound as exc:
+            if row.dest_kind is DestinationKind.USER:
+                if exc.code == UNKNOWN_CHANNEL:
+                    await self._forget_dm(row.dest_id)
+                    return RetryLater("DM channel vanished (10003); reopening it", after_s=0.0)
+                return UnreachableUser(f"Discord does not know this user (404, error {exc.code}).")
+            return BrokenDestination(
+                f"The alert channel <#{row.dest_id}> no longer exists (404, error {exc.code})."
+            )
+        except discord.RateLimited as exc:
+            return RetryLater("rate limited (429)", after_s=exc.retry_after)
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                return RetryLater("rate limited (429)")
+            if exc.status >= 500:
+                return RetryLater(f"Discord server error {exc.status}")
+            return Rejected(f"Discord rejected the message ({exc.status}, error {exc.code})")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return RetryLater(f"network: {type(exc).__name__}")
+
+    async def _send_channel(self, row: OutboxRow) -> DeliveryResult:
+        message = row.payload
+        content = None
+        mentions = discord.AllowedMentions.none()
+        if message.mention_role_id:
+            content = f"<@&{message.mention_role_id}>"
+            mentions = discord.AllowedMentions(
+                everyone=False,
+                users=False,
+                roles=[discord.Object(message.mention_role_id)],
+            )
+        channel = self.bot.get_partial_messageable(row.dest_id)
+        await self.pacer.acquire()
+        sent = await channel.send(
+            content=content,
+            embeds=render.message_embeds(message),
+            view=alert_view(message),
+            nonce=row.nonce,
+            allowed_mentions=mentions,
+        )
+        return Delivered(message_id=sent.id)
+
+    async def _send_dm(self, row: OutboxRow) -> DeliveryResult:
+        channel_id = await self._dm_channel(row.dest_id)
+        channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        await self.pacer.acquire()
+        sent = await channel.send(
+            embeds=render.message_embeds(row.payload),
+            nonce=row.nonce,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        return Delivered(message_id=sent.id)
+
+    async def _dm_channel(self, user_id: int) -> int:
+        cached = self._dm_cache.get(user_id)
+        if cached is not None:
+            return cached
+        stored = await repo.get_dm_channel(self.bot.db.read, user_id)
+        if stored is not None:
+            self._dm_cache[user_id] = stored
+            return stored
+        await self.pacer.acquire()
+        data = await self.bot.http.start_private_message(user_id)
+        channel_id = int(data["id"])
+        async with self.bot.db.transaction() as conn:
+            await repo.save_dm_channel(conn, user_id, channel_id)
+        self._dm_cache[user_id] = channel_id
+        return channel_id
+
+    async def _forget_dm(self, user_id: int) -> None:
+        self._dm_cache.pop(user_id, None)
+        async with self.bot.db.transaction() as conn:
+            await repo.forget_dm_channel(conn, user_id)
+
+    async def can_dm(self, user_id: int, text: str) -> str | None:
+        """Send *text* as a DM now (not through the outbox); None if it arrived, else why not."""
+        try:
+            channel_id = await self._dm_channel(user_id)
+            channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+            await self.pacer.acquire()
+            await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.Forbidden:
+            return "closed"
+        except discord.HTTPException as exc:
+            log.warning("DM check for a user failed: %s %s", exc.status, exc.code)
+            return "error"
+        return None

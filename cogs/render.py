@@ -1,0 +1,316 @@
+"""Discord renderings: embeds for alerts and launches, with user text escaped and every piece
+cut to Discord's limits before it is sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import discord
+from discord.utils import escape_markdown, escape_mentions, format_dt
+
+from tracker import render as words
+from tracker.models import Alert, AlertKind, Launch, LaunchEvent, LaunchState, Message
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-limits).
+CONTENT = 2000
+TITLE = 256
+DESCRIPTION = 4096
+FIELDS = 25
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+FOOTER = 2048
+EMBED_TOTAL = 6000
+EMBEDS = 10
+
+COLOURS = {
+    AlertKind.REMINDER: discord.Colour.gold(),
+    AlertKind.SLIPPED: discord.Colour.red(),
+    AlertKind.MILESTONE: discord.Colour.dark_red(),
+    AlertKind.SHIPPED: discord.Colour.green(),
+    AlertKind.CANCELLED: discord.Colour.dark_grey(),
+    AlertKind.REANNOUNCED: discord.Colour.orange(),
+    AlertKind.NOTE: discord.Colour.blurple(),
+    AlertKind.TEST: discord.Colour.blurple(),
+}
+STATE_COLOURS = {
+    LaunchState.UPCOMING: discord.Colour.blue(),
+    LaunchState.SLIPPED: discord.Colour.red(),
+    LaunchState.SHIPPED: discord.Colour.green(),
+    LaunchState.CANCELLED: discord.Colour.dark_grey(),
+}
+
+
+def cut(text: str, limit: int) -> str:
+    """Cut *text* to at most *limit* characters, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def safe(text: str | None, limit: int | None = None) -> str:
+    """Escape markdown and mentions in user text (then cut it when *limit* is given)."""
+    if not text:
+        return ""
+    escaped = escape_mentions(escape_markdown(text))
+    return cut(escaped, limit) if limit is not None else escaped
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links are shown as links; anything else is not a link at all."""
+    if url and url.startswith(("http://", "https://")) and len(url) <= 500:
+        return url
+    return None
+
+
+def ts(when: dt.datetime, style: str = "F") -> str:
+    """A Discord timestamp: every reader sees it in their own zone."""
+    return format_dt(when, style)  # type: ignore[arg-type]
+
+
+def launch_name(product: str, vendor: str) -> str:
+    """ "Grok 3 (xAI)", escaped."""
+    return f"{safe(product)} ({safe(vendor)})"
+
+
+def alert_title(alert: Alert) -> str:
+    """The headline with user text escaped."""
+    launch = alert.launch
+    name = launch_name(launch.product, launch.vendor)
+    match alert.kind:
+        case AlertKind.REMINDER:
+            return f"⏳ {name}: deadline in {words.plural(alert.days_before or 0, 'day')}"
+        case AlertKind.SLIPPED:
+            return f"🚨 {name} missed its window"
+        case AlertKind.MILESTONE:
+            return f"🚨 {name} is {words.plural(alert.milestone or 0, 'day')} late"
+        case AlertKind.SHIPPED:
+            late = alert.days_late or 0
+            if late == 0:
+                return f"✅ {name} shipped on time"
+            return f"✅ {name} shipped {words.plural(late, 'day')} late"
+        case AlertKind.CANCELLED:
+            return f"🪦 {name} was cancelled"
+        case AlertKind.REANNOUNCED:
+            return f"🔁 {name} was re-announced (slip #{launch.slip_count})"
+        case AlertKind.NOTE:
+            return f"📝 {name}: note"
+        case AlertKind.TEST:
+            return f"🧪 Test alert: {name}"
+    return name  # pragma: no cover
+
+
+def alert_embed(alert: Alert) -> discord.Embed:
+    """One alert as an embed: what happened, the promise, the deadline, the score."""
+    launch = alert.launch
+    embed = discord.Embed(
+        title=cut(alert_title(alert), TITLE),
+        colour=COLOURS[alert.kind],
+        url=safe_url(alert.source_url or launch.source_url),
+    )
+    lines: list[str] = []
+    if alert.kind is AlertKind.TEST:
+        lines.append("This is how alerts will look in this channel. Nothing has happened.")
+    if alert.detected_late:
+        lines.append(
+            f"Detected late: this was due {ts(alert.at, 'f')}, while slipwatch was offline."
+        )
+    if alert.kind is AlertKind.REANNOUNCED and alert.previous_window:
+        previous = f'Previously promised "{safe(alert.previous_window, 300)}"'
+        if alert.previous_deadline:
+            previous += f" (deadline {ts(alert.previous_deadline, 'D')})"
+        lines.append(previous + ".")
+    if alert.note:
+        lines.append(safe(alert.note, 1000))
+    if lines:
+        embed.description = cut("\n".join(lines), DESCRIPTION)
+    embed.add_field(
+        name="Promised",
+        value=cut(f'"{safe(launch.window_phrase, 300)}" (by {launch.window_end:%Y-%m-%d})', 1024),
+        inline=True,
+    )
+    embed.add_field(
+        name="Deadline",
+        value=f"{ts(launch.deadline_at)} ({ts(launch.deadline_at, 'R')})",
+        inline=True,
+    )
+    announced = f"{launch.announced_on:%Y-%m-%d}"
+    if launch.announcer:
+        announced += f" by {safe(launch.announcer, 200)}"
+    embed.add_field(name="Announced", value=cut(announced, FIELD_VALUE), inline=True)
+    if alert.days_late is not None and alert.kind is not AlertKind.SHIPPED:
+        embed.add_field(name="Days late", value=str(alert.days_late), inline=True)
+    if alert.kind is AlertKind.SHIPPED and launch.shipped_on:
+        embed.add_field(
+            name="Shipped",
+            value=f"{launch.shipped_on:%Y-%m-%d} "
+            f"({words.plural(alert.days_late or 0, 'day')} late)",
+            inline=True,
+        )
+    if alert.kind is AlertKind.CANCELLED and launch.cancelled_on:
+        embed.add_field(name="Cancelled", value=f"{launch.cancelled_on:%Y-%m-%d}", inline=True)
+    embed.add_field(name="Slips", value=str(launch.slip_count), inline=True)
+    source = safe_url(alert.source_url or launch.source_url)
+    if source:
+        embed.add_field(name="Source", value=cut(source, FIELD_VALUE), inline=False)
+    if launch.quote:
+        embed.add_field(
+            name="The promise", value=cut(f"> {safe(launch.quote)}", FIELD_VALUE), inline=False
+        )
+    footer = f"slipwatch · launch #{launch.id}" if launch.id else "slipwatch"
+    embed.set_footer(text=footer)
+    return fit(embed)
+
+
+def merged_embed(message: Message) -> discord.Embed:
+    """Many alerts from a catch-up, as one embed listing each."""
+    alerts = message.alerts
+    embed = discord.Embed(
+        title=f"{len(alerts)} alerts while slipwatch was offline",
+        colour=discord.Colour.red(),
+    )
+    lines: list[str] = []
+    used = 0
+    for index, alert in enumerate(alerts):
+        line = f"• {alert_title(alert)} (due {ts(alert.at, 'f')})"
+        line = cut(line, 300)
+        if used + len(line) + 40 > DESCRIPTION:
+            lines.append(f"…and {len(alerts) - index} more: see /launch list.")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    embed.description = "\n".join(lines)
+    embed.set_footer(text="slipwatch · detected late")
+    return fit(embed)
+
+
+def message_embeds(message: Message) -> list[discord.Embed]:
+    """The embeds of one outbox message."""
+    if message.merged:
+        return [merged_embed(message)]
+    return [alert_embed(message.alerts[0])]
+
+
+def launch_embed(launch: Launch, tz_name: str) -> discord.Embed:
+    """A launch card for /launch show and /launch add."""
+    embed = discord.Embed(
+        title=cut(f"#{launch.id} {launch_name(launch.product, launch.vendor)}", TITLE),
+        colour=STATE_COLOURS[launch.state],
+        url=safe_url(launch.source_url),
+    )
+    embed.add_field(name="State", value=state_text(launch), inline=True)
+    embed.add_field(
+        name="Promised",
+        value=cut(
+            f'"{safe(launch.window_phrase, 300)}"\n'
+            f"{launch.window_start:%Y-%m-%d} – {launch.window_end:%Y-%m-%d}",
+            FIELD_VALUE,
+        ),
+        inline=True,
+    )
+    embed.add_field(
+        name="Deadline",
+        value=f"{ts(launch.deadline_at)}\n{ts(launch.deadline_at, 'R')}",
+        inline=True,
+    )
+    announced = f"{launch.announced_on:%Y-%m-%d}"
+    if launch.announcer:
+        announced += f" by {safe(launch.announcer, 200)}"
+    embed.add_field(name="Announced", value=cut(announced, FIELD_VALUE), inline=True)
+    embed.add_field(name="Slips", value=str(launch.slip_count), inline=True)
+    embed.add_field(name="Timezone", value=safe(tz_name, 100), inline=True)
+    if launch.source_url and safe_url(launch.source_url):
+        embed.add_field(name="Source", value=cut(launch.source_url, FIELD_VALUE), inline=False)
+    if launch.quote:
+        embed.add_field(
+            name="The promise", value=cut(f"> {safe(launch.quote)}", FIELD_VALUE), inline=False
+        )
+    embed.set_footer(text=f"rule: {launch.window_rule}")
+    return fit(embed)
+
+
+def state_text(launch: Launch) -> str:
+    """ "slipped, 12 days late" and the like."""
+    if launch.state is LaunchState.SHIPPED and launch.shipped_on:
+        late = launch.days_late or 0
+        when = f"{launch.shipped_on:%Y-%m-%d}"
+        return f"shipped {when}" + (" (on time)" if late == 0 else f" ({late} days late)")
+    if launch.state is LaunchState.CANCELLED and launch.cancelled_on:
+        return f"cancelled {launch.cancelled_on:%Y-%m-%d}"
+    if launch.state is LaunchState.SLIPPED:
+        return f"slipped ({launch.days_late or 0} days late)"
+    return "upcoming"
+
+
+def list_line(launch: Launch) -> str:
+    """One line of /launch list."""
+    return cut(
+        f"`#{launch.id}` **{launch_name(launch.product, launch.vendor)}** · "
+        f'"{safe(launch.window_phrase, 80)}" · {state_text(launch)} · '
+        f"deadline {ts(launch.deadline_at, 'D')}",
+        400,
+    )
+
+
+def history_line(event: LaunchEvent) -> str:
+    """One line of /launch history."""
+    what = event.kind.value
+    data = event.data
+    if event.kind.value == "created":
+        what = f'added, window "{safe(str(data.get("window", "")), 100)}"'
+    elif event.kind.value == "reannounced":
+        what = (
+            f're-announced: "{safe(str(data.get("from_window", "")), 80)}" → '
+            f'"{safe(str(data.get("window", "")), 80)}" (slip #{data.get("slip_count")})'
+        )
+    elif event.kind.value == "shipped":
+        what = f"shipped on {data.get('shipped_on')} ({data.get('days_late')} days late)"
+    elif event.kind.value == "reminder":
+        what = f"reminder sent ({data.get('item')})"
+    elif event.kind.value == "slipped":
+        what = "missed its window" + (" (detected late)" if data.get("detected_late") else "")
+    elif event.kind.value == "milestone":
+        what = f"{data.get('days_late')} days late"
+    line = f"{ts(event.at, 'd')} **{what}** by {safe(event.actor, 80)}"
+    if event.note:
+        line += f" — {safe(event.note, 200)}"
+    if event.source_url and safe_url(event.source_url):
+        line += f" ([source]({event.source_url}))"
+    return cut(line, 600)
+
+
+def fit(embed: discord.Embed) -> discord.Embed:
+    """Enforce every embed limit, shortening the longest parts first if the total is over."""
+    if embed.title:
+        embed.title = cut(embed.title, TITLE)
+    if embed.description:
+        embed.description = cut(embed.description, DESCRIPTION)
+    fields = embed.fields[:FIELDS]
+    embed.clear_fields()
+    for f in fields:
+        embed.add_field(
+            name=cut(f.name or "\u200b", FIELD_NAME),
+            value=cut(f.value or "\u200b", FIELD_VALUE),
+            inline=bool(f.inline),
+        )
+    while len(embed) > EMBED_TOTAL and embed.description and len(embed.description) > 100:
+        embed.description = cut(embed.description, len(embed.description) - 500)
+    while len(embed) > EMBED_TOTAL and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
+
+
+def lines_embed(
+    title: str, lines: list[str], *, colour: discord.Colour | None = None
+) -> discord.Embed:
+    """An embed whose description is as many of *lines* as fit, then "…and N more"."""
+    embed = discord.Embed(title=cut(title, TITLE), colour=colour or discord.Colour.blurple())
+    out: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        if used + len(line) + 40 > DESCRIPTION:
+            out.append(f"…and {len(lines) - index} more.")
+            break
+        out.append(line)
+        used += len(line) + 1
+    embed.description = "\n".join(out) if out else "Nothing yet."
+    return fit(embed)

@@ -1,0 +1,199 @@
+"""/subscribe, /unsubscribe and /subscriptions: DMs for the people who want them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import common, render
+from cogs.app import SlipwatchBot
+from storage import repo
+from tracker.models import Launch, SubscriptionScope
+
+log = logging.getLogger(__name__)
+
+LaunchOption = app_commands.Transform[Launch, common.LaunchTransformer]
+MODE_CHOICES = [
+    app_commands.Choice(name="instant (a DM for every alert)", value="instant"),
+    app_commands.Choice(name="digest (one DM per digest period)", value="digest"),
+]
+DMS_CLOSED = (
+    "I can't send you DMs, so you would miss the alerts. Allow them: right-click the server "
+    "icon > Privacy Settings > turn on Direct Messages, then subscribe again. Nothing was saved."
+)
+
+
+async def _what(bot: SlipwatchBot, guild_id: int, scope: SubscriptionScope, target: str) -> str:
+    if scope is SubscriptionScope.LAUNCH:
+        launch = await bot.tracker.get(guild_id, int(target))
+        return render.launch_name(launch.product, launch.vendor)
+    if scope is SubscriptionScope.VENDOR:
+        return f"every {render.safe(target, 60)} launch"
+    return "every launch in this server"
+
+
+async def subscribe_flow(
+    interaction: discord.Interaction[Any],
+    scope: SubscriptionScope,
+    target: str,
+    mode: str = "instant",
+) -> None:
+    """Subscribe, after making sure the bot can DM the user (else say how to allow DMs)."""
+    bot = common.bot_of(interaction)
+    guild_id = common.guild_id_of(interaction)
+    what = await _what(bot, guild_id, scope, target)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    subscription, created = await bot.tracker.subscribe(
+        guild_id, interaction.user.id, scope, target, mode
+    )
+    guild_name = render.safe(interaction.guild.name if interaction.guild else "the server", 100)
+    problem = await bot.notifier.can_dm(
+        interaction.user.id,
+        f"You will get slipwatch alerts here for {what} from {guild_name}. "
+        "Use /unsubscribe in the server to stop.",
+    )
+    if problem is not None:
+        if created:
+            await bot.tracker.unsubscribe(guild_id, interaction.user.id, scope, subscription.target)
+        await interaction.followup.send(DMS_CLOSED, ephemeral=True)
+        return
+    how = "in a digest" if mode == "digest" else "by DM"
+    verb = "Subscribed" if created else "Already subscribed; settings updated"
+    await interaction.followup.send(
+        f"{verb}: you will hear about {what} {how}.",
+        ephemeral=True,
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+
+
+@app_commands.guild_only()
+class SubscribeGroup(app_commands.Group, name="subscribe", description="Get alerts by DM"):
+    """/subscribe launch|vendor|all."""
+
+    @app_commands.command(name="launch", description="DMs about one launch")
+    @app_commands.describe(launch="The launch", mode="Instant DMs or a periodic digest")
+    @app_commands.choices(mode=MODE_CHOICES)
+    async def subscribe_launch(
+        self,
+        interaction: discord.Interaction[Any],
+        launch: LaunchOption,
+        mode: app_commands.Choice[str] | None = None,
+    ) -> None:
+        await subscribe_flow(
+            interaction, SubscriptionScope.LAUNCH, str(launch.id), mode.value if mode else "instant"
+        )
+
+    @app_commands.command(name="vendor", description="DMs about every launch of a vendor")
+    @app_commands.describe(vendor="The vendor, e.g. xAI", mode="Instant DMs or a periodic digest")
+    @app_commands.choices(mode=MODE_CHOICES)
+    async def subscribe_vendor(
+        self,
+        interaction: discord.Interaction[Any],
+        vendor: app_commands.Range[str, 1, 60],
+        mode: app_commands.Choice[str] | None = None,
+    ) -> None:
+        await subscribe_flow(
+            interaction, SubscriptionScope.VENDOR, vendor, mode.value if mode else "instant"
+        )
+
+    @app_commands.command(name="all", description="DMs about every launch in this server")
+    @app_commands.describe(mode="Instant DMs or a periodic digest")
+    @app_commands.choices(mode=MODE_CHOICES)
+    async def subscribe_all(
+        self, interaction: discord.Interaction[Any], mode: app_commands.Choice[str] | None = None
+    ) -> None:
+        await subscribe_flow(
+            interaction, SubscriptionScope.ALL, "", mode.value if mode else "instant"
+        )
+
+
+@app_commands.guild_only()
+class UnsubscribeGroup(app_commands.Group, name="unsubscribe", description="Stop alert DMs"):
+    """/unsubscribe launch|vendor|all."""
+
+    async def _done(
+        self, interaction: discord.Interaction[Any], scope: SubscriptionScope, target: str
+    ) -> None:
+        bot = common.bot_of(interaction)
+        guild_id = common.guild_id_of(interaction)
+        removed = await bot.tracker.unsubscribe(guild_id, interaction.user.id, scope, target)
+        what = (
+            await _what(bot, guild_id, scope, target)
+            if scope is not SubscriptionScope.LAUNCH or removed
+            else "that launch"
+        )
+        if removed:
+            await common.reply(interaction, f"Unsubscribed from {what}.")
+        else:
+            await common.reply(
+                interaction, f"You were not subscribed to {what}. See /subscriptions."
+            )
+
+    @app_commands.command(name="launch", description="Stop DMs about one launch")
+    @app_commands.describe(launch="The launch")
+    async def unsubscribe_launch(
+        self, interaction: discord.Interaction[Any], launch: LaunchOption
+    ) -> None:
+        await self._done(interaction, SubscriptionScope.LAUNCH, str(launch.id))
+
+    @app_commands.command(name="vendor", description="Stop DMs about a vendor")
+    @app_commands.describe(vendor="The vendor")
+    async def unsubscribe_vendor(
+        self, interaction: discord.Interaction[Any], vendor: app_commands.Range[str, 1, 60]
+    ) -> None:
+        await self._done(interaction, SubscriptionScope.VENDOR, vendor)
+
+    @app_commands.command(name="all", description="Stop DMs about everything in this server")
+    async def unsubscribe_all(self, interaction: discord.Interaction[Any]) -> None:
+        await self._done(interaction, SubscriptionScope.ALL, "")
+
+
+class SubscriptionsCog(commands.Cog):
+    """Registers the groups and /subscriptions (which also works in DMs)."""
+
+    def __init__(self, bot: SlipwatchBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="subscriptions", description="Your alert subscriptions")
+    async def subscriptions(self, interaction: discord.Interaction[Any]) -> None:
+        subs = await self.bot.tracker.subscriptions(interaction.user.id)
+        if not subs:
+            await common.reply(
+                interaction, "You have no subscriptions. Try /subscribe in a server."
+            )
+            return
+        lines = []
+        for sub in subs:
+            guild = self.bot.get_guild(sub.guild_id)
+            where = render.safe(guild.name, 100) if guild else f"server {sub.guild_id}"
+            if sub.scope is SubscriptionScope.LAUNCH:
+                launch = await repo.get_launch(self.bot.db.read, int(sub.target), sub.guild_id)
+                what = (
+                    render.launch_name(launch.product, launch.vendor)
+                    if launch
+                    else f"launch #{sub.target} (removed)"
+                )
+            elif sub.scope is SubscriptionScope.VENDOR:
+                what = f"every {render.safe(sub.target, 60)} launch"
+            else:
+                what = "every launch"
+            state = (
+                f"**paused**: {render.safe(sub.paused_reason, 200)} Run /subscribe again "
+                "after allowing DMs."
+                if sub.paused_reason
+                else sub.mode
+            )
+            lines.append(f"• {what} in {where} · {state}")
+        await common.reply(interaction, embed=render.lines_embed("Your subscriptions", lines))
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    assert isinstance(bot, SlipwatchBot)
+    bot.tree.add_command(SubscribeGroup())
+    bot.tree.add_command(UnsubscribeGroup())
+    await bot.add_cog(SubscriptionsCog(bot))
