@@ -36,7 +36,7 @@ class ConsoleNotifier:
     """Prints each outbox message as a person would read it, stamped with the (simulated)
     time of delivery."""
 
-    def __init__(self, clock: SimClock, out: TextIO, names: dict[int, str]) -> None:
+    def __init__(self, clock: SimClock, out: QuietOut, names: dict[int, str]) -> None:
         self.clock = clock
         self.out = out
         self.names = names
@@ -67,15 +67,36 @@ class Step:
     act: Callable[[], Awaitable[str]]
 
 
+class QuietOut:
+    """A writer that stops writing, quietly, once the reader went away (`demo | head`)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.closed = False
+
+    def write(self, text: str) -> int:
+        """Write *text* unless the pipe is gone."""
+        if self.closed:
+            return 0
+        try:
+            written = self.out.write(text)
+            self.out.flush()
+            return written
+        except (BrokenPipeError, ValueError):
+            self.closed = True
+            return 0
+
+
 async def run_demo(out: TextIO = sys.stdout, db_path: str | None = None) -> int:
     """Replay the story; returns a process exit status."""
+    quiet = QuietOut(out)
     with tempfile.TemporaryDirectory(prefix="slipwatch-demo-") as tmp:
         path = db_path or str(Path(tmp) / "demo.db")
         async with Database.open(path) as db:
-            return await _replay(db, out)
+            return await _replay(db, quiet)
 
 
-async def _replay(db: Database, out: TextIO) -> int:
+async def _replay(db: Database, out: QuietOut) -> int:
     clock = SimClock(dt.datetime(2024, 6, 20, 9, 0, tzinfo=UTC))
     scheduler = AsyncIOScheduler(timezone=UTC)
     notifier = ConsoleNotifier(clock, out, {CHANNEL: "launch-alerts", ALICE: "@alice"})
@@ -264,4 +285,12 @@ def summary_table(launches: list[Launch]) -> str:
 
 def main() -> int:
     """Entry point used by bot.py."""
-    return asyncio.run(run_demo())
+    status = asyncio.run(run_demo())
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left early (`demo | head`); point stdout at nothing so exit stays quiet.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return status
