@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from tracker.settings import Settings, SettingsError
 
@@ -31,8 +31,8 @@ NO_TOKEN = (
 
 
 def _settings() -> Settings:
-    # .env fills in what the environment does not set; the environment wins.
-    load_dotenv(override=False)
+    # .env (in the working directory) fills in what the environment does not set.
+    load_dotenv(find_dotenv(usecwd=True), override=False)
     return Settings.from_env(os.environ)
 
 
