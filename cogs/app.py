@@ -53,6 +53,7 @@ class SlipwatchBot(commands.Bot):
         scheduler: AsyncIOScheduler,
         clock: Clock,
         sync_on_start: int | None = None,
+        **options: Any,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels, roles and owners; no privileged intents
@@ -62,6 +63,7 @@ class SlipwatchBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             max_ratelimit_timeout=None,
+            **options,
         )
         self.settings = settings
         self.db = db
@@ -169,7 +171,7 @@ class SlipwatchBot(commands.Bot):
 
 @asynccontextmanager
 async def running_resources(
-    settings: Settings, clock: Clock | None = None
+    settings: Settings, clock: Clock | None = None, **options: Any
 ) -> AsyncIterator[SlipwatchBot]:
     """Open the database and scheduler and build the bot (not yet logged in)."""
     point_at(settings)
@@ -181,6 +183,7 @@ async def running_resources(
             scheduler=scheduler,
             clock=clock or SystemClock(),
             sync_on_start=settings.sync_guild_id,
+            **options,
         )
         try:
             async with bot:

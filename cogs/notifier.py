@@ -42,7 +42,8 @@ class Pacer:
 
     def __init__(self, rate: float, burst: int | None = None) -> None:
         self.rate = rate
-        self.capacity = float(burst if burst is not None else max(1, int(rate // 5)))
+        # A burst of 1 keeps any sliding one-second window at or under rate + 1 requests.
+        self.capacity = float(burst if burst is not None else 1)
         self._tokens = self.capacity
         self._last = time.monotonic()
         self._lock = asyncio.Lock()
