@@ -88,9 +88,7 @@ async def _arm(path: str) -> dict[str, float]:
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
         engine = Engine(db, clock, scheduler, Deliverer(db, clock, NullNotifier()))
-        await engine.start()
-        while engine.armed_at is None and engine.sweeps == 0:
-            await asyncio.sleep(0.001)
+        await engine.start()  # returns after the first sweep
         await engine.rearm()
         armed = time.perf_counter() - t0
         assert engine.armed_at is not None or path.endswith("empty.db")

@@ -21,7 +21,7 @@ from tests.loopback.fixtures import (
     start_client,
     stop_client,
 )
-from tracker.clock import SimClock
+from tracker.clock import OffsetClock
 from tracker.settings import Secret, Settings
 
 UTC = dt.UTC
@@ -34,7 +34,7 @@ class World:
 
     server: LoopbackDiscord
     bot: SlipwatchBot
-    clock: SimClock
+    clock: OffsetClock
     guild: int
     alerts: int
     general: int
@@ -52,15 +52,26 @@ class World:
         *,
         user: int | None = None,
         guild: int | None = None,
-        channel: int | None = None,
+        where: int | None = None,
         **values: Any,
     ) -> Any:
-        """Run a slash command as *user* (default the manager) and wait for its answer."""
+        """Run a slash command as *user* (default the manager) and wait for its answer
+        (past "thinking…" when the bot deferred)."""
         g = self.guild if guild is None else guild
-        c = channel or (self.general if g == self.guild else self.other_channel)
-        return await self.server.run_command(
+        c = where or (self.general if g == self.guild else self.other_channel)
+        record = await self.server.run_command(
             g, c, user or self.manager, name, timeout=10.0, **values
         )
+        if record.deferred:
+            await record.wait_loaded(10.0)
+        return record
+
+    async def click(self, message: Any, custom_id: str, user: int) -> Any:
+        """Click a button as *user* and wait for the answer."""
+        record = await self.server.click(message, custom_id, user)
+        if record.deferred:
+            await record.wait_loaded(10.0)
+        return record
 
     async def advance(self, to: dt.datetime) -> None:
         """Move the simulated clock and let the engine's APScheduler job fire."""
@@ -113,7 +124,7 @@ async def _bot_in(
     server.add_member(other.id, manager, permissions=PERM_MANAGE_GUILD)
     member = server.add_user("max", guild_id=guild.id, permissions=0)
     outsider = server.add_user("olga", guild_id=other.id, permissions=PERM_MANAGE_GUILD)
-    clock = SimClock(start)
+    clock = OffsetClock(start)
     settings = settings_for(server, tmp_path / "bot.db")
     async with running_resources(settings, clock=clock, guild_ready_timeout=0.05) as bot:
         await start_client(server, bot, point=False, timeout=20.0)

@@ -45,3 +45,28 @@ class SimClock:
     def advance(self, delta: dt.timedelta) -> None:
         """Move forward by *delta*."""
         self.set(self._now + delta)
+
+
+class OffsetClock:
+    """Real time shifted to start at a chosen moment, and able to jump forward: the demo's
+    and the end-to-end tests' clock when retries must still flow in real time."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("OffsetClock needs an aware datetime")
+        self._offset = start.astimezone(dt.UTC) - dt.datetime.now(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        """Real time plus the offset."""
+        return dt.datetime.now(dt.UTC) + self._offset
+
+    def set(self, when: dt.datetime) -> None:
+        """Jump to *when* (forward only); time keeps flowing from there."""
+        delta = when.astimezone(dt.UTC) - self.now()
+        if delta < dt.timedelta(0):
+            raise ValueError("an OffsetClock does not run backwards")
+        self._offset += delta
+
+    def advance(self, delta: dt.timedelta) -> None:
+        """Move forward by *delta*."""
+        self.set(self.now() + delta)

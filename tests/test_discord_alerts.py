@@ -1,0 +1,267 @@
+"""Alerts end to end: settings, subscriptions, the deadline passing, buttons, failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from storage import repo
+from tests.e2e import UTC, World, eventually, world
+from tests.test_discord_launch import NOT_MANAGER, add_grok
+from tracker.models import LaunchState, SubscriptionScope
+
+JAN1 = dt.datetime(2025, 1, 1, tzinfo=UTC)
+
+
+async def setup_alerts(w: World) -> None:
+    reply = await w.cmd("alerts channel", channel=str(w.alerts))
+    assert reply.content == f"Alerts will be posted in <#{w.alerts}>.", reply.content
+    await w.cmd("alerts reminders", days="off")
+
+
+async def test_alert_settings_commands_and_refusals(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        refused = await w.cmd("alerts channel", user=w.member, channel=str(w.alerts))
+        assert refused.ephemeral and refused.content == NOT_MANAGER
+        assert (await repo.get_guild(w.bot.db.read, w.guild)).alert_channel_id is None
+        await setup_alerts(w)
+        role = w.server.add_role(w.guild, "launch-watchers")
+        ping = await w.cmd("alerts role", role=str(role))
+        assert ping.content == f"Channel alerts will ping <@&{role}>."
+        tz = await w.cmd("alerts timezone", timezone="Asia/Jakarta")
+        assert tz.content.startswith("Timezone set to Asia/Jakarta.")
+        bad_tz = await w.cmd("alerts timezone", timezone="Jakarta")
+        assert bad_tz.content == (
+            "Unknown timezone 'Jakarta'. Use an IANA name such as Europe/Paris, "
+            "America/Los_Angeles or Asia/Jakarta."
+        )
+        grace = await w.cmd("alerts grace", days=2)
+        assert grace.content == "Grace set to 2 days; deadlines moved."
+        rem = await w.cmd("alerts reminders", days="14, 3")
+        assert rem.content == "Reminders 14, 3 days before each deadline."
+        bad_rem = await w.cmd("alerts reminders", days="weekly")
+        assert bad_rem.content == (
+            "Could not read 'weekly' as reminder days. Type whole days separated by commas, "
+            'like "7,1", or "off".'
+        )
+        mil = await w.cmd("alerts milestones", days="off")
+        assert mil.content == "Late milestones are off."
+        config = await repo.get_guild(w.bot.db.read, w.guild)
+        assert (config.alert_channel_id, config.mention_role_id, config.timezone) == (
+            w.alerts,
+            role,
+            "Asia/Jakarta",
+        )
+        assert (config.grace_days, config.reminder_offsets, config.late_milestones) == (
+            2,
+            (14, 3),
+            (),
+        )
+        choices = await w.server.autocomplete(
+            w.guild, w.general, w.manager, "alerts timezone", timezone="jakar"
+        )
+        assert choices[0] == {"name": "Asia/Jakarta", "value": "Asia/Jakarta"}
+        status = await w.cmd("alerts status")
+        fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+        assert fields["Channel"] == f"<#{w.alerts}>"
+        assert fields["Reminders"] == "14d, 3d"
+        assert fields["Milestones"] == "off"
+        test = await w.cmd("alerts test")
+        assert test.content == f"A test alert is on its way to <#{w.alerts}>."
+        sample = await w.server.wait_for_message(channel_id=w.alerts, timeout=10)
+        assert sample.embeds[0]["title"] == "🧪 Test alert: Example Model (Example Lab)"
+        assert sample.content == f"<@&{role}>"
+
+
+async def test_deadline_reaches_channel_and_every_subscriber_once(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        launch_id = await add_grok(w, announced_on="2024-07-01", quote="@everyone end of year")
+        subs = []
+        for name in ("ann", "ben", "cat"):
+            user = w.server.add_user(name, guild_id=w.guild, permissions=0)
+            reply = await w.cmd("subscribe launch", user=user, launch=str(launch_id))
+            assert reply.content == "Subscribed: you will hear about Grok 3 (xAI) by DM."
+            subs.append(user)
+        vendor = await w.cmd("subscribe vendor", user=w.member, vendor="XAI")
+        assert vendor.content == "Subscribed: you will hear about every XAI launch by DM."
+        subs.append(w.member)
+        before = {u: len(w.server.dms(u)) for u in subs}  # the "you are subscribed" DM
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        channel = await eventually(lambda: w.server.messages(w.alerts), what="channel alert")
+        await eventually(
+            lambda: all(len(w.server.dms(u)) == before[u] + 1 for u in subs), what="DMs"
+        )
+        await w.bot.engine.settle()
+        assert len(w.server.messages(w.alerts)) == 1
+        alert = channel[0]
+        embed = alert.embeds[0]
+        assert embed["title"] == "🚨 Grok 3 (xAI) missed its window"
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert fields["Promised"] == '"end of 2024" (by 2024-12-31)'
+        assert fields["Deadline"] == "<t:1735689600:F> (<t:1735689600:R>)"
+        assert fields["Days late"] == "1"
+        assert fields["The promise"] == "> @\u200beveryone end of year"
+        assert alert.custom_ids() == [f"sw:notify:{launch_id}", f"sw:ship:{launch_id}"]
+        assert alert.nonce and len(alert.nonce) <= 25
+        for user in subs:
+            dms = w.server.dms(user)
+            assert len(dms) == before[user] + 1
+            assert dms[-1].embeds[0]["title"] == "🚨 Grok 3 (xAI) missed its window"
+        assert await w.outbox_states() == ["sent"] * 5
+        sends = w.server.requests_matching(r"POST /channels/\d+/messages")
+        assert all(r.json.get("allowed_mentions", {}).get("parse") == [] for r in sends)
+
+
+async def test_buttons_notify_me_and_mark_shipped(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        launch_id = await add_grok(w, announced_on="2024-07-01")
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        alert = await w.server.wait_for_message(channel_id=w.alerts, timeout=10)
+        notify = await w.click(alert, f"sw:notify:{launch_id}", w.member)
+        assert notify.ephemeral
+        assert notify.content == "Subscribed: you will hear about Grok 3 (xAI) by DM."
+        subs = await w.bot.tracker.subscriptions(w.member)
+        assert [(s.scope, s.target) for s in subs] == [(SubscriptionScope.LAUNCH, str(launch_id))]
+        refused = await w.click(alert, f"sw:ship:{launch_id}", w.member)
+        assert refused.ephemeral and refused.text == NOT_MANAGER
+        w.clock.set(dt.datetime(2025, 2, 17, 18, tzinfo=UTC))
+        done = await w.click(alert, f"sw:ship:{launch_id}", w.manager)
+        assert done.text == (
+            "Marked Grok 3 shipped today (48 days late). The channel and subscribers are "
+            "being told."
+        )
+        launch = await w.bot.tracker.get(w.guild, launch_id)
+        assert launch.state is LaunchState.SHIPPED and launch.days_late == 48
+        await eventually(lambda: len(w.server.dms(w.member)) >= 2, what="shipped DM")
+        assert (
+            w.server.dms(w.member)[-1].embeds[0]["title"] == "✅ Grok 3 (xAI) shipped 48 days late"
+        )
+
+
+async def test_subscribe_refuses_when_dms_are_closed_and_saves_nothing(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        launch_id = await add_grok(w)
+        w.server.close_dms(w.member)
+        reply = await w.cmd("subscribe launch", user=w.member, launch=str(launch_id))
+        assert reply.ephemeral
+        assert reply.content.startswith("I can't send you DMs, so you would miss the alerts.")
+        assert await w.bot.tracker.subscriptions(w.member) == []
+        missing = await w.cmd("unsubscribe all", user=w.member)
+        assert missing.content == (
+            "You were not subscribed to every launch in this server. See /subscriptions."
+        )
+
+
+async def test_subscriptions_list_works_in_dms_and_shows_paused(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        launch_id = await add_grok(w, announced_on="2024-07-01")
+        await w.cmd("subscribe all", user=w.member)
+        await w.cmd("subscribe launch", user=w.member, launch=str(launch_id), mode="digest")
+        w.server.close_dms(w.member)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(lambda: w.bot.tracker.subscriptions(w.member), what="subscriptions")
+        subs = await eventually(_paused(w), what="the subscription to be paused after 50007")
+        assert subs
+        listing = await w.server.run_command(None, None, w.member, "subscriptions", timeout=10)
+        text = listing.embeds[0]["description"]
+        assert "every launch in Alpha · **paused**: Discord refuses DMs to this user" in text
+        assert "Grok 3 (xAI) in Alpha" in text
+        states = await w.outbox_states()
+        assert sorted(states) == ["failed", "sent"]
+        out = await w.cmd("unsubscribe all", user=w.member)
+        assert out.content == "Unsubscribed from every launch in this server."
+
+
+def _paused(w: World):  # type: ignore[no-untyped-def]
+    async def check():  # type: ignore[no-untyped-def]
+        subs = await w.bot.tracker.subscriptions(w.member)
+        return [s for s in subs if s.paused_reason]
+
+    return check
+
+
+async def test_broken_channel_holds_alerts_tells_owner_once_and_recovers(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        await add_grok(w, product="Grok 4", announced_on="2024-07-01")
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(lambda: _states_are(w, ["held", "held"]), what="alerts held")
+        notices = await eventually(lambda: w.server.dms(w.owner), what="owner told")
+        assert len(notices) == 1
+        assert notices[0].content.startswith(f"slipwatch cannot post alerts in <#{w.alerts}>:")
+        status = await w.cmd("alerts status")
+        fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+        assert "2 held since" in fields["Problems"]
+        assert "held" in fields["Outbox"]
+        # A later alert to the same broken channel is held too, and the owner is not told again.
+        await w.advance(dt.datetime(2025, 1, 7, 0, 0, 1, tzinfo=UTC))
+        await eventually(lambda: _states_are(w, ["held"] * 4), what="milestones held")
+        assert len(w.server.dms(w.owner)) == 1
+        w.server.heal_channel(w.alerts)
+        fixed = await w.cmd("alerts channel", channel=str(w.alerts))
+        assert fixed.content == (
+            f"Alerts will be posted in <#{w.alerts}>. 4 held alerts are being sent there now."
+        )
+        await eventually(lambda: len(w.server.messages(w.alerts)) == 4, what="held alerts")
+        assert await w.outbox_states() == ["sent"] * 4
+
+
+async def _states_are(w: World, expected: list[str]) -> bool:
+    return sorted(await w.outbox_states()) == sorted(expected)
+
+
+async def test_storm_of_429_and_500_delays_but_loses_nothing(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        users = [w.server.add_user(f"u{i}", guild_id=w.guild, permissions=0) for i in range(6)]
+        for user in users:
+            await w.bot.tracker.subscribe(w.guild, user, SubscriptionScope.ALL)
+        await add_grok(w, announced_on="2024-07-01")
+        w.server.inject(r"POST /channels/\d+/messages", 429, times=4, retry_after=0.05)
+        w.server.inject(r"POST /channels/\d+/messages", 500, times=3)
+        w.server.inject(r"POST /users/@me/channels", 500, times=2)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(
+            lambda: (
+                len(w.server.messages(w.alerts)) == 1
+                and all(len(w.server.dms(u)) == 1 for u in users)
+            ),
+            limit_s=60,
+            what="every alert despite the storm",
+        )
+        await eventually(lambda: _states_are(w, ["sent"] * 7), limit_s=30, what="all sent")
+        statuses = [r.status for r in w.server.requests_matching(r"POST /channels/\d+/messages")]
+        assert statuses.count(429) == 4 and statuses.count(500) == 3
+        assert len(w.server.messages(w.alerts)) == 1
+
+
+async def test_user_text_is_escaped_and_cut_to_discord_limits(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        product = "**Grok** @everyone <@&123456789012345678> " + "x" * 40
+        reply = await w.cmd(
+            "launch add",
+            product=product[:100],
+            vendor="_xAI_ @here",
+            window="end of 2024",
+            announced_on="2024-07-01",
+            announcer="<@42> " + "E" * 90,
+            quote="`code` " + "*" * 993,
+        )
+        assert reply.content == "Added #1 to the watchlist."
+        title = reply.embeds[0]["title"]
+        assert title.startswith("#1 \\*\\*Grok\\*\\* @\u200beveryone <@\u200b&123456789012345678>")
+        assert len(title) <= 256
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        alert = await w.server.wait_for_message(channel_id=w.alerts, timeout=10)
+        embed = alert.embeds[0]
+        assert "@\u200beveryone" in embed["title"] and "\\_xAI\\_ @\u200bhere" in embed["title"]
+        assert all(len(f["value"]) <= 1024 for f in embed["fields"])
+        quote = {f["name"]: f["value"] for f in embed["fields"]}["The promise"]
+        assert quote.startswith("> \\`code\\`") and quote.endswith("…") and len(quote) == 1024
+        assert alert.content in (None, "")
