@@ -7,7 +7,9 @@ extensions. Nothing happens at import time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -195,7 +197,14 @@ async def running_resources(
 
 async def run_bot(settings: Settings, *, sync_only: bool = False, sync_guild: int | None) -> int:
     """Run until stopped (or, with *sync_only*, register the commands and exit)."""
+    # slipwatch has no voice: don't warn about voice libraries at every start.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     async with running_resources(settings) as bot:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # A clean stop: close the gateway, stop the engine; the outbox keeps the rest.
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
         if sync_only:
             bot.sync_only = True
             await bot.login(settings.token.get())  # runs setup_hook: loads the commands
