@@ -108,3 +108,48 @@ async def test_sigkill_mid_fanout_then_restart_delivers_to_everyone_exactly_once
             for u in users
         )
         assert "DISCORD_TOKEN" not in log.read_text() and server.token not in log.read_text()
+
+
+def _env(server: object, db_path: Path, token: str) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLIPWATCH_"))},
+        "DISCORD_TOKEN": token,
+        "DISCORD_API_BASE": server.api_base,  # type: ignore[attr-defined]
+        "DISCORD_GATEWAY_URL": server.gateway_url,  # type: ignore[attr-defined]
+        "SLIPWATCH_DB": str(db_path),
+    }
+
+
+async def _run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_sync_registers_the_commands_with_one_server(tmp_path: Path) -> None:
+    async with running_server() as server:
+        guild = server.add_guild(name="Alpha")
+        code, out, err = await _run(
+            _env(server, tmp_path / "b.db", server.token), "sync", "--guild", str(guild.id)
+        )
+        assert code == 0, err
+        assert out.strip().startswith("synced ") and f"to server {guild.id}" in out
+        names = set(server.registered_commands.names(guild.id))
+        assert {"launch", "alerts", "subscribe", "unsubscribe", "subscriptions"} <= names
+        assert server.registered_commands.global_commands == []
+
+
+async def test_a_wrong_token_gets_a_clear_answer(tmp_path: Path) -> None:
+    async with running_server() as server:
+        code, out, err = await _run(_env(server, tmp_path / "b.db", "not-the-token"))
+        assert code == 2
+        assert "Discord refused the token (401). Check DISCORD_TOKEN in .env" in out + err
+        assert "not-the-token" not in out + err
