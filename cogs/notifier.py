@@ -65,7 +65,7 @@ class DiscordNotifier:
     """Sends one outbox row with its nonce (discord.py adds enforce_nonce), so that Discord
     itself drops a resend after a crash."""
 
-    def __init__(self, bot: SlipwatchBot, *, rate: float = 48.0) -> None:
+    def __init__(self, bot: SlipwatchBot, *, rate: float = 49.0) -> None:
         self.bot = bot
         self.pacer = Pacer(rate)
         self._dm_cache: dict[int, int] = {}

@@ -1,0 +1,75 @@
+"""Shared setup for the Discord benchmarks: the loopback Discord and the real bot, in-process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import discord  # noqa: E402
+
+from cogs.app import SlipwatchBot, running_resources  # noqa: E402
+from tests.loopback import LoopbackDiscord  # noqa: E402
+from tests.loopback.fixtures import (  # noqa: E402
+    discord_endpoints_restored,
+    running_server,
+    start_client,
+    stop_client,
+)
+from tracker.clock import Clock  # noqa: E402
+from tracker.settings import Secret, Settings  # noqa: E402
+
+UTC = dt.UTC
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100), nearest-rank on sorted values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """p50/p99/mean/max in milliseconds of values in seconds."""
+    return {
+        "p50_ms": round(percentile(values, 50) * 1000, 2),
+        "p99_ms": round(percentile(values, 99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else float("nan"),
+        "max_ms": round(max(values) * 1000, 2) if values else float("nan"),
+    }
+
+
+@asynccontextmanager
+async def bot_and_server(
+    db_path: Path, clock: Clock, **server_options: Any
+) -> AsyncIterator[tuple[LoopbackDiscord, SlipwatchBot, int, int]]:
+    """A loopback Discord with one guild and an #alerts channel, and the real bot on it."""
+    with discord_endpoints_restored():
+        async with running_server(**server_options) as server:
+            guild = server.add_guild(name="Bench")
+            channel = server.add_channel(guild.id, "alerts")
+            settings = Settings(
+                token=Secret(server.token),
+                db_path=str(db_path),
+                api_base=server.api_base,
+                gateway_url=server.gateway_url,
+            )
+            async with running_resources(settings, clock=clock, guild_ready_timeout=0.05) as bot:
+                await start_client(server, bot, point=False, timeout=60.0)
+                try:
+                    target = discord.Object(guild.id)
+                    bot.tree.copy_global_to(guild=target)
+                    await bot.tree.sync(guild=target)
+                    yield server, bot, guild.id, channel
+                finally:
+                    await stop_client(bot)
