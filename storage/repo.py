@@ -850,3 +850,93 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 async def forget_dm_channel(conn: Conn, user_id: int) -> None:
     """Drop a cached DM channel id that Discord no longer knows."""
     await conn.execute("DELETE FROM dm_channels WHERE user_id = ?", (user_id,))
+
+
+# --------------------------------------------------------------------------- batches (sweep)
+
+
+async def instant_subscriptions(
+    conn: Conn, guild_ids: Iterable[int]
+) -> dict[int, list[tuple[int, str, str]]]:
+    """Active instant subscriptions of many guilds: guild -> [(user, scope, target)]."""
+    ids = sorted(set(guild_ids))
+    result: dict[int, list[tuple[int, str, str]]] = {gid: [] for gid in ids}
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            f"SELECT guild_id, user_id, scope, target FROM subscriptions WHERE guild_id IN "
+            f"({marks}) AND mode = 'instant' AND paused_reason IS NULL ORDER BY user_id",
+            chunk,
+        ) as cur:
+            for row in await cur.fetchall():
+                result[row[0]].append((row[1], row[2], row[3]))
+    return result
+
+
+async def broken_set(conn: Conn) -> set[tuple[DestinationKind, int]]:
+    """Every broken destination (a small table)."""
+    async with conn.execute("SELECT dest_kind, dest_id FROM broken_destinations") as cur:
+        return {(DestinationKind(r[0]), r[1]) for r in await cur.fetchall()}
+
+
+async def advance_many(
+    conn: Conn,
+    rows: Sequence[tuple[str, int | None, int | None, int, int, int, int]],
+) -> int:
+    """Batch form of :func:`advance_due`: (state, next_due_ms, days_late, now_ms, id,
+    expect_due_ms, expect_revision) per launch. Returns how many rows changed."""
+    cur = await conn.executemany(
+        "UPDATE launches SET state = ?, next_due_at = ?, days_late = ?, updated_at = ? "
+        "WHERE id = ? AND next_due_at = ? AND revision = ?",
+        rows,
+    )
+    changed = cur.rowcount
+    await cur.close()
+    return changed
+
+
+async def append_events(
+    conn: Conn,
+    rows: Sequence[tuple[int, int, EventKind, dt.datetime, str, dict[str, Any]]],
+) -> None:
+    """Batch form of :func:`append_event` for (launch, guild, kind, at, actor, data) rows."""
+    await conn.executemany(
+        "INSERT INTO launch_events (launch_id, guild_id, kind, at, actor, data) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (lid, gid, kind.value, to_ms(at), actor, json.dumps(data, sort_keys=True))
+            for lid, gid, kind, at, actor, data in rows
+        ],
+    )
+
+
+async def enqueue_many(
+    conn: Conn,
+    rows: Sequence[tuple[int | None, DestinationKind, int, str, str, Message, OutboxState]],
+    now: dt.datetime,
+) -> int:
+    """Batch form of :func:`enqueue` for (guild, dest_kind, dest_id, idem_key, nonce, payload,
+    state) rows; repeated keys are ignored. Returns how many were inserted."""
+    stamp = to_ms(now)
+    cur = await conn.executemany(
+        "INSERT OR IGNORE INTO outbox (guild_id, dest_kind, dest_id, idem_key, nonce, payload, "
+        "state, next_attempt_at, created_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                guild_id,
+                kind.value,
+                dest_id,
+                key,
+                nonce,
+                json.dumps(payload.to_json(), separators=(",", ":")),
+                state.value,
+                stamp,
+                stamp,
+                stamp,
+            )
+            for guild_id, kind, dest_id, key, nonce, payload, state in rows
+        ],
+    )
+    inserted = cur.rowcount
+    await cur.close()
+    return inserted

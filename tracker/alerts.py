@@ -46,6 +46,18 @@ async def destinations(
     conn: aiosqlite.Connection, config: GuildConfig, alert: Alert, idem_base: str
 ) -> list[Pending]:
     """The guild's alert channel (if set) and every instant subscriber of the launch."""
+    subs = await repo.instant_subscriptions(conn, [config.guild_id])
+    return destinations_from(config, alert, idem_base, subs[config.guild_id])
+
+
+def destinations_from(
+    config: GuildConfig,
+    alert: Alert,
+    idem_base: str,
+    subscriptions: list[tuple[int, str, str]],
+) -> list[Pending]:
+    """:func:`destinations` with the guild's active instant subscriptions already loaded
+    ((user, scope, target) rows), so a sweep of many launches costs one query."""
     launch = alert.launch
     out: list[Pending] = []
     if config.alert_channel_id is not None:
@@ -59,7 +71,18 @@ async def destinations(
                 mention_role_id=config.mention_role_id,
             )
         )
-    for user_id in await repo.subscribers_for(conn, launch.guild_id, launch.id, launch.vendor):
+    launch_key, vendor_key = str(launch.id), launch.vendor.casefold()
+    users: set[int] = set()
+    for user_id, scope, target in subscriptions:
+        if user_id in users:
+            continue
+        if (
+            scope == "all"
+            or (scope == "launch" and target == launch_key)
+            or (scope == "vendor" and target == vendor_key)
+        ):
+            users.add(user_id)
+    for user_id in sorted(users):
         out.append(
             Pending(
                 guild_id=config.guild_id,
@@ -95,8 +118,10 @@ async def write(
 
     A merged row's key is derived from its members' keys, so re-running the same catch-up
     writes nothing new. Returns how many rows were inserted."""
-    inserted = 0
-    broken_cache: dict[tuple[DestinationKind, int], bool] = {}
+    if not groups:
+        return 0
+    broken = await repo.broken_set(conn)
+    rows = []
     for group in groups:
         first = group[0]
         if len(group) == 1:
@@ -104,23 +129,19 @@ async def write(
         else:
             digest = hashlib.sha256("|".join(p.idem_key for p in group).encode()).hexdigest()
             key = f"merged:{digest[:32]}"
-        dest = (first.dest_kind, first.dest_id)
-        if dest not in broken_cache:
-            broken_cache[dest] = await repo.is_broken(conn, *dest)
-        state = OutboxState.HELD if broken_cache[dest] else OutboxState.PENDING
+        held = (first.dest_kind, first.dest_id) in broken
         message = Message(
             alerts=tuple(p.alert for p in group), mention_role_id=first.mention_role_id
         )
-        if await repo.enqueue(
-            conn,
-            guild_id=first.guild_id,
-            dest_kind=first.dest_kind,
-            dest_id=first.dest_id,
-            idem_key=key,
-            nonce=nonce_for(key),
-            payload=message,
-            now=now,
-            state=state,
-        ):
-            inserted += 1
-    return inserted
+        rows.append(
+            (
+                first.guild_id,
+                first.dest_kind,
+                first.dest_id,
+                key,
+                nonce_for(key),
+                message,
+                OutboxState.HELD if held else OutboxState.PENDING,
+            )
+        )
+    return await repo.enqueue_many(conn, rows, now)

@@ -21,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from storage import repo
-from storage.db import Database
+from storage.db import Database, to_ms
 from tracker import alerts as alert_rows
 from tracker import schedule
 from tracker.clock import Clock
@@ -205,24 +205,51 @@ class Engine:
     async def sweep(self, *, catch_up: bool = False) -> SweepReport:
         """Handle everything due now. Safe to run twice: the second run finds nothing."""
         now = self.clock.now()
-        handled = alerts = rows = 0
+        handled = rows = 0
         self.sweeps += 1
         while True:
-            due = await repo.due_launches(self.db.read, now, self.settings.batch)
-            if not due:
-                break
+            # Read and write in one IMMEDIATE transaction: nobody can move these launches
+            # between our read and our compare-and-set update.
             async with self.db.transaction() as conn:
-                configs = await repo.get_guilds(conn, {launch.guild_id for launch in due})
+                due = await repo.due_launches(conn, now, self.settings.batch)
+                if not due:
+                    break
+                guild_ids = {launch.guild_id for launch in due}
+                configs = await repo.get_guilds(conn, guild_ids)
+                subscriptions = await repo.instant_subscriptions(conn, guild_ids)
+                advances: list[tuple[str, int | None, int | None, int, int, int, int]] = []
+                events: list[tuple[int, int, EventKind, dt.datetime, str, dict[str, Any]]] = []
                 pending: list[alert_rows.Pending] = []
+                stamp = to_ms(now)
                 for launch in due:
-                    alert, key = await self._handle(conn, launch, configs[launch.guild_id], now)
-                    if alert is None:
+                    config = configs[launch.guild_id]
+                    step = self.plan(launch, config, now)
+                    assert launch.next_due_at is not None
+                    advances.append(
+                        (
+                            step.state.value,
+                            to_ms(step.next_due_at) if step.next_due_at else None,
+                            step.days_late,
+                            stamp,
+                            launch.id,
+                            to_ms(launch.next_due_at),
+                            launch.revision,
+                        )
+                    )
+                    if step.alert is None:
                         continue
                     handled += 1
-                    alerts += 1
+                    assert step.event is not None
+                    events.append(step.event)
                     pending.extend(
-                        await alert_rows.destinations(conn, configs[launch.guild_id], alert, key)
+                        alert_rows.destinations_from(
+                            config, step.alert, step.key, subscriptions[launch.guild_id]
+                        )
                     )
+                changed = await repo.advance_many(conn, advances)
+                if changed != len(advances):  # cannot happen inside one IMMEDIATE transaction
+                    raise RuntimeError(f"sweep moved {changed} of {len(advances)} launches")
+                await repo.append_events(conn, events)
                 if catch_up:
                     groups = alert_rows.merge(pending, self.settings.merge_threshold)
                 else:
@@ -237,57 +264,39 @@ class Engine:
         self.deliverer.kick()
         if handled:
             log.info("sweep handled %d due launches, queued %d messages", handled, rows)
-        return SweepReport(handled=handled, alerts=alerts, rows=rows, catch_up=catch_up)
+        return SweepReport(handled=handled, alerts=handled, rows=rows, catch_up=catch_up)
 
-    async def _handle(
-        self, conn: Any, launch: Launch, config: GuildConfig, now: dt.datetime
-    ) -> tuple[Alert | None, str]:
-        """Advance one due launch; returns the alert to send (or None) and its key base."""
+    def plan(self, launch: Launch, config: GuildConfig, now: dt.datetime) -> Step:
+        """What the sweep does with one due launch (pure): its next state and due time, and
+        the alert and history row to write, if any."""
         assert launch.next_due_at is not None
         tz = schedule.zone(launch.timezone or config.timezone)
-        items = schedule.due_items(
-            state=launch.state,
-            deadline_at=launch.deadline_at,
-            window_end=launch.window_end,
-            tz=tz,
-            reminder_offsets=config.reminder_offsets,
-            late_milestones=config.late_milestones,
-        )
-        item = schedule.pick_due(items, launch.next_due_at, now)
+
+        def items(state: LaunchState) -> list[schedule.DueItem]:
+            return schedule.due_items(
+                state=state,
+                deadline_at=launch.deadline_at,
+                window_end=launch.window_end,
+                tz=tz,
+                reminder_offsets=config.reminder_offsets,
+                late_milestones=config.late_milestones,
+            )
+
+        item = schedule.pick_due(items(launch.state), launch.next_due_at, now)
         state = launch.state
-        days_late = launch.days_late
         if item is not None and item.kind is schedule.DueKind.DEADLINE:
             state = LaunchState.SLIPPED
-        today = schedule.local_today(now, tz)
+        days_late = launch.days_late
         if state is LaunchState.SLIPPED:
-            days_late = max(0, (today - launch.window_end).days)
-        after = schedule.due_items(
-            state=state,
-            deadline_at=launch.deadline_at,
-            window_end=launch.window_end,
-            tz=tz,
-            reminder_offsets=config.reminder_offsets,
-            late_milestones=config.late_milestones,
-        )
-        nxt = schedule.next_after(after, now)
-        if not await repo.advance_due(
-            conn,
-            launch.id,
-            expect_due=launch.next_due_at,
-            expect_revision=launch.revision,
-            state=state,
-            next_due_at=nxt.at if nxt else None,
-            days_late=days_late if state is LaunchState.SLIPPED else launch.days_late,
-            now=now,
-        ):
-            return None, ""  # someone else moved it first: nothing more to do
+            days_late = max(0, (schedule.local_today(now, tz) - launch.window_end).days)
+        nxt = schedule.next_after(items(state), now)
+        next_due = nxt.at if nxt else None
         if item is None:
-            return None, ""
+            return Step(state, next_due, days_late, None, None, "")
         detected_late = now - item.at > self.settings.late_tolerance
         updated = dataclasses.replace(
-            launch, state=state, days_late=days_late, next_due_at=nxt.at if nxt else None
+            launch, state=state, days_late=days_late, next_due_at=next_due
         )
-        snapshot = LaunchSnapshot.of(updated, tz.key)
         if item.kind is schedule.DueKind.DEADLINE:
             kind, event = AlertKind.SLIPPED, EventKind.SLIPPED
         elif item.kind is schedule.DueKind.MILESTONE:
@@ -296,7 +305,7 @@ class Engine:
             kind, event = AlertKind.REMINDER, EventKind.REMINDER
         alert = Alert(
             kind=kind,
-            launch=snapshot,
+            launch=LaunchSnapshot.of(updated, tz.key),
             at=item.at,
             detected_late=detected_late,
             days_late=days_late if state is LaunchState.SLIPPED else None,
@@ -304,18 +313,36 @@ class Engine:
             milestone=item.value if item.kind is schedule.DueKind.MILESTONE else None,
             actor="slipwatch",
         )
-        await repo.append_event(
-            conn,
-            launch_id=launch.id,
-            guild_id=launch.guild_id,
-            kind=event,
-            at=now,
-            actor="slipwatch",
-            data={
+        history = (
+            launch.id,
+            launch.guild_id,
+            event,
+            now,
+            "slipwatch",
+            {
                 "due_at": item.at.isoformat(),
                 "item": item.key,
                 "detected_late": detected_late,
                 "days_late": alert.days_late,
             },
         )
-        return alert, f"L{launch.id}.r{launch.revision}.{item.key}"
+        return Step(
+            state,
+            next_due,
+            days_late,
+            alert,
+            history,
+            f"L{launch.id}.r{launch.revision}.{item.key}",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The sweep's decision for one due launch."""
+
+    state: LaunchState
+    next_due_at: dt.datetime | None
+    days_late: int | None
+    alert: Alert | None
+    event: tuple[int, int, EventKind, dt.datetime, str, dict[str, Any]] | None
+    key: str
