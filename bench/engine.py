@@ -81,7 +81,7 @@ def build_db(path: str, n: int) -> None:
 
 async def _arm(path: str) -> dict[str, float]:
     """Child process: open, start the engine (first sweep + arm), report time and RSS."""
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base_rss = _vm_hwm_kb()
     t0 = time.perf_counter()
     async with Database.open(path) as db:
         clock = SimClock(NOW)
@@ -94,8 +94,21 @@ async def _arm(path: str) -> dict[str, float]:
         assert engine.armed_at is not None or path.endswith("empty.db")
         await engine.stop()
         scheduler.shutdown(wait=False)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _vm_hwm_kb()
     return {"armed_s": armed, "peak_rss_kb": peak, "base_rss_kb": base_rss}
+
+
+def _vm_hwm_kb() -> float:
+    """Peak RSS of this process image (VmHWM). ru_maxrss would include the parent's peak,
+    which Linux carries across fork and exec."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def arm_in_child(path: str) -> dict[str, float]:

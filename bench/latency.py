@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import random
@@ -86,11 +87,11 @@ async def run(alerts: int, spread_s: float, background: int, commands: int) -> d
             for i, row in enumerate(rows):
                 deadlines[first_id + i] = (row.deadline_at - wall0).total_seconds()
             bot.engine.poke()
-            limit = time.monotonic() + spread_s + 60
-            while (
-                time.monotonic() < limit and len(server.messages(channel, kind="channel")) < alerts
-            ):
-                await asyncio.sleep(0.05)
+            with contextlib.suppress(TimeoutError):
+                await server.wait_for(
+                    lambda: len(server.messages(channel, kind="channel")) >= alerts,
+                    timeout=spread_s + 60,
+                )
             latencies: list[float] = []
             for request in server.requests_matching(rf"POST /channels/{channel}/messages"):
                 if not request.ok:

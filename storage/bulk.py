@@ -55,6 +55,8 @@ def insert_launches(path: str, launches: Iterable[BulkLaunch], now: dt.datetime)
         )
         count = cur.rowcount
         conn.execute("COMMIT")
+        # Fold the WAL into the main file, as a long-running database would have done.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
     finally:
         conn.close()
