@@ -26,6 +26,7 @@ from tracker.settings import Secret, Settings
 
 UTC = dt.UTC
 START = dt.datetime(2024, 12, 20, 12, tzinfo=UTC)
+JAN1 = dt.datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @dataclass
