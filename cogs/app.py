@@ -23,6 +23,7 @@ from discord.ext import commands
 from cogs import common
 from cogs.buttons import NotifyButton, ShipButton
 from cogs.notifier import DiscordNotifier
+from cogs.probes import ProposalPoster
 from storage import repo
 from storage.db import Database
 from tracker.clock import Clock, SystemClock
@@ -30,12 +31,16 @@ from tracker.delivery import Deliverer, DeliverySettings
 from tracker.engine import Engine
 from tracker.errors import TrackerError
 from tracker.models import DestinationKind, OutboxRow
+from tracker.probes.fetch import Fetcher
+from tracker.probes.netguard import NetGuard
+from tracker.probes.service import ProbeService
 from tracker.service import Tracker
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.launch", "cogs.alerts", "cogs.subscriptions")
+# cogs.probes adds its commands to the /launch group, so it loads after cogs.launch.
+EXTENSIONS = ("cogs.launch", "cogs.probes", "cogs.alerts", "cogs.subscriptions")
 
 
 def point_at(settings: Settings) -> None:
@@ -54,6 +59,7 @@ class SlipwatchBot(commands.Bot):
         db: Database,
         scheduler: AsyncIOScheduler,
         clock: Clock,
+        fetcher: Fetcher,
         sync_on_start: int | None = None,
         **options: Any,
     ) -> None:
@@ -85,6 +91,11 @@ class SlipwatchBot(commands.Bot):
         )
         self.engine = Engine(db, clock, scheduler, self.deliverer)
         self.tracker = Tracker(db, clock, on_change=self.engine.poke)
+        self.proposals = ProposalPoster(self)
+        self.probes = ProbeService(
+            db, clock, self.tracker, fetcher, on_detection=self.proposals.on_detection
+        )
+        self.probes.attach(self.engine)
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:
@@ -101,8 +112,11 @@ class SlipwatchBot(commands.Bot):
             self.scheduler.start()
         # The first sweep runs now: what fell due while we were down is handled at once.
         await self.engine.start()
+        self.proposals.start()
 
     async def close(self) -> None:
+        await self.proposals.stop()
+        await self.probes.stop()
         await self.engine.stop()
         await super().close()
 
@@ -177,13 +191,15 @@ async def running_resources(
 ) -> AsyncIterator[SlipwatchBot]:
     """Open the database and scheduler and build the bot (not yet logged in)."""
     point_at(settings)
-    async with Database.open(settings.db_path) as db:
+    guard = NetGuard.from_settings(settings.probe_allow)
+    async with Database.open(settings.db_path) as db, Fetcher(guard) as fetcher:
         scheduler = AsyncIOScheduler(timezone="UTC")
         bot = SlipwatchBot(
             settings=settings,
             db=db,
             scheduler=scheduler,
             clock=clock or SystemClock(),
+            fetcher=fetcher,
             sync_on_start=settings.sync_guild_id,
             **options,
         )

@@ -99,8 +99,8 @@ class ShipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw:s
 
 def alert_view(message: Message) -> discord.ui.View | None:
     """Buttons for a channel alert about one open launch; none for merged or closed ones."""
-    if message.merged:
-        return None
+    if message.merged or not message.alerts:
+        return None  # merged catch-ups and digests carry no buttons
     alert = message.alerts[0]
     launch = alert.launch
     if launch.id == 0 or alert.kind is AlertKind.TEST:

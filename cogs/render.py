@@ -4,11 +4,13 @@ cut to Discord's limits before it is sent."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
 from tracker import render as words
+from tracker.digest import UPCOMING_DAYS, Digest, DigestEntry
 from tracker.models import Alert, AlertKind, Launch, LaunchEvent, LaunchState, Message
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-limits).
@@ -185,6 +187,8 @@ def merged_embed(message: Message) -> discord.Embed:
 
 def message_embeds(message: Message) -> list[discord.Embed]:
     """The embeds of one outbox message."""
+    if message.digest is not None:
+        return [digest_embed(Digest.from_json(message.digest))]
     if message.merged:
         return [merged_embed(message)]
     return [alert_embed(message.alerts[0])]
@@ -313,4 +317,74 @@ def lines_embed(
         out.append(line)
         used += len(line) + 1
     embed.description = "\n".join(out) if out else "Nothing yet."
+    return fit(embed)
+
+
+def digest_embed(digest: Digest) -> discord.Embed:
+    """A digest as one embed: a field per section, Discord timestamps for what is due."""
+    title = "Your slipwatch digest" if digest.user_id is not None else "slipwatch digest"
+    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    start, end = digest.period_start, digest.period_end
+    head = f"{ts(start, 'f')} → {ts(end, 'f')}" if digest.period_key else f"until {ts(end, 'f')}"
+    if digest.late:
+        head += "\nPosted late: slipwatch was offline at the scheduled time."
+    if digest.empty:
+        head += f"\nNothing changed and no deadline in the next {UPCOMING_DAYS} days."
+    embed.description = cut(head, DESCRIPTION)
+
+    def name(entry: DigestEntry) -> str:
+        return f"{safe(entry.product, 80)} ({safe(entry.vendor, 40)})"
+
+    def when(entry: DigestEntry) -> str:
+        return f" ({entry.day:%Y-%m-%d})" if entry.day else ""
+
+    def shipped(entry: DigestEntry) -> str:
+        late = entry.days_late or 0
+        verdict = "on time" if late == 0 else f"{words.plural(late, 'day')} late"
+        return f"{name(entry)}: {verdict}{when(entry)}"
+
+    def reannounced(entry: DigestEntry) -> str:
+        slip = f" (slip #{entry.slip_count})" if entry.slip_count else ""
+        return (
+            f'{name(entry)}: "{safe(entry.previous_window, 60)}" → "{safe(entry.window, 60)}"{slip}'
+        )
+
+    def upcoming(entry: DigestEntry) -> str:
+        due = f"{ts(entry.deadline_at, 'R')}" if entry.deadline_at else "soon"
+        return f'{name(entry)}: "{safe(entry.window, 60)}", deadline {due}'
+
+    sections: list[tuple[str, tuple[DigestEntry, ...], Callable[[DigestEntry], str]]] = [
+        ("🚨 Slipped", digest.slipped, lambda e: f'{name(e)} missed "{safe(e.window, 60)}"'),
+        ("✅ Shipped", digest.shipped, shipped),
+        ("🪦 Cancelled", digest.cancelled, lambda e: f"{name(e)}{when(e)}"),
+        ("🔁 Re-announced", digest.reannounced, reannounced),
+        (f"⏳ Due in the next {UPCOMING_DAYS} days", digest.upcoming, upcoming),
+        (
+            "🐌 Still late",
+            digest.still_late,
+            lambda e: f"{name(e)}: {words.plural(e.days_late or 0, 'day')} late",
+        ),
+    ]
+    for heading, entries, fmt in sections:
+        if not entries:
+            continue
+        lines: list[str] = []
+        used = 0
+        for index, entry in enumerate(entries):
+            line = "• " + cut(fmt(entry), 200)
+            if used + len(line) + 30 > FIELD_VALUE:
+                lines.append(f"…and {len(entries) - index} more")
+                break
+            lines.append(line)
+            used += len(line) + 1
+        embed.add_field(name=f"{heading} ({len(entries)})", value="\n".join(lines), inline=False)
+    if digest.on_time_rate is not None:
+        embed.add_field(
+            name="On time so far",
+            value=(
+                f"{digest.on_time_rate:.0%} of {words.plural(digest.resolved, 'resolved launch')}"
+            ),
+            inline=False,
+        )
+    embed.set_footer(text="slipwatch · /slips stats for the full record")
     return fit(embed)

@@ -26,6 +26,25 @@ BUSY_TIMEOUT_MS = 5000
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
+class Rows:
+    """Rows fetched in one step with execute_fetchall.
+
+    Reading a cursor across an await would keep its statement (and so its read snapshot) open
+    while other coroutines query the same connection, and they would see stale data: a row
+    already marked sent could look pending again. Fetching everything in one call avoids it."""
+
+    def __init__(self, rows: Iterable[sqlite3.Row]) -> None:
+        self._rows = list(rows)
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        """The first row, if any."""
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[sqlite3.Row]:
+        """Every row."""
+        return self._rows
+
+
 class MigrationError(RuntimeError):
     """A migration failed; the database was left at the version it had before."""
 
@@ -121,13 +140,13 @@ class Database:
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         """Run a read-only query on the reader connection."""
-        async with self._reader.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        cursor = Rows(await self._reader.execute_fetchall(sql, tuple(params)))
+        return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """Run a read-only query and return its first row, if any."""
-        async with self._reader.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        cursor = Rows(await self._reader.execute_fetchall(sql, tuple(params)))
+        return await cursor.fetchone()
 
     async def user_version(self) -> int:
         """The schema version recorded in the file."""
@@ -167,8 +186,8 @@ async def migrate(conn: aiosqlite.Connection, migrations: list[Migration]) -> in
     A failing migration is rolled back whole, so the file keeps the version it had.
     Returns the resulting version.
     """
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
+    cursor = Rows(await conn.execute_fetchall("PRAGMA user_version"))
+    row = await cursor.fetchone()
     current = int(row[0]) if row else 0
     latest = migrations[-1].version if migrations else 0
     if current > latest:

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.db import Rows as _Rows
 from storage.db import from_ms, from_ms_or_none, to_ms
 from tracker.probes import Detection, DetectionState, Probe, ProbeKind
 
@@ -96,8 +97,8 @@ async def get_probe(conn: Conn, probe_id: int, guild_id: int | None = None) -> P
         sql, params = "SELECT * FROM probes WHERE id = ?", (probe_id,)
     else:
         sql, params = "SELECT * FROM probes WHERE id = ? AND guild_id = ?", (probe_id, guild_id)
-    async with conn.execute(sql, params) as cur:
-        row = await cur.fetchone()
+    cur = _Rows(await conn.execute_fetchall(sql, params))
+    row = await cur.fetchone()
     return _row_to_probe(row) if row else None
 
 
@@ -105,12 +106,14 @@ async def find_probe(
     conn: Conn, launch_id: int, kind: ProbeKind, target: str, pattern: str
 ) -> Probe | None:
     """The probe of a launch with this kind, target and pattern (ignoring case), if any."""
-    async with conn.execute(
-        "SELECT * FROM probes WHERE launch_id = ? AND kind = ? AND target = ? "
-        "AND pattern = ? COLLATE NOCASE",
-        (launch_id, kind.value, target, pattern),
-    ) as cur:
-        row = await cur.fetchone()
+    cur = _Rows(
+        await conn.execute_fetchall(
+            "SELECT * FROM probes WHERE launch_id = ? AND kind = ? AND target = ? "
+            "AND pattern = ? COLLATE NOCASE",
+            (launch_id, kind.value, target, pattern),
+        )
+    )
+    row = await cur.fetchone()
     return _row_to_probe(row) if row else None
 
 
@@ -121,8 +124,8 @@ async def list_probes(conn: Conn, guild_id: int, launch_id: int | None = None) -
     if launch_id is not None:
         sql += " AND launch_id = ?"
         params.append(launch_id)
-    async with conn.execute(sql + " ORDER BY id", params) as cur:
-        return [_row_to_probe(r) for r in await cur.fetchall()]
+    cur = _Rows(await conn.execute_fetchall(sql + " ORDER BY id", params))
+    return [_row_to_probe(r) for r in await cur.fetchall()]
 
 
 async def count_probes(conn: Conn, guild_id: int, launch_id: int | None = None) -> int:
@@ -132,8 +135,8 @@ async def count_probes(conn: Conn, guild_id: int, launch_id: int | None = None) 
     if launch_id is not None:
         sql += " AND launch_id = ?"
         params.append(launch_id)
-    async with conn.execute(sql, params) as cur:
-        row = await cur.fetchone()
+    cur = _Rows(await conn.execute_fetchall(sql, params))
+    row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
@@ -149,19 +152,23 @@ async def delete_probe(conn: Conn, probe_id: int, guild_id: int) -> bool:
 
 async def next_probe_due(conn: Conn) -> dt.datetime | None:
     """The earliest next_check_at of an enabled probe (one index lookup)."""
-    async with conn.execute("SELECT MIN(next_check_at) FROM probes WHERE enabled = 1") as cur:
-        row = await cur.fetchone()
+    cur = _Rows(
+        await conn.execute_fetchall("SELECT MIN(next_check_at) FROM probes WHERE enabled = 1")
+    )
+    row = await cur.fetchone()
     return from_ms_or_none(row[0]) if row else None
 
 
 async def due_probes(conn: Conn, now: dt.datetime, limit: int) -> list[Probe]:
     """Enabled probes due at or before *now*, earliest first (index range scan)."""
-    async with conn.execute(
-        "SELECT * FROM probes WHERE enabled = 1 AND next_check_at <= ? "
-        "ORDER BY next_check_at, id LIMIT ?",
-        (to_ms(now), limit),
-    ) as cur:
-        return [_row_to_probe(r) for r in await cur.fetchall()]
+    cur = _Rows(
+        await conn.execute_fetchall(
+            "SELECT * FROM probes WHERE enabled = 1 AND next_check_at <= ? "
+            "ORDER BY next_check_at, id LIMIT ?",
+            (to_ms(now), limit),
+        )
+    )
+    return [_row_to_probe(r) for r in await cur.fetchall()]
 
 
 async def resolved_launches(conn: Conn, launch_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -171,11 +178,13 @@ async def resolved_launches(conn: Conn, launch_ids: Sequence[int]) -> dict[int, 
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        async with conn.execute(
-            f"SELECT id, state, product FROM launches WHERE id IN ({marks})", chunk
-        ) as cur:
-            for row in await cur.fetchall():
-                out[row["id"]] = (row["state"], row["product"])
+        cur = _Rows(
+            await conn.execute_fetchall(
+                f"SELECT id, state, product FROM launches WHERE id IN ({marks})", chunk
+            )
+        )
+        for row in await cur.fetchall():
+            out[row["id"]] = (row["state"], row["product"])
     return out
 
 
@@ -222,10 +231,12 @@ async def record_failure(
     await cur.close()
     if not changed:
         return 0, False
-    async with conn.execute(
-        "SELECT consecutive_failures FROM probes WHERE id = ?", (probe_id,)
-    ) as cur2:
-        row = await cur2.fetchone()
+    cur2 = _Rows(
+        await conn.execute_fetchall(
+            "SELECT consecutive_failures FROM probes WHERE id = ?", (probe_id,)
+        )
+    )
+    row = await cur2.fetchone()
     failures = int(row[0]) if row else 0
     if failures < limit:
         return failures, False
@@ -279,10 +290,13 @@ async def enable_probe(conn: Conn, probe_id: int, guild_id: int, now: dt.datetim
 
 async def get_validators(conn: Conn, probe_id: int) -> dict[str, tuple[str | None, str | None]]:
     """The stored (ETag, Last-Modified) of each of a probe's requests."""
-    async with conn.execute(
-        "SELECT name, etag, last_modified FROM probe_validators WHERE probe_id = ?", (probe_id,)
-    ) as cur:
-        return {r["name"]: (r["etag"], r["last_modified"]) for r in await cur.fetchall()}
+    cur = _Rows(
+        await conn.execute_fetchall(
+            "SELECT name, etag, last_modified FROM probe_validators WHERE probe_id = ?",
+            (probe_id,),
+        )
+    )
+    return {r["name"]: (r["etag"], r["last_modified"]) for r in await cur.fetchall()}
 
 
 async def save_validators(
@@ -390,8 +404,8 @@ async def get_detection(
     else:
         sql = "SELECT * FROM probe_detections WHERE id = ? AND guild_id = ?"
         params = (detection_id, guild_id)
-    async with conn.execute(sql, params) as cur:
-        row = await cur.fetchone()
+    cur = _Rows(await conn.execute_fetchall(sql, params))
+    row = await cur.fetchone()
     return _row_to_detection(row) if row else None
 
 
@@ -418,8 +432,8 @@ async def list_detections(
         params.extend(s.value for s in states)
     sql += " ORDER BY detected_at DESC, id DESC LIMIT ?"
     params.append(limit)
-    async with conn.execute(sql, params) as cur:
-        return [_row_to_detection(r) for r in await cur.fetchall()]
+    cur = _Rows(await conn.execute_fetchall(sql, params))
+    return [_row_to_detection(r) for r in await cur.fetchall()]
 
 
 async def decide_detection(
@@ -459,12 +473,14 @@ async def supersede_proposals(
 
 async def unposted_detections(conn: Conn, limit: int) -> list[Detection]:
     """Proposals and auto-confirmations the Discord layer has not posted yet, oldest first."""
-    async with conn.execute(
-        "SELECT * FROM probe_detections WHERE posted_at IS NULL "
-        "AND state IN ('proposed', 'auto_confirmed') ORDER BY detected_at, id LIMIT ?",
-        (limit,),
-    ) as cur:
-        return [_row_to_detection(r) for r in await cur.fetchall()]
+    cur = _Rows(
+        await conn.execute_fetchall(
+            "SELECT * FROM probe_detections WHERE posted_at IS NULL "
+            "AND state IN ('proposed', 'auto_confirmed') ORDER BY detected_at, id LIMIT ?",
+            (limit,),
+        )
+    )
+    return [_row_to_detection(r) for r in await cur.fetchall()]
 
 
 async def mark_posted(

@@ -87,33 +87,40 @@ class World:
         return len(await repo.all_launches(self.bot.db.read, guild or self.guild))
 
 
-def settings_for(server: LoopbackDiscord, db_path: Path) -> Settings:
+def settings_for(
+    server: LoopbackDiscord, db_path: Path, probe_allow: tuple[str, ...] = ()
+) -> Settings:
     """Settings pointing the bot at the loopback server."""
     return Settings(
         token=Secret(server.token),
         db_path=str(db_path),
         api_base=server.api_base,
         gateway_url=server.gateway_url,
+        probe_allow=probe_allow,
     )
 
 
 @asynccontextmanager
 async def world(
-    tmp_path: Path, *, start: dt.datetime = START, **server_options: Any
+    tmp_path: Path,
+    *,
+    start: dt.datetime = START,
+    probe_allow: tuple[str, ...] = (),
+    **server_options: Any,
 ) -> AsyncIterator[World]:
     """Start the loopback Discord and the real bot on a fresh database; sync its commands."""
     server_options.setdefault("global_rate_limit", 50.0)
     with discord_endpoints_restored():
         async with (
             running_server(**server_options) as server,
-            _bot_in(server, tmp_path, start) as w,
+            _bot_in(server, tmp_path, start, probe_allow) as w,
         ):
             yield w
 
 
 @asynccontextmanager
 async def _bot_in(
-    server: LoopbackDiscord, tmp_path: Path, start: dt.datetime
+    server: LoopbackDiscord, tmp_path: Path, start: dt.datetime, probe_allow: tuple[str, ...]
 ) -> AsyncIterator[World]:
     owner = server.add_user("owner")
     guild = server.add_guild(name="Alpha", owner_id=owner)
@@ -126,7 +133,7 @@ async def _bot_in(
     member = server.add_user("max", guild_id=guild.id, permissions=0)
     outsider = server.add_user("olga", guild_id=other.id, permissions=PERM_MANAGE_GUILD)
     clock = OffsetClock(start)
-    settings = settings_for(server, tmp_path / "bot.db")
+    settings = settings_for(server, tmp_path / "bot.db", probe_allow)
     async with running_resources(settings, clock=clock, guild_ready_timeout=0.05) as bot:
         await start_client(server, bot, point=False, timeout=20.0)
         try:

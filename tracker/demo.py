@@ -52,7 +52,8 @@ class ConsoleNotifier:
         else:
             from tracker.render import headline
 
-            first = headline(row.payload.alerts[0])
+            alerts = row.payload.alerts
+            first = headline(alerts[0]) if alerts else render_text(row.payload).splitlines()[0]
             self.out.write(f"[{stamp}] DM to {where}: {first}\n")
         self.delivered.append(row)
         return Delivered(message_id=len(self.delivered))

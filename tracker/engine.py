@@ -140,14 +140,15 @@ class Engine:
             except Exception:
                 log.exception("sweep failed; retrying in 5 s")
                 asyncio.get_running_loop().call_later(5.0, self._wake.set)
-            finally:
-                self._sweeping = False
-                self._first_sweep_done.set()
             try:
                 await self.rearm()
             except Exception:
                 log.exception("re-arming failed; retrying in 5 s")
                 asyncio.get_running_loop().call_later(5.0, self._wake.set)
+            finally:
+                # Only now is armed_at current: settle() must not see the old, later time.
+                self._sweeping = False
+                self._first_sweep_done.set()
 
     # ------------------------------------------------------------------ timer
 

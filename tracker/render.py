@@ -95,7 +95,11 @@ def format_local(when: dt.datetime, tz: ZoneInfo) -> str:
 
 
 def render_text(message: Message) -> str:
-    """A console rendering of one outbox message (one alert, or a merged catch-up)."""
+    """A console rendering of one outbox message (one alert, a merged catch-up, a digest)."""
+    if message.digest is not None:
+        from tracker.digest import Digest, render_digest_text
+
+        return render_digest_text(Digest.from_json(message.digest))
     if message.merged:
         lines = [f"{len(message.alerts)} alerts while the bot was away:"]
         lines += [f"  - {headline(a)}" for a in message.alerts]

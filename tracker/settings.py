@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from tracker.probes.netguard import AllowList
+
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 
@@ -77,6 +79,10 @@ class Settings:
         concurrency = _int(get("DELIVERY_CONCURRENCY", "16"), "DELIVERY_CONCURRENCY", 1, 256)
         max_age = _int(get("OUTBOX_MAX_AGE_HOURS", "48"), "OUTBOX_MAX_AGE_HOURS", 1, 24 * 30)
         allow = tuple(p.strip() for p in get("SLIPWATCH_PROBE_ALLOW").split(",") if p.strip())
+        try:
+            AllowList.parse(allow)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
         db_path = get("SLIPWATCH_DB", "slipwatch.db") or "slipwatch.db"
         return cls(
             token=Secret(get("DISCORD_TOKEN")),

@@ -1,9 +1,10 @@
 """The track record: on-time rates, lateness, slips and leaderboards.
 
-Pure functions over lists of launches; nothing here reads the database or the clock (``today``
-is passed in). Only resolved launches (shipped or cancelled) are scored: a launch that is still
-open never counts as a failure before its deadline, and one already past its deadline (slipped,
-still out) is reported apart with its running lateness instead of a final number.
+Pure functions over lists of launches (``today`` is passed in), and at the end a thin
+:class:`StatsService` that loads a guild's launches for the /slips commands. Only resolved
+launches (shipped or cancelled) are scored: a launch that is still open never counts as a
+failure before its deadline, and one already past its deadline (slipped, still out) is reported
+apart with its running lateness instead of a final number.
 
 The definitions, so that every reader computes the same figures:
 
@@ -18,6 +19,7 @@ The definitions, so that every reader computes the same figures:
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import statistics
@@ -25,7 +27,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from tracker.models import Launch, LaunchState
+from storage import repo, summaries
+from storage.db import Database
+from tracker import schedule
+from tracker.clock import Clock
+from tracker.errors import InvalidInput
+from tracker.models import EventKind, Launch, LaunchState
 
 __all__ = [
     "DEFAULT_MIN_RESOLVED",
@@ -33,6 +40,7 @@ __all__ = [
     "Leaderboard",
     "LeaderboardEntry",
     "Stats",
+    "StatsService",
     "compute_stats",
     "filter_launches",
     "final_days_late",
@@ -284,3 +292,64 @@ def leaderboard(
         entries=entries,
         too_few=tuple(sorted(too_few, key=str.casefold)),
     )
+
+
+class StatsService:
+    """Loads a guild's launches and computes its record, leaderboards and timeline chart."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def _today(self, guild_id: int) -> dt.date:
+        config = await repo.get_guild(self.db.read, guild_id)
+        try:
+            tz = schedule.zone(config.timezone)
+        except InvalidInput:
+            tz = schedule.zone("UTC")
+        return schedule.local_today(self.clock.now(), tz)
+
+    async def stats(
+        self, guild_id: int, *, vendor: str | None = None, announcer: str | None = None
+    ) -> Stats:
+        """The guild's record (/slips stats), optionally for one vendor and/or announcer."""
+        launches = await repo.all_launches(self.db.read, guild_id)
+        return compute_stats(
+            launches, await self._today(guild_id), vendor=vendor, announcer=announcer
+        )
+
+    async def leaderboard(
+        self, guild_id: int, *, by: GroupBy = "vendor", min_resolved: int = DEFAULT_MIN_RESOLVED
+    ) -> Leaderboard:
+        """The guild's vendors (or announcers) ranked by on-time rate (/slips leaderboard)."""
+        if not 1 <= min_resolved <= 1000:
+            raise InvalidInput("The minimum number of resolved launches must be 1 to 1000.")
+        launches = await repo.all_launches(self.db.read, guild_id)
+        return leaderboard(launches, by=by, min_resolved=min_resolved)
+
+    async def chart(
+        self,
+        guild_id: int,
+        *,
+        vendor: str | None = None,
+        announcer: str | None = None,
+        title: str | None = None,
+        max_rows: int = 40,
+    ) -> bytes:
+        """A PNG timeline of the guild's launches (/slips chart). Rendering runs in a worker
+        thread so the event loop is never blocked."""
+        launches = filter_launches(
+            await repo.all_launches(self.db.read, guild_id), vendor=vendor, announcer=announcer
+        )
+        events = await summaries.events_by_launch(
+            self.db.read, guild_id, kinds=(EventKind.REANNOUNCED,)
+        )
+        today = await self._today(guild_id)
+        heading = title or "Promised vs. delivered" + (f": {vendor}" if vendor else "")
+
+        def draw() -> bytes:
+            from tracker.chart import render_timeline  # matplotlib loads on first use only
+
+            return render_timeline(launches, events, today, title=heading, max_rows=max_rows)
+
+        return await asyncio.to_thread(draw)

@@ -20,7 +20,7 @@ CREATE TABLE digest_runs (
                  CHECK (outcome IN ('posted', 'no_channel', 'skipped', 'baseline')),
     late         INTEGER NOT NULL DEFAULT 0 CHECK (late IN (0, 1)),
     dm_count     INTEGER NOT NULL DEFAULT 0,
-    -- The schedule setting and timezone the period was computed with.
+    -- The schedule setting and timezone the guild's periods are counted under from this one on.
     schedule     TEXT    NOT NULL,
     timezone     TEXT    NOT NULL,
     created_at   INTEGER NOT NULL,

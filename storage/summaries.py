@@ -1,0 +1,269 @@
+"""Repository functions for summaries: digest runs, digest subscriptions, whole histories, and
+writing imported launches with every field.
+
+Like storage.repo: each function takes a connection (the writer inside
+``Database.transaction()`` for changes, ``Database.read`` for queries) and binds every value with
+``?``. Queries run as one ``execute_fetchall`` job each, so a statement never stays open across
+an ``await``: on the shared reader connection an open statement pins the read snapshot for every
+other coroutine's queries until it is reset, so they would read stale rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from storage.db import from_ms, to_ms
+from tracker.models import (
+    EventKind,
+    Launch,
+    LaunchEvent,
+    Subscription,
+    SubscriptionScope,
+)
+
+Conn = aiosqlite.Connection
+
+DIGEST_OUTCOMES = ("posted", "no_channel", "skipped", "baseline")
+
+# --------------------------------------------------------------------------- digest runs
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    """One handled digest period of one guild (see migration 002)."""
+
+    id: int
+    guild_id: int
+    period_key: str
+    period_start: dt.datetime
+    period_end: dt.datetime
+    outcome: str  # one of DIGEST_OUTCOMES
+    late: bool
+    dm_count: int
+    schedule: str
+    timezone: str
+    created_at: dt.datetime
+
+
+def _row_to_run(row: sqlite3.Row) -> DigestRun:
+    return DigestRun(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        period_key=row["period_key"],
+        period_start=from_ms(row["period_start"]),
+        period_end=from_ms(row["period_end"]),
+        outcome=row["outcome"],
+        late=bool(row["late"]),
+        dm_count=row["dm_count"],
+        schedule=row["schedule"],
+        timezone=row["timezone"],
+        created_at=from_ms(row["created_at"]),
+    )
+
+
+async def insert_digest_run(
+    conn: Conn,
+    *,
+    guild_id: int,
+    period_key: str,
+    period_start: dt.datetime,
+    period_end: dt.datetime,
+    outcome: str,
+    late: bool,
+    dm_count: int,
+    schedule: str,
+    timezone: str,
+    now: dt.datetime,
+) -> bool:
+    """Record a handled period; False (and nothing written) when it was already recorded."""
+    if outcome not in DIGEST_OUTCOMES:
+        raise ValueError(f"unknown digest outcome {outcome!r}")
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO digest_runs (guild_id, period_key, period_start, period_end, "
+        "outcome, late, dm_count, schedule, timezone, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            period_key,
+            to_ms(period_start),
+            to_ms(period_end),
+            outcome,
+            1 if late else 0,
+            dm_count,
+            schedule,
+            timezone,
+            to_ms(now),
+        ),
+    )
+    inserted = cur.rowcount == 1
+    await cur.close()
+    return inserted
+
+
+async def set_digest_run_schedule(conn: Conn, run_id: int, schedule: str, timezone: str) -> None:
+    """Re-label a handled period with the guild's new schedule and timezone, so that the next
+    periods count from it (the schedule changed after this period was handled)."""
+    await conn.execute(
+        "UPDATE digest_runs SET schedule = ?, timezone = ? WHERE id = ?",
+        (schedule, timezone, run_id),
+    )
+
+
+async def last_digest_run(conn: Conn, guild_id: int) -> DigestRun | None:
+    """The most recently recorded period of a guild."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM digest_runs WHERE guild_id = ? ORDER BY id DESC LIMIT 1", (guild_id,)
+    )
+    return next((_row_to_run(r) for r in rows), None)
+
+
+async def digest_runs(conn: Conn, guild_id: int, limit: int = 20) -> list[DigestRun]:
+    """A guild's recorded periods, newest first."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM digest_runs WHERE guild_id = ? ORDER BY id DESC LIMIT ?",
+        (guild_id, limit),
+    )
+    return [_row_to_run(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class DigestGuild:
+    """What the digest timer needs to know about one guild."""
+
+    guild_id: int
+    timezone: str
+    schedule: str  # GuildConfig.digest_schedule as stored
+    last: DigestRun | None  # its most recently recorded period
+
+
+async def digest_guilds(conn: Conn) -> list[DigestGuild]:
+    """Every configured guild whose digests are not off, with its latest recorded period
+    (one query)."""
+    rows = await conn.execute_fetchall(
+        "SELECT g.guild_id AS g_id, g.timezone AS g_timezone, g.digest_schedule AS g_schedule, "
+        "r.* FROM guilds g LEFT JOIN digest_runs r ON r.id = "
+        "(SELECT MAX(d.id) FROM digest_runs d WHERE d.guild_id = g.guild_id) "
+        "WHERE g.digest_schedule != 'off' ORDER BY g.guild_id"
+    )
+    return [
+        DigestGuild(
+            guild_id=r["g_id"],
+            timezone=r["g_timezone"],
+            schedule=r["g_schedule"],
+            last=_row_to_run(r) if r["id"] is not None else None,
+        )
+        for r in rows
+    ]
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+async def digest_subscriptions(conn: Conn, guild_id: int) -> list[Subscription]:
+    """A guild's active (not paused) subscriptions in digest mode, by user."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM subscriptions WHERE guild_id = ? AND mode = 'digest' "
+        "AND paused_reason IS NULL ORDER BY user_id, id",
+        (guild_id,),
+    )
+    return [
+        Subscription(
+            id=r["id"],
+            guild_id=r["guild_id"],
+            user_id=r["user_id"],
+            scope=SubscriptionScope(r["scope"]),
+            target=r["target"],
+            mode=r["mode"],
+            paused_reason=r["paused_reason"],
+            created_at=from_ms(r["created_at"]),
+        )
+        for r in rows
+    ]
+
+
+# --------------------------------------------------------------------------- histories
+
+
+def _row_to_event(row: sqlite3.Row) -> LaunchEvent:
+    return LaunchEvent(
+        id=row["id"],
+        launch_id=row["launch_id"],
+        guild_id=row["guild_id"],
+        kind=EventKind(row["kind"]),
+        at=from_ms(row["at"]),
+        actor=row["actor"],
+        source_url=row["source_url"],
+        note=row["note"],
+        data=json.loads(row["data"]),
+    )
+
+
+async def events_by_launch(
+    conn: Conn, guild_id: int, kinds: Iterable[EventKind] | None = None
+) -> dict[int, list[LaunchEvent]]:
+    """Every history row of a guild (only of *kinds*, if given), grouped by launch, each list
+    oldest first. Launches without any matching event are absent."""
+    sql = "SELECT * FROM launch_events WHERE guild_id = ?"
+    params: list[Any] = [guild_id]
+    wanted = [k.value for k in kinds] if kinds is not None else None
+    if wanted is not None:
+        if not wanted:
+            return {}
+        sql += f" AND kind IN ({','.join('?' * len(wanted))})"
+        params.extend(wanted)
+    sql += " ORDER BY launch_id, id"
+    grouped: dict[int, list[LaunchEvent]] = {}
+    for row in await conn.execute_fetchall(sql, params):
+        event = _row_to_event(row)
+        grouped.setdefault(event.launch_id, []).append(event)
+    return grouped
+
+
+# --------------------------------------------------------------------------- import
+
+
+async def insert_launch_record(conn: Conn, launch: Launch) -> int:
+    """Insert *launch* with every stored field as given (its id is ignored: a new one is
+    assigned and returned). Used by imports, which keep states, outcomes and timestamps."""
+    cur = await conn.execute(
+        "INSERT INTO launches (guild_id, product, vendor, announcer, source_url, quote, "
+        "announced_on, window_phrase, window_start, window_end, window_rule, timezone, "
+        "deadline_at, state, slip_count, revision, shipped_on, cancelled_on, days_late, "
+        "next_due_at, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            launch.guild_id,
+            launch.product,
+            launch.vendor,
+            launch.announcer,
+            launch.source_url,
+            launch.quote,
+            launch.announced_on.isoformat(),
+            launch.window_phrase,
+            launch.window_start.isoformat(),
+            launch.window_end.isoformat(),
+            launch.window_rule,
+            launch.timezone,
+            to_ms(launch.deadline_at),
+            launch.state.value,
+            launch.slip_count,
+            launch.revision,
+            launch.shipped_on.isoformat() if launch.shipped_on else None,
+            launch.cancelled_on.isoformat() if launch.cancelled_on else None,
+            launch.days_late,
+            to_ms(launch.next_due_at) if launch.next_due_at else None,
+            to_ms(launch.created_at),
+            to_ms(launch.updated_at),
+        ),
+    )
+    launch_id = cur.lastrowid
+    await cur.close()
+    assert launch_id is not None
+    return launch_id

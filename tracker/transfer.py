@@ -1,0 +1,711 @@
+"""Export a guild's launches with their whole history, and import them (into any guild).
+
+Formats:
+
+- JSON: a list of launch objects, each with every launch field and an "events" list
+  ({id, kind, at, actor, source_url, note, data}, oldest first);
+- CSV: one row per launch, the same fields as columns, the events JSON-encoded in an "events"
+  column. Empty cells are "no value".
+
+Dates are ISO days (2025-02-17), instants ISO 8601 with their UTC offset. An import is checked
+row by row first (every problem reported with its row number: the launch's position in the file,
+the CSV header not counted), and written only when every row is valid, in one transaction.
+Imported launches keep their state, outcome dates, slip counts, revision, timestamps and full
+history; their deadline and next due item are recomputed for the target guild's settings (its
+timezone, grace and reminders), exactly as the lifecycle would compute them now.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import enum
+import io
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from storage import repo, summaries
+from storage.db import Database
+from tracker import schedule
+from tracker.clock import Clock
+from tracker.errors import InvalidInput
+from tracker.models import EventKind, GuildConfig, Launch, LaunchEvent, LaunchState
+from tracker.service import (
+    MAX_ANNOUNCER,
+    MAX_PRODUCT,
+    MAX_QUOTE,
+    MAX_VENDOR,
+    clean_url,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "EVENT_FIELDS",
+    "LAUNCH_FIELDS",
+    "MAX_IMPORT_ROWS",
+    "ExportFile",
+    "ImportIssue",
+    "ImportReport",
+    "PlannedLaunch",
+    "TransferFormat",
+    "TransferService",
+    "detect_format",
+    "export_csv",
+    "export_json",
+    "launch_to_dict",
+    "plan_import",
+    "read_rows",
+]
+
+LAUNCH_FIELDS = (
+    "id",
+    "guild_id",
+    "product",
+    "vendor",
+    "announcer",
+    "source_url",
+    "quote",
+    "announced_on",
+    "window_phrase",
+    "window_start",
+    "window_end",
+    "window_rule",
+    "timezone",
+    "deadline_at",
+    "state",
+    "slip_count",
+    "revision",
+    "shipped_on",
+    "cancelled_on",
+    "days_late",
+    "next_due_at",
+    "created_at",
+    "updated_at",
+)
+EVENT_FIELDS = ("id", "kind", "at", "actor", "source_url", "note", "data")
+CSV_FIELDS = (*LAUNCH_FIELDS, "events")
+
+MAX_IMPORT_ROWS = 5000
+MAX_EVENTS_PER_LAUNCH = 1000
+MAX_ISSUES = 50
+MAX_WINDOW_PHRASE = 200
+MAX_ACTOR = 200
+MAX_EVENT_NOTE = 4000
+IMPORTED_RULE = "imported"
+
+
+class TransferFormat(enum.StrEnum):
+    """File formats for export and import."""
+
+    JSON = "json"
+    CSV = "csv"
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _event_to_dict(event: LaunchEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind.value,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "source_url": event.source_url,
+        "note": event.note,
+        "data": event.data,
+    }
+
+
+def launch_to_dict(launch: Launch, events: Sequence[LaunchEvent]) -> dict[str, Any]:
+    """One launch as a JSON-ready dict with every field and its "events" list."""
+    return {
+        "id": launch.id,
+        "guild_id": launch.guild_id,
+        "product": launch.product,
+        "vendor": launch.vendor,
+        "announcer": launch.announcer,
+        "source_url": launch.source_url,
+        "quote": launch.quote,
+        "announced_on": launch.announced_on.isoformat(),
+        "window_phrase": launch.window_phrase,
+        "window_start": launch.window_start.isoformat(),
+        "window_end": launch.window_end.isoformat(),
+        "window_rule": launch.window_rule,
+        "timezone": launch.timezone,
+        "deadline_at": launch.deadline_at.isoformat(),
+        "state": launch.state.value,
+        "slip_count": launch.slip_count,
+        "revision": launch.revision,
+        "shipped_on": _iso(launch.shipped_on),
+        "cancelled_on": _iso(launch.cancelled_on),
+        "days_late": launch.days_late,
+        "next_due_at": _iso(launch.next_due_at),
+        "created_at": launch.created_at.isoformat(),
+        "updated_at": launch.updated_at.isoformat(),
+        "events": [_event_to_dict(e) for e in sorted(events, key=lambda e: e.id)],
+    }
+
+
+def export_json(
+    launches: Sequence[Launch], events_by_launch: Mapping[int, Sequence[LaunchEvent]]
+) -> str:
+    """The launches (by id) and their histories as a JSON list."""
+    items = [
+        launch_to_dict(launch, events_by_launch.get(launch.id, ()))
+        for launch in sorted(launches, key=lambda x: x.id)
+    ]
+    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_csv(
+    launches: Sequence[Launch], events_by_launch: Mapping[int, Sequence[LaunchEvent]]
+) -> str:
+    """The launches (by id) as CSV: a header, then one row per launch; histories JSON-encoded
+    in the "events" column."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for launch in sorted(launches, key=lambda x: x.id):
+        item = launch_to_dict(launch, events_by_launch.get(launch.id, ()))
+        row = {k: "" if item[k] is None else item[k] for k in LAUNCH_FIELDS}
+        row["events"] = json.dumps(item["events"], ensure_ascii=False, separators=(",", ":"))
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def detect_format(filename: str | None, text: str) -> TransferFormat:
+    """JSON or CSV, from the file name's extension, else from the first character."""
+    if filename:
+        lower = filename.lower()
+        if lower.endswith(".json"):
+            return TransferFormat.JSON
+        if lower.endswith(".csv"):
+            return TransferFormat.CSV
+    return TransferFormat.JSON if text.lstrip().startswith(("[", "{")) else TransferFormat.CSV
+
+
+def decode(data: bytes) -> str:
+    """An uploaded file's text (UTF-8, with or without a byte-order mark)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"The file is not UTF-8 text (byte {exc.start} is not readable). "
+            "Save it as UTF-8 JSON or CSV and try again."
+        ) from exc
+
+
+def read_rows(text: str, fmt: TransferFormat) -> list[dict[str, Any]]:
+    """The launch records of a file, in file order. InvalidInput when the file as a whole
+    cannot be read (not JSON, no header, too many rows); row problems are left to
+    :func:`plan_import`."""
+    text = text.removeprefix("\ufeff")
+    rows: list[dict[str, Any]]
+    if fmt is TransferFormat.JSON:
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+            ) from exc
+        if isinstance(loaded, dict) and isinstance(loaded.get("launches"), list):
+            loaded = loaded["launches"]
+        if not isinstance(loaded, list):
+            raise InvalidInput("The JSON file must be a list of launches, as /launch export makes.")
+        rows = [item if isinstance(item, dict) else {"__not_an_object__": item} for item in loaded]
+    else:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if not reader.fieldnames:
+            raise InvalidInput("The CSV file is empty: it needs a header row, then launches.")
+        missing = [f for f in ("product", "vendor") if f not in reader.fieldnames]
+        if missing:
+            raise InvalidInput(
+                f"The CSV header has no {', '.join(missing)} column. "
+                "Start from a /launch export file."
+            )
+        try:
+            rows = [dict(r) for r in reader]
+        except csv.Error as exc:
+            raise InvalidInput(f"The CSV file cannot be read: {exc}.") from exc
+    if not rows:
+        raise InvalidInput("The file has no launches.")
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise InvalidInput(
+            f"The file has {len(rows)} launches; at most {MAX_IMPORT_ROWS} per import."
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True, slots=True)
+class ImportIssue:
+    """One problem with one row (row numbers count launches from 1, without the CSV header)."""
+
+    row: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"Row {self.row}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEvent:
+    """One history row to insert, with its original time, actor and kind."""
+
+    kind: EventKind
+    at: dt.datetime
+    actor: str
+    source_url: str | None
+    note: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedLaunch:
+    """A validated row: the launch as it will be stored (id 0 until inserted) and its history."""
+
+    row: int
+    launch: Launch
+    events: tuple[PlannedEvent, ...]
+
+
+class _Row:
+    """Typed access to one raw row, collecting problems instead of stopping at the first."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.problems: list[str] = []
+        self.unreadable: set[str] = set()  # given but invalid: no follow-on complaints
+
+    def _get(self, name: str) -> Any:
+        value = self.raw.get(name)
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    def fail(self, message: str) -> None:
+        self.problems.append(message)
+
+    def text(self, name: str, *, maximum: int, required: bool = False) -> str | None:
+        value = self._get(name)
+        if value is None:
+            if required:
+                self.fail(f"{name} is missing")
+            return None
+        if not isinstance(value, str):
+            self.fail(f"{name} must be text, not {json.dumps(value)[:40]}")
+            return None
+        if len(value) > maximum:
+            self.fail(f"{name} is {len(value)} characters long; at most {maximum}")
+            return None
+        return value
+
+    def day(self, name: str, *, required: bool = False) -> dt.date | None:
+        value = self._get(name)
+        if value is None:
+            if required:
+                self.fail(f"{name} is missing")
+            return None
+        try:
+            if not isinstance(value, str):
+                raise ValueError
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            self.fail(f"{name} {json.dumps(value)[:40]} is not a date like 2025-02-17")
+            self.unreadable.add(name)
+            return None
+
+    def instant(self, name: str) -> dt.datetime | None:
+        value = self._get(name)
+        if value is None:
+            return None
+        return _instant(value, name, self.fail)
+
+    def integer(self, name: str, *, minimum: int = 0) -> int | None:
+        value = self._get(name)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                pass
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            self.fail(f"{name} {json.dumps(value)[:40]} is not a whole number >= {minimum}")
+            return None
+        return value
+
+
+def _instant(value: Any, name: str, fail: Callable[[str], None]) -> dt.datetime | None:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        fail(f"{name} {json.dumps(value)[:40]} is not a time like 2025-02-17T18:00:00+00:00")
+        return None
+    if parsed.tzinfo is None:
+        fail(f"{name} {value!r} has no UTC offset; add one, like +00:00")
+        return None
+    return parsed.astimezone(dt.UTC)
+
+
+def _events(raw: Any, fail: Callable[[str], None]) -> list[PlannedEvent]:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            fail("events is not a JSON list")
+            return []
+    if not isinstance(raw, list):
+        fail("events must be a list")
+        return []
+    if len(raw) > MAX_EVENTS_PER_LAUNCH:
+        fail(f"{len(raw)} events; at most {MAX_EVENTS_PER_LAUNCH} per launch")
+        return []
+    out: list[PlannedEvent] = []
+    for number, item in enumerate(raw, start=1):
+
+        def bad(message: str, number: int = number) -> None:
+            fail(f"event {number}: {message}")
+
+        if not isinstance(item, dict):
+            bad("must be an object")
+            continue
+        kind_text = item.get("kind")
+        try:
+            kind = EventKind(str(kind_text))
+        except ValueError:
+            choices = ", ".join(k.value for k in EventKind)
+            bad(f"kind {json.dumps(kind_text)[:40]} is not one of {choices}")
+            continue
+        at = _instant(item.get("at"), "at", bad)
+        actor = item.get("actor")
+        if not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR:
+            bad(f"actor must be text of 1 to {MAX_ACTOR} characters")
+            continue
+        source = item.get("source_url")
+        note = item.get("note")
+        data = item.get("data", {})
+        if source is not None and (not isinstance(source, str) or len(source) > 500):
+            bad("source_url must be a link of at most 500 characters")
+            continue
+        if note is not None and (not isinstance(note, str) or len(note) > MAX_EVENT_NOTE):
+            bad(f"note must be text of at most {MAX_EVENT_NOTE} characters")
+            continue
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            bad("data must be an object")
+            continue
+        if at is None:
+            continue
+        out.append(PlannedEvent(kind, at, actor, source, note, data))
+    return out
+
+
+def _validate(
+    number: int, raw: Mapping[str, Any], config: GuildConfig, now: dt.datetime
+) -> tuple[PlannedLaunch | None, list[str]]:
+    if "__not_an_object__" in raw:
+        return None, ["must be an object with the launch's fields"]
+    row = _Row(raw)
+    product = row.text("product", maximum=MAX_PRODUCT, required=True)
+    vendor = row.text("vendor", maximum=MAX_VENDOR, required=True)
+    announcer = row.text("announcer", maximum=MAX_ANNOUNCER)
+    quote = row.text("quote", maximum=MAX_QUOTE)
+    source = row.text("source_url", maximum=500)
+    if source is not None:
+        try:
+            source = clean_url(source)
+        except InvalidInput as exc:
+            row.fail(f"source_url: {exc}")
+    announced_on = row.day("announced_on", required=True)
+    window_end = row.day("window_end", required=True)
+    window_start = row.day("window_start") or window_end
+    phrase = row.text("window_phrase", maximum=MAX_WINDOW_PHRASE)
+    rule = row.text("window_rule", maximum=100) or IMPORTED_RULE
+    zone_name = row.text("timezone", maximum=100)
+    tz = None
+    try:
+        tz = schedule.zone(zone_name or config.timezone)
+    except InvalidInput as exc:
+        row.fail(f"timezone: {exc}")
+    state_text = row.text("state", maximum=20)
+    state: LaunchState | None = LaunchState.UPCOMING
+    if state_text is not None:
+        try:
+            state = LaunchState(state_text.strip().lower())
+        except ValueError:
+            choices = ", ".join(s.value for s in LaunchState)
+            row.fail(f"state {state_text!r} is not one of {choices}")
+            state = None
+    slip_count = row.integer("slip_count")
+    revision = row.integer("revision")
+    shipped_on = row.day("shipped_on")
+    cancelled_on = row.day("cancelled_on")
+    days_late = row.integer("days_late")
+    created_at = row.instant("created_at") or now
+    updated_at = row.instant("updated_at") or created_at
+    events = _events(raw.get("events"), row.fail)
+
+    if window_start and window_end and window_start > window_end:
+        row.fail(f"window_start {window_start} is after window_end {window_end}")
+    if state is LaunchState.SHIPPED:
+        if shipped_on is None and "shipped_on" not in row.unreadable:
+            row.fail("a shipped launch needs shipped_on")
+        if cancelled_on is not None:
+            row.fail("a shipped launch has no cancelled_on")
+    elif state is LaunchState.CANCELLED:
+        if cancelled_on is None and "cancelled_on" not in row.unreadable:
+            row.fail("a cancelled launch needs cancelled_on")
+        if shipped_on is not None:
+            row.fail("a cancelled launch has no shipped_on")
+    elif state is not None and (shipped_on is not None or cancelled_on is not None):
+        row.fail(f"a launch that is {state.value} has no shipped_on or cancelled_on")
+    for name, day in (("shipped_on", shipped_on), ("cancelled_on", cancelled_on)):
+        if day is not None and announced_on is not None and day < announced_on:
+            row.fail(f"{name} {day} is before announced_on {announced_on}")
+    if state is LaunchState.SHIPPED and shipped_on and window_end:
+        expected = max(0, (shipped_on - window_end).days)
+        if days_late is not None and days_late != expected:
+            row.fail(
+                f"days_late {days_late} does not match shipped_on {shipped_on} and window_end "
+                f"{window_end} ({expected})"
+            )
+        days_late = expected
+
+    if row.problems:
+        return None, row.problems
+    assert product and vendor and announced_on and window_end and window_start
+    assert state is not None and tz is not None
+    if state is LaunchState.CANCELLED and days_late is None and cancelled_on is not None:
+        late = (cancelled_on - window_end).days
+        days_late = late if late > 0 else None
+    elif state is LaunchState.SLIPPED and days_late is None:
+        days_late = max(0, (schedule.local_today(now, tz) - window_end).days)
+    elif state is LaunchState.UPCOMING:
+        days_late = None
+    deadline = schedule.deadline_for(window_end, tz, config.grace_days)
+    items = schedule.due_items(
+        state=state,
+        deadline_at=deadline,
+        window_end=window_end,
+        tz=tz,
+        reminder_offsets=config.reminder_offsets,
+        late_milestones=config.late_milestones,
+    )
+    if state is LaunchState.UPCOMING:
+        nxt = schedule.first_due(items, now)
+    elif state is LaunchState.SLIPPED:
+        nxt = schedule.next_after(items, now)
+    else:
+        nxt = None
+    launch = Launch(
+        id=0,
+        guild_id=config.guild_id,
+        product=product,
+        vendor=vendor,
+        announcer=announcer,
+        source_url=source,
+        quote=quote,
+        announced_on=announced_on,
+        window_phrase=phrase or window_end.isoformat(),
+        window_start=window_start,
+        window_end=window_end,
+        window_rule=rule,
+        timezone=zone_name,
+        deadline_at=deadline,
+        state=state,
+        slip_count=slip_count or 0,
+        revision=revision or 0,
+        shipped_on=shipped_on,
+        cancelled_on=cancelled_on,
+        days_late=days_late,
+        next_due_at=nxt.at if nxt else None,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+    return PlannedLaunch(number, launch, tuple(events)), []
+
+
+def plan_import(
+    rows: Sequence[Mapping[str, Any]],
+    config: GuildConfig,
+    now: dt.datetime,
+    existing: Iterable[Launch] = (),
+) -> tuple[list[PlannedLaunch], list[ImportIssue], list[ImportIssue]]:
+    """Validate every row for the guild *config* at *now*.
+
+    Returns the planned launches, the errors (any error means nothing may be written) and
+    warnings (a launch that looks like one already in the guild, or earlier in the file: same
+    product, vendor and announcement day; it would be added again)."""
+    planned: list[PlannedLaunch] = []
+    errors: list[ImportIssue] = []
+    warnings: list[ImportIssue] = []
+    seen = {(x.product.casefold(), x.vendor.casefold(), x.announced_on) for x in existing}
+    for number, raw in enumerate(rows, start=1):
+        plan, problems = _validate(number, raw, config, now)
+        errors.extend(ImportIssue(number, p) for p in problems)
+        if plan is None:
+            continue
+        launch = plan.launch
+        key = (launch.product.casefold(), launch.vendor.casefold(), launch.announced_on)
+        if key in seen:
+            warnings.append(
+                ImportIssue(
+                    number,
+                    f"{launch.product} ({launch.vendor}) announced {launch.announced_on} is "
+                    "already there; it would be added again",
+                )
+            )
+        seen.add(key)
+        planned.append(plan)
+    return planned, errors, warnings
+
+
+# --------------------------------------------------------------------------- the service
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did, or (dry run) would do."""
+
+    format: TransferFormat
+    dry_run: bool
+    rows: int  # launches in the file
+    would_create: int  # valid launches (all of them when there is no error)
+    events: int  # history rows among them
+    created: int  # launches written (0 for a dry run or when there is any error)
+    launch_ids: tuple[int, ...]  # ids of the written launches, in file order
+    errors: tuple[ImportIssue, ...]  # at most MAX_ISSUES
+    error_count: int  # all errors, including those not listed
+    warnings: tuple[ImportIssue, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every row is valid (the import can be, or was, written)."""
+        return self.error_count == 0
+
+    def summary(self) -> str:
+        """One paragraph for a person."""
+        if not self.ok:
+            lines = [f"Nothing was imported: {self.error_count} problem(s) in {self.rows} row(s)."]
+            lines += [f"- {issue}" for issue in self.errors]
+            if self.error_count > len(self.errors):
+                lines.append(f"- and {self.error_count - len(self.errors)} more")
+            return "\n".join(lines)
+        verb = "Would import" if self.dry_run else "Imported"
+        text = f"{verb} {self.would_create} launch(es) with {self.events} history entries."
+        if self.warnings:
+            text += "\n" + "\n".join(f"- {w}" for w in self.warnings[:MAX_ISSUES])
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    """An export ready to attach."""
+
+    filename: str
+    content: bytes
+    launches: int
+
+
+class TransferService:
+    """Export and import for one database. *on_change* runs after an import is committed (the
+    engine's poke, so that imported deadlines are armed)."""
+
+    def __init__(
+        self, db: Database, clock: Clock, on_change: Callable[[], None] | None = None
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.on_change = on_change
+
+    async def export(self, guild_id: int, fmt: TransferFormat) -> ExportFile:
+        """Every launch of the guild with its history, as a file."""
+        launches = await repo.all_launches(self.db.read, guild_id)
+        events = await summaries.events_by_launch(self.db.read, guild_id)
+        if fmt is TransferFormat.JSON:
+            text = export_json(launches, events)
+        else:
+            text = export_csv(launches, events)
+        stamp = self.clock.now().strftime("%Y%m%d-%H%M")
+        return ExportFile(
+            filename=f"slipwatch-{guild_id}-{stamp}.{fmt.value}",
+            content=text.encode("utf-8"),
+            launches=len(launches),
+        )
+
+    async def check(self, guild_id: int, data: bytes | str, fmt: TransferFormat) -> ImportReport:
+        """Dry run: validate the file for the guild and say what an import would do."""
+        report, _ = await self._plan(guild_id, data, fmt, dry_run=True)
+        return report
+
+    async def import_launches(
+        self, guild_id: int, data: bytes | str, fmt: TransferFormat
+    ) -> ImportReport:
+        """Validate, then write every launch and its history in one transaction; writes
+        nothing at all when any row is invalid (the report lists why)."""
+        report, planned = await self._plan(guild_id, data, fmt, dry_run=False)
+        if not report.ok:
+            return report
+        ids: list[int] = []
+        async with self.db.transaction() as conn:
+            for plan in planned:
+                launch_id = await summaries.insert_launch_record(conn, plan.launch)
+                ids.append(launch_id)
+                for event in plan.events:
+                    await repo.append_event(
+                        conn,
+                        launch_id=launch_id,
+                        guild_id=guild_id,
+                        kind=event.kind,
+                        at=event.at,
+                        actor=event.actor,
+                        source_url=event.source_url,
+                        note=event.note,
+                        data=event.data,
+                    )
+        log.info("imported %d launches into guild %s", len(ids), guild_id)
+        if self.on_change is not None:
+            self.on_change()
+        return dataclasses.replace(report, created=len(ids), launch_ids=tuple(ids))
+
+    async def _plan(
+        self, guild_id: int, data: bytes | str, fmt: TransferFormat, *, dry_run: bool
+    ) -> tuple[ImportReport, list[PlannedLaunch]]:
+        text = decode(data) if isinstance(data, bytes) else data
+        rows = read_rows(text, fmt)
+        config = await repo.get_guild(self.db.read, guild_id)
+        existing = await repo.all_launches(self.db.read, guild_id)
+        planned, errors, warnings = plan_import(rows, config, self.clock.now(), existing)
+        report = ImportReport(
+            format=fmt,
+            dry_run=dry_run,
+            rows=len(rows),
+            would_create=len(planned),
+            events=sum(len(p.events) for p in planned),
+            created=0,
+            launch_ids=(),
+            errors=tuple(errors[:MAX_ISSUES]),
+            error_count=len(errors),
+            warnings=tuple(warnings),
+        )
+        return report, planned
