@@ -5,6 +5,8 @@ Usage:
     python bot.py demo             replay the Grok 3 / Claude 3.5 Opus story, no Discord needed
     python bot.py check            validate the settings and the database
     python bot.py sync [--guild ID]  register the slash commands with Discord
+    python bot.py export --guild ID [--format json|csv] [--out FILE]
+    python bot.py import FILE --guild ID [--dry-run]
 """
 
 from __future__ import annotations
@@ -15,10 +17,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import find_dotenv, load_dotenv
 
 from tracker.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from tracker.transfer import ExportFile
 
 log = logging.getLogger("slipwatch")
 
@@ -70,6 +77,56 @@ async def _check(settings: Settings) -> int:
     return 0
 
 
+async def _export(settings: Settings, guild: int, fmt: str) -> ExportFile:
+    from storage.db import Database
+    from tracker.clock import SystemClock
+    from tracker.transfer import TransferFormat, TransferService
+
+    async with Database.open(settings.db_path) as db:
+        return await TransferService(db, SystemClock()).export(guild, TransferFormat(fmt))
+
+
+async def _import(settings: Settings, name: str, data: bytes, guild: int, dry_run: bool) -> int:
+    from storage.db import Database
+    from tracker.clock import SystemClock
+    from tracker.errors import TrackerError
+    from tracker.transfer import TransferService, detect_format
+
+    fmt = detect_format(name, data.decode("utf-8-sig", errors="replace"))
+    async with Database.open(settings.db_path) as db:
+        service = TransferService(db, SystemClock())
+        try:
+            if dry_run:
+                report = await service.check(guild, data, fmt)
+            else:
+                report = await service.import_launches(guild, data, fmt)
+        except TrackerError as exc:
+            print(f"slipwatch: {exc}", file=sys.stderr)
+            return 1
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _run_export(settings: Settings, guild: int, fmt: str, out: str | None) -> int:
+    export = asyncio.run(_export(settings, guild, fmt))
+    target = out or export.filename
+    if target == "-":
+        sys.stdout.buffer.write(export.content)
+        return 0
+    Path(target).write_bytes(export.content)
+    print(f"exported {export.launches} launch(es) of server {guild} to {target}")
+    return 0
+
+
+def _run_import(settings: Settings, path: str, guild: int, dry_run: bool) -> int:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        print(f"slipwatch: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return asyncio.run(_import(settings, path, data, guild, dry_run))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line of slipwatch (also the `slipwatch` console script)."""
     parser = argparse.ArgumentParser(prog="slipwatch", description=__doc__.split("\n\n")[0])
@@ -79,6 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("check", help="validate settings and the database")
     sync = sub.add_parser("sync", help="register slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to one server only (instant)")
+    export = sub.add_parser("export", help="write a server's launches and history to a file")
+    export.add_argument("--guild", type=int, required=True, help="the server id")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--out", help="file to write (default: a dated name; - for stdout)")
+    importer = sub.add_parser("import", help="add launches from an export file to a server")
+    importer.add_argument("file", help="a JSON or CSV file made by export")
+    importer.add_argument("--guild", type=int, required=True, help="the server id")
+    importer.add_argument("--dry-run", action="store_true", help="check only, write nothing")
     args = parser.parse_args(argv)
     command = args.command or "run"
 
@@ -97,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if command == "check":
         return asyncio.run(_check(settings))
+    if command == "export":
+        return _run_export(settings, args.guild, args.format, args.out)
+    if command == "import":
+        return _run_import(settings, args.file, args.guild, args.dry_run)
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr)
         return 2

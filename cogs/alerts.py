@@ -13,6 +13,7 @@ from cogs import common, render
 from cogs.app import SlipwatchBot
 from storage import repo
 from tracker import schedule
+from tracker.digest import parse_schedule
 from tracker.models import DestinationKind
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,47 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
         else:
             listed = ", ".join(str(v) for v in sorted(values))
             await common.reply(interaction, f"Follow-ups when a launch is {listed} days late.")
+
+    @app_commands.command(name="digest", description="When and where the digest is posted")
+    @app_commands.describe(
+        schedule='"daily 09:00", "weekly monday 09:00" or "off" (in the server\'s timezone)',
+        channel="Where to post it (default: the alert channel)",
+        when_empty="A one-line digest when nothing happened, or none",
+    )
+    @app_commands.choices(
+        when_empty=[
+            app_commands.Choice(name="post one line", value="short"),
+            app_commands.Choice(name="skip it", value="skip"),
+        ]
+    )
+    async def alerts_digest(
+        self,
+        interaction: discord.Interaction[Any],
+        schedule: app_commands.Range[str, 1, 60],
+        channel: discord.TextChannel | None = None,
+        when_empty: app_commands.Choice[str] | None = None,
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        plan = parse_schedule(schedule)
+        changes: dict[str, Any] = {"digest_schedule": plan.to_setting()}
+        if channel is not None:
+            changes["digest_channel_id"] = channel.id
+        if when_empty is not None:
+            changes["digest_when_empty"] = when_empty.value
+        config = await self.bot.tracker.configure(guild_id, **changes)
+        if not plan.enabled:
+            await common.reply(interaction, "Digests are off.")
+            return
+        where = config.digest_channel_id or config.alert_channel_id
+        place = f"<#{where}>" if where else "the alert channel (set one with /alerts channel)"
+        nxt = await self.bot.digests.next_run(guild_id)
+        when = f" Next: {render.ts(nxt)} ({render.ts(nxt, 'R')})." if nxt else ""
+        empty = "skipped" if config.digest_when_empty == "skip" else "one line"
+        await common.reply(
+            interaction,
+            f"Digests {plan.describe()} ({render.safe(config.timezone, 64)}) in {place}; "
+            f"an empty period gets {empty}.{when}",
+        )
 
     @app_commands.command(name="status", description="Where alerts go and what is held")
     async def alerts_status(self, interaction: discord.Interaction[Any]) -> None:

@@ -28,6 +28,7 @@ from storage import repo
 from storage.db import Database
 from tracker.clock import Clock, SystemClock
 from tracker.delivery import Deliverer, DeliverySettings
+from tracker.digest import DigestService
 from tracker.engine import Engine
 from tracker.errors import TrackerError
 from tracker.models import DestinationKind, OutboxRow
@@ -36,11 +37,20 @@ from tracker.probes.netguard import NetGuard
 from tracker.probes.service import ProbeService
 from tracker.service import Tracker
 from tracker.settings import Settings
+from tracker.stats import StatsService
+from tracker.transfer import TransferService
 
 log = logging.getLogger(__name__)
 
 # cogs.probes adds its commands to the /launch group, so it loads after cogs.launch.
-EXTENSIONS = ("cogs.launch", "cogs.probes", "cogs.alerts", "cogs.subscriptions")
+EXTENSIONS = (
+    "cogs.launch",
+    "cogs.probes",
+    "cogs.transfer",
+    "cogs.alerts",
+    "cogs.subscriptions",
+    "cogs.slips",
+)
 
 
 def point_at(settings: Settings) -> None:
@@ -96,6 +106,10 @@ class SlipwatchBot(commands.Bot):
             db, clock, self.tracker, fetcher, on_detection=self.proposals.on_detection
         )
         self.probes.attach(self.engine)
+        self.stats = StatsService(db, clock)
+        self.digests = DigestService(db, clock)
+        self.digests.attach(self.engine)
+        self.transfer = TransferService(db, clock, on_change=self.engine.poke)
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:

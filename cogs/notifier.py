@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ MISSING_ACCESS = 50001
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_USER = 10013
 SEND_TIMEOUT_S = 30.0
+CHART_NAME = "slipwatch-timeline.png"
 
 
 class Pacer:
@@ -121,10 +123,19 @@ class DiscordNotifier:
                 roles=[discord.Object(message.mention_role_id)],
             )
         channel = self.bot.get_partial_messageable(row.dest_id)
+        embeds = render.message_embeds(message)
+        files: list[discord.File] = []
+        digest = message.digest
+        if digest is not None and not digest.get("empty") and digest.get("user_id") is None:
+            # A channel digest carries the timeline chart, shown inside its embed.
+            png = await self.bot.stats.chart(int(digest["guild_id"]))
+            files.append(discord.File(io.BytesIO(png), filename=CHART_NAME))
+            embeds[0].set_image(url=f"attachment://{CHART_NAME}")
         await self.pacer.acquire()
         sent = await channel.send(
             content=content,
-            embeds=render.message_embeds(message),
+            embeds=embeds,
+            files=files,
             view=alert_view(message),
             nonce=row.nonce,
             allowed_mentions=mentions,

@@ -176,3 +176,39 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
     assert "pytest" in tests
     ci = (ROOT / ".ci" / "run").read_text()
     assert tests in ci
+
+
+def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
+    import asyncio
+    import datetime as dt
+
+    from storage.db import Database
+    from tracker.clock import SimClock
+    from tracker.models import NewLaunch
+    from tracker.service import Tracker
+
+    db = tmp_path / "cli.db"
+
+    async def seed() -> None:
+        async with Database.open(db) as handle:
+            tracker = Tracker(handle, SimClock(dt.datetime(2025, 3, 1, tzinfo=dt.UTC)))
+            added = await tracker.add(
+                NewLaunch(7, "Grok 3", "xAI", "end of 2024", dt.date(2024, 7, 1)), "t"
+            )
+            await tracker.shipped(7, added.launch.id, "t", on=dt.date(2025, 2, 17))
+
+    asyncio.run(seed())
+    env = {"SLIPWATCH_DB": str(db)}
+    out = run_cli("export", "--guild", "7", "--out", "grok.json", env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "exported 1 launch(es) of server 7 to grok.json"
+    dry = run_cli("import", "grok.json", "--guild", "8", "--dry-run", env=env, cwd=tmp_path)
+    assert dry.returncode == 0 and dry.stdout.startswith("Would import 1 launch(es) with")
+    real = run_cli("import", "grok.json", "--guild", "8", env=env, cwd=tmp_path)
+    assert real.returncode == 0 and real.stdout.startswith("Imported 1 launch(es) with")
+    (tmp_path / "bad.csv").write_text("product,vendor\n,xAI\n")
+    bad = run_cli("import", "bad.csv", "--guild", "8", env=env, cwd=tmp_path)
+    assert bad.returncode == 1 and "Nothing was imported" in bad.stdout + bad.stderr
+    missing = run_cli("import", "nope.json", "--guild", "8", env=env, cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "cannot read nope.json: No such file or directory" in missing.stderr

@@ -17,6 +17,9 @@ async def setup_alerts(w: World) -> None:
     reply = await w.cmd("alerts channel", channel=str(w.alerts))
     assert reply.content == f"Alerts will be posted in <#{w.alerts}>.", reply.content
     await w.cmd("alerts reminders", days="off")
+    # These tests count alerts; the weekly digest (default Monday 09:00) has its own tests.
+    off = await w.cmd("alerts digest", schedule="off")
+    assert off.content == "Digests are off."
 
 
 async def test_alert_settings_commands_and_refusals(tmp_path: Path) -> None:

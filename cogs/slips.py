@@ -1,0 +1,232 @@
+"""/slips: the score. Summary (the digest, now), statistics, leaderboard and the timeline chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import common, render
+from cogs.app import SlipwatchBot
+from storage import repo, summaries
+from tracker import stats as score
+from tracker.models import EventKind
+
+log = logging.getLogger(__name__)
+
+BY_CHOICES = [
+    app_commands.Choice(name="vendor", value="vendor"),
+    app_commands.Choice(name="announcer", value="announcer"),
+]
+
+
+def pct(value: float | None) -> str:
+    """ "83%", or "—" when there is nothing to compute it over."""
+    return "—" if value is None else f"{value:.0%}"
+
+
+def days(value: float | None) -> str:
+    """ "12 days", "3.5 days", or "—"."""
+    if value is None:
+        return "—"
+    shown = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{shown} day{'' if shown == '1' else 's'}"
+
+
+def stats_embed(result: score.Stats) -> discord.Embed:
+    """/slips stats as an embed."""
+    scope = " · ".join(
+        part
+        for part in (
+            f"vendor {render.safe(result.vendor, 60)}" if result.vendor else "",
+            f"announcer {render.safe(result.announcer, 60)}" if result.announcer else "",
+        )
+        if part
+    )
+    embed = discord.Embed(
+        title=render.cut("Track record" + (f": {scope}" if scope else ""), render.TITLE),
+        colour=discord.Colour.blurple(),
+    )
+    embed.description = (
+        f"{result.total} launches: {result.resolved} resolved (shipped or cancelled), "
+        f"{result.open} still open. Open launches never count as failures before their deadline."
+    )
+    embed.add_field(name="On time", value=f"{pct(result.on_time_rate)} ({result.on_time})")
+    embed.add_field(name="Shipped late", value=str(result.shipped_late))
+    embed.add_field(name="Cancelled", value=str(result.cancelled))
+    embed.add_field(name="Median late", value=days(result.median_days_late))
+    embed.add_field(name="Mean late", value=days(result.mean_days_late))
+    multiplier = (
+        "—"
+        if result.time_multiplier is None
+        else f"×{result.time_multiplier:.2f} (over {result.time_multiplier_count})"
+    )
+    embed.add_field(name="Time multiplier", value=multiplier)
+    per_launch = (
+        "—"
+        if result.reannouncements_per_launch is None
+        else f"{result.reannouncements_per_launch:.2f}"
+    )
+    embed.add_field(name="Re-announcements per launch", value=per_launch)
+    if result.worst is not None:
+        worst = result.worst
+        embed.add_field(
+            name="Worst slip",
+            value=render.cut(
+                f"{render.launch_name(worst.product, worst.vendor)}: {worst.days_late} days late",
+                1024,
+            ),
+            inline=False,
+        )
+    if result.still_late:
+        lines = [
+            f"• {render.launch_name(f.product, f.vendor)}: {f.days_late} days late so far"
+            for f in result.still_late[:10]
+        ]
+        if len(result.still_late) > 10:
+            lines.append(f"…and {len(result.still_late) - 10} more")
+        embed.add_field(
+            name=f"Slipped, still out ({len(result.still_late)})",
+            value=render.cut("\n".join(lines), 1024),
+            inline=False,
+        )
+    embed.set_footer(
+        text="Time multiplier: mean of (shipped − announced) / (promised − announced) "
+        "over launches shipped late."
+    )
+    return render.fit(embed)
+
+
+def board_embed(board: score.Leaderboard) -> discord.Embed:
+    """/slips leaderboard as an embed."""
+    lines = [
+        f"**{e.rank}.** {render.safe(e.name, 60)} · {pct(e.on_time_rate)} on time "
+        f"({e.on_time}/{e.resolved}) · median {days(e.median_days_late)} late"
+        for e in board.entries
+    ]
+    if not lines:
+        lines = [
+            f"No {board.by} has {board.min_resolved} or more resolved launches yet. "
+            "Try a lower minimum."
+        ]
+    embed = render.lines_embed(
+        f"Leaderboard by {board.by} (at least {board.min_resolved} resolved)", lines
+    )
+    if board.too_few:
+        names = ", ".join(render.safe(n, 40) for n in board.too_few[:20])
+        embed.add_field(name="Not enough resolved launches yet", value=render.cut(names, 1024))
+    return render.fit(embed)
+
+
+class SlipsCog(commands.GroupCog, group_name="slips", group_description="The score"):
+    """Statistics that keep the score."""
+
+    def __init__(self, bot: SlipwatchBot) -> None:
+        self.bot = bot
+        self.stats = score.StatsService(bot.db, bot.clock)
+        super().__init__()
+
+    @app_commands.command(name="summary", description="The digest, now")
+    @app_commands.describe(public="Post it for everyone (default: only you see it)")
+    @app_commands.guild_only()
+    async def slips_summary(
+        self, interaction: discord.Interaction[Any], public: bool = False
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        digest = await self.bot.digests.preview(guild_id)
+        await common.reply(interaction, embed=render.digest_embed(digest), ephemeral=not public)
+
+    @app_commands.command(name="stats", description="On-time rate, days late, time multiplier")
+    @app_commands.describe(vendor="Only this vendor", announcer="Only this announcer")
+    @app_commands.guild_only()
+    async def slips_stats(
+        self,
+        interaction: discord.Interaction[Any],
+        vendor: app_commands.Range[str, 1, 60] | None = None,
+        announcer: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        result = await self.stats.stats(guild_id, vendor=vendor, announcer=announcer)
+        if result.total == 0:
+            await common.reply(
+                interaction,
+                "No launches match." if (vendor or announcer) else "The watchlist is empty.",
+            )
+            return
+        await common.reply(interaction, embed=stats_embed(result))
+
+    @app_commands.command(name="leaderboard", description="Who keeps their promises")
+    @app_commands.describe(by="Rank vendors or announcers", minimum="Resolved launches needed")
+    @app_commands.choices(by=BY_CHOICES)
+    @app_commands.guild_only()
+    async def slips_leaderboard(
+        self,
+        interaction: discord.Interaction[Any],
+        by: app_commands.Choice[str] | None = None,
+        minimum: app_commands.Range[int, 1, 1000] = score.DEFAULT_MIN_RESOLVED,
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        group = "announcer" if by is not None and by.value == "announcer" else "vendor"
+        board = await self.stats.leaderboard(guild_id, by=group, min_resolved=minimum)
+        await common.reply(interaction, embed=board_embed(board))
+
+    @app_commands.command(name="chart", description="Promised vs. delivered, as a timeline")
+    @app_commands.describe(vendor="Only this vendor", since="Announced on or after, YYYY-MM-DD")
+    @app_commands.guild_only()
+    async def slips_chart(
+        self,
+        interaction: discord.Interaction[Any],
+        vendor: app_commands.Range[str, 1, 60] | None = None,
+        since: str | None = None,
+    ) -> None:
+        guild_id = common.guild_id_of(interaction)
+        start = common.parse_day(since, what="since")
+        await interaction.response.defer(thinking=True)
+        png, shown = await self.chart_png(guild_id, vendor=vendor, since=start)
+        if shown == 0:
+            await interaction.followup.send(
+                "No launches to draw" + (" for that filter." if (vendor or since) else "."),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return
+        await interaction.followup.send(
+            file=discord.File(io.BytesIO(png), filename="slipwatch-timeline.png"),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    async def chart_png(
+        self, guild_id: int, *, vendor: str | None = None, since: dt.date | None = None
+    ) -> tuple[bytes, int]:
+        """The timeline PNG and how many launches it covers."""
+        launches = score.filter_launches(
+            await repo.all_launches(self.bot.db.read, guild_id), vendor=vendor
+        )
+        if since is not None:
+            launches = [launch for launch in launches if launch.announced_on >= since]
+        events = await summaries.events_by_launch(
+            self.bot.db.read, guild_id, kinds=(EventKind.REANNOUNCED,)
+        )
+        today = await common.guild_today(self.bot, guild_id)
+        title = "Promised vs. delivered" + (f": {vendor}" if vendor else "")
+        if since is not None:
+            title += f" (since {since:%Y-%m-%d})"
+
+        def draw() -> bytes:
+            from tracker.chart import render_timeline
+
+            return render_timeline(launches, events, today, title=title)
+
+        import asyncio
+
+        return await asyncio.to_thread(draw), len(launches)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    assert isinstance(bot, SlipwatchBot)
+    await bot.add_cog(SlipsCog(bot))
