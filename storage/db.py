@@ -26,25 +26,6 @@ BUSY_TIMEOUT_MS = 5000
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-class Rows:
-    """Rows fetched in one step with execute_fetchall.
-
-    Reading a cursor across an await would keep its statement (and so its read snapshot) open
-    while other coroutines query the same connection, and they would see stale data: a row
-    already marked sent could look pending again. Fetching everything in one call avoids it."""
-
-    def __init__(self, rows: Iterable[sqlite3.Row]) -> None:
-        self._rows = list(rows)
-
-    async def fetchone(self) -> sqlite3.Row | None:
-        """The first row, if any."""
-        return self._rows[0] if self._rows else None
-
-    async def fetchall(self) -> list[sqlite3.Row]:
-        """Every row."""
-        return self._rows
-
-
 class MigrationError(RuntimeError):
     """A migration failed; the database was left at the version it had before."""
 
@@ -140,13 +121,14 @@ class Database:
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         """Run a read-only query on the reader connection."""
-        cursor = Rows(await self._reader.execute_fetchall(sql, tuple(params)))
-        return list(await cursor.fetchall())
+        # One step (execute_fetchall): a cursor read across an await would keep its statement,
+        # and so a stale read snapshot, open for every other coroutine on this connection.
+        return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """Run a read-only query and return its first row, if any."""
-        cursor = Rows(await self._reader.execute_fetchall(sql, tuple(params)))
-        return await cursor.fetchone()
+        rows = list(await self._reader.execute_fetchall(sql, tuple(params)))
+        return rows[0] if rows else None
 
     async def user_version(self) -> int:
         """The schema version recorded in the file."""
@@ -186,8 +168,8 @@ async def migrate(conn: aiosqlite.Connection, migrations: list[Migration]) -> in
     A failing migration is rolled back whole, so the file keeps the version it had.
     Returns the resulting version.
     """
-    cursor = Rows(await conn.execute_fetchall("PRAGMA user_version"))
-    row = await cursor.fetchone()
+    rows = list(await conn.execute_fetchall("PRAGMA user_version"))
+    row = rows[0] if rows else None
     current = int(row[0]) if row else 0
     latest = migrations[-1].version if migrations else 0
     if current > latest:

@@ -12,7 +12,6 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Rows as _Rows
 from storage.db import from_ms, from_ms_or_none, to_ms
 from tracker.probes import Detection, DetectionState, Probe, ProbeKind
 
@@ -97,8 +96,8 @@ async def get_probe(conn: Conn, probe_id: int, guild_id: int | None = None) -> P
         sql, params = "SELECT * FROM probes WHERE id = ?", (probe_id,)
     else:
         sql, params = "SELECT * FROM probes WHERE id = ? AND guild_id = ?", (probe_id, guild_id)
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    row = await cur.fetchone()
+    rows = list(await conn.execute_fetchall(sql, params))
+    row = rows[0] if rows else None
     return _row_to_probe(row) if row else None
 
 
@@ -106,14 +105,14 @@ async def find_probe(
     conn: Conn, launch_id: int, kind: ProbeKind, target: str, pattern: str
 ) -> Probe | None:
     """The probe of a launch with this kind, target and pattern (ignoring case), if any."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM probes WHERE launch_id = ? AND kind = ? AND target = ? "
             "AND pattern = ? COLLATE NOCASE",
             (launch_id, kind.value, target, pattern),
         )
     )
-    row = await cur.fetchone()
+    row = rows[0] if rows else None
     return _row_to_probe(row) if row else None
 
 
@@ -124,8 +123,8 @@ async def list_probes(conn: Conn, guild_id: int, launch_id: int | None = None) -
     if launch_id is not None:
         sql += " AND launch_id = ?"
         params.append(launch_id)
-    cur = _Rows(await conn.execute_fetchall(sql + " ORDER BY id", params))
-    return [_row_to_probe(r) for r in await cur.fetchall()]
+    rows = list(await conn.execute_fetchall(sql + " ORDER BY id", params))
+    return [_row_to_probe(r) for r in rows]
 
 
 async def count_probes(conn: Conn, guild_id: int, launch_id: int | None = None) -> int:
@@ -135,8 +134,8 @@ async def count_probes(conn: Conn, guild_id: int, launch_id: int | None = None) 
     if launch_id is not None:
         sql += " AND launch_id = ?"
         params.append(launch_id)
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    row = await cur.fetchone()
+    rows = list(await conn.execute_fetchall(sql, params))
+    row = rows[0] if rows else None
     return int(row[0]) if row else 0
 
 
@@ -152,23 +151,23 @@ async def delete_probe(conn: Conn, probe_id: int, guild_id: int) -> bool:
 
 async def next_probe_due(conn: Conn) -> dt.datetime | None:
     """The earliest next_check_at of an enabled probe (one index lookup)."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall("SELECT MIN(next_check_at) FROM probes WHERE enabled = 1")
     )
-    row = await cur.fetchone()
+    row = rows[0] if rows else None
     return from_ms_or_none(row[0]) if row else None
 
 
 async def due_probes(conn: Conn, now: dt.datetime, limit: int) -> list[Probe]:
     """Enabled probes due at or before *now*, earliest first (index range scan)."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM probes WHERE enabled = 1 AND next_check_at <= ? "
             "ORDER BY next_check_at, id LIMIT ?",
             (to_ms(now), limit),
         )
     )
-    return [_row_to_probe(r) for r in await cur.fetchall()]
+    return [_row_to_probe(r) for r in rows]
 
 
 async def resolved_launches(conn: Conn, launch_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -178,12 +177,12 @@ async def resolved_launches(conn: Conn, launch_ids: Sequence[int]) -> dict[int, 
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        cur = _Rows(
+        rows = list(
             await conn.execute_fetchall(
                 f"SELECT id, state, product FROM launches WHERE id IN ({marks})", chunk
             )
         )
-        for row in await cur.fetchall():
+        for row in rows:
             out[row["id"]] = (row["state"], row["product"])
     return out
 
@@ -231,12 +230,12 @@ async def record_failure(
     await cur.close()
     if not changed:
         return 0, False
-    cur2 = _Rows(
+    rows2 = list(
         await conn.execute_fetchall(
             "SELECT consecutive_failures FROM probes WHERE id = ?", (probe_id,)
         )
     )
-    row = await cur2.fetchone()
+    row = rows2[0] if rows2 else None
     failures = int(row[0]) if row else 0
     if failures < limit:
         return failures, False
@@ -290,13 +289,13 @@ async def enable_probe(conn: Conn, probe_id: int, guild_id: int, now: dt.datetim
 
 async def get_validators(conn: Conn, probe_id: int) -> dict[str, tuple[str | None, str | None]]:
     """The stored (ETag, Last-Modified) of each of a probe's requests."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT name, etag, last_modified FROM probe_validators WHERE probe_id = ?",
             (probe_id,),
         )
     )
-    return {r["name"]: (r["etag"], r["last_modified"]) for r in await cur.fetchall()}
+    return {r["name"]: (r["etag"], r["last_modified"]) for r in rows}
 
 
 async def save_validators(
@@ -404,8 +403,8 @@ async def get_detection(
     else:
         sql = "SELECT * FROM probe_detections WHERE id = ? AND guild_id = ?"
         params = (detection_id, guild_id)
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    row = await cur.fetchone()
+    rows = list(await conn.execute_fetchall(sql, params))
+    row = rows[0] if rows else None
     return _row_to_detection(row) if row else None
 
 
@@ -432,8 +431,8 @@ async def list_detections(
         params.extend(s.value for s in states)
     sql += " ORDER BY detected_at DESC, id DESC LIMIT ?"
     params.append(limit)
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    return [_row_to_detection(r) for r in await cur.fetchall()]
+    rows = list(await conn.execute_fetchall(sql, params))
+    return [_row_to_detection(r) for r in rows]
 
 
 async def decide_detection(
@@ -473,14 +472,14 @@ async def supersede_proposals(
 
 async def unposted_detections(conn: Conn, limit: int) -> list[Detection]:
     """Proposals and auto-confirmations the Discord layer has not posted yet, oldest first."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM probe_detections WHERE posted_at IS NULL "
             "AND state IN ('proposed', 'auto_confirmed') ORDER BY detected_at, id LIMIT ?",
             (limit,),
         )
     )
-    return [_row_to_detection(r) for r in await cur.fetchall()]
+    return [_row_to_detection(r) for r in rows]
 
 
 async def mark_posted(

@@ -1,7 +1,9 @@
 """Repository functions: every SQL statement of slipwatch lives in storage/.
 
 Each function takes a connection: the writer inside ``Database.transaction()`` for changes, or
-``Database.read`` for queries. Parameters are always bound with ``?``; results are frozen
+``Database.read`` for queries. Queries fetch their rows in one step (``execute_fetchall``): a
+cursor read across an await would hold a stale read snapshot open for every other coroutine
+sharing the connection. Parameters are always bound with ``?``; results are frozen
 dataclasses from tracker.models.
 """
 
@@ -15,7 +17,6 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Rows as _Rows
 from storage.db import from_ms, from_ms_or_none, to_ms
 from tracker.models import (
     DestinationKind,
@@ -73,8 +74,8 @@ def _row_to_guild(row: sqlite3.Row) -> GuildConfig:
 
 async def get_guild(conn: Conn, guild_id: int) -> GuildConfig:
     """A guild's settings; defaults when the guild was never configured."""
-    cur = _Rows(await conn.execute_fetchall("SELECT * FROM guilds WHERE guild_id = ?", (guild_id,)))
-    row = await cur.fetchone()
+    rows = list(await conn.execute_fetchall("SELECT * FROM guilds WHERE guild_id = ?", (guild_id,)))
+    row = rows[0] if rows else None
     return _row_to_guild(row) if row else GuildConfig(guild_id=guild_id)
 
 
@@ -84,18 +85,18 @@ async def get_guilds(conn: Conn, guild_ids: Iterable[int]) -> dict[int, GuildCon
     result = {gid: GuildConfig(guild_id=gid) for gid in ids}
     for chunk in _chunks(ids, 500):
         marks = ",".join("?" * len(chunk))
-        cur = _Rows(
+        rows = list(
             await conn.execute_fetchall(f"SELECT * FROM guilds WHERE guild_id IN ({marks})", chunk)
         )
-        for row in await cur.fetchall():
+        for row in rows:
             result[row["guild_id"]] = _row_to_guild(row)
     return result
 
 
 async def list_guilds(conn: Conn) -> list[GuildConfig]:
     """Every configured guild."""
-    cur = _Rows(await conn.execute_fetchall("SELECT * FROM guilds ORDER BY guild_id"))
-    return [_row_to_guild(r) for r in await cur.fetchall()]
+    rows = list(await conn.execute_fetchall("SELECT * FROM guilds ORDER BY guild_id"))
+    return [_row_to_guild(r) for r in rows]
 
 
 async def save_guild(conn: Conn, config: GuildConfig, now: dt.datetime) -> None:
@@ -218,8 +219,8 @@ async def get_launch(conn: Conn, launch_id: int, guild_id: int | None = None) ->
         sql, params = "SELECT * FROM launches WHERE id = ?", (launch_id,)
     else:
         sql, params = "SELECT * FROM launches WHERE id = ? AND guild_id = ?", (launch_id, guild_id)
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    row = await cur.fetchone()
+    rows = list(await conn.execute_fetchall(sql, params))
+    row = rows[0] if rows else None
     return row_to_launch(row) if row else None
 
 
@@ -314,25 +315,25 @@ async def delete_launch(conn: Conn, launch_id: int, guild_id: int) -> bool:
 
 async def next_due(conn: Conn) -> dt.datetime | None:
     """The earliest pending due time over all launches (one index lookup)."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT MIN(next_due_at) FROM launches WHERE next_due_at IS NOT NULL"
         )
     )
-    row = await cur.fetchone()
+    row = rows[0] if rows else None
     return from_ms_or_none(row[0]) if row else None
 
 
 async def due_launches(conn: Conn, now: dt.datetime, limit: int) -> list[Launch]:
     """Launches whose next due item is at or before *now*, earliest first (index range scan)."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM launches WHERE next_due_at IS NOT NULL AND next_due_at <= ? "
             "ORDER BY next_due_at LIMIT ?",
             (to_ms(now), limit),
         )
     )
-    return [row_to_launch(r) for r in await cur.fetchall()]
+    return [row_to_launch(r) for r in rows]
 
 
 async def list_launches(
@@ -345,18 +346,29 @@ async def list_launches(
     offset: int = 0,
 ) -> list[Launch]:
     """A guild's launches sorted by deadline, optionally filtered by vendor and state."""
-    sql = "SELECT * FROM launches WHERE guild_id = ?"
+    where, params = _launch_filter(guild_id, vendor, states)
+    rows = list(
+        await conn.execute_fetchall(
+            f"SELECT * FROM launches WHERE {where} ORDER BY deadline_at, id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+    )
+    return [row_to_launch(r) for r in rows]
+
+
+def _launch_filter(
+    guild_id: int, vendor: str | None, states: Sequence[LaunchState] | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (with its parameters) shared by listing and counting."""
+    where = "guild_id = ?"
     params: list[Any] = [guild_id]
     if vendor:
-        sql += " AND vendor = ? COLLATE NOCASE"
+        where += " AND vendor = ? COLLATE NOCASE"
         params.append(vendor)
     if states:
-        sql += f" AND state IN ({','.join('?' * len(states))})"
+        where += f" AND state IN ({','.join('?' * len(states))})"
         params.extend(s.value for s in states)
-    sql += " ORDER BY deadline_at, id LIMIT ? OFFSET ?"
-    params += [limit, offset]
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    return [row_to_launch(r) for r in await cur.fetchall()]
+    return where, params
 
 
 async def count_launches(
@@ -367,17 +379,9 @@ async def count_launches(
     states: Sequence[LaunchState] | None = None,
 ) -> int:
     """How many launches :func:`list_launches` would page through."""
-    sql = "SELECT COUNT(*) FROM launches WHERE guild_id = ?"
-    params: list[Any] = [guild_id]
-    if vendor:
-        sql += " AND vendor = ? COLLATE NOCASE"
-        params.append(vendor)
-    if states:
-        sql += f" AND state IN ({','.join('?' * len(states))})"
-        params.extend(s.value for s in states)
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    where, params = _launch_filter(guild_id, vendor, states)
+    rows = list(await conn.execute_fetchall(f"SELECT COUNT(*) FROM launches WHERE {where}", params))
+    return int(rows[0][0]) if rows else 0
 
 
 async def all_launches(conn: Conn, guild_id: int | None = None) -> list[Launch]:
@@ -387,15 +391,15 @@ async def all_launches(conn: Conn, guild_id: int | None = None) -> list[Launch]:
         sql, params = "SELECT * FROM launches ORDER BY id", ()
     else:
         sql, params = "SELECT * FROM launches WHERE guild_id = ? ORDER BY id", (guild_id,)
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    return [row_to_launch(r) for r in await cur.fetchall()]
+    rows = list(await conn.execute_fetchall(sql, params))
+    return [row_to_launch(r) for r in rows]
 
 
 async def search_launches(conn: Conn, guild_id: int, prefix: str, limit: int = 25) -> list[Launch]:
     """Autocomplete: a guild's launches whose product or vendor starts with *prefix*."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"{escaped}%"
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM launches WHERE guild_id = ? AND "
             "(product LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\') "
@@ -403,7 +407,7 @@ async def search_launches(conn: Conn, guild_id: int, prefix: str, limit: int = 2
             (guild_id, pattern, pattern, limit),
         )
     )
-    return [row_to_launch(r) for r in await cur.fetchall()]
+    return [row_to_launch(r) for r in rows]
 
 
 # --------------------------------------------------------------------------- events
@@ -454,25 +458,25 @@ def _row_to_event(row: sqlite3.Row) -> LaunchEvent:
 
 async def launch_events(conn: Conn, launch_id: int) -> list[LaunchEvent]:
     """A launch's history, oldest first."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM launch_events WHERE launch_id = ? ORDER BY id", (launch_id,)
         )
     )
-    return [_row_to_event(r) for r in await cur.fetchall()]
+    return [_row_to_event(r) for r in rows]
 
 
 async def guild_events_between(
     conn: Conn, guild_id: int, start: dt.datetime, end: dt.datetime
 ) -> list[LaunchEvent]:
     """A guild's history rows with start <= at < end, oldest first."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM launch_events WHERE guild_id = ? AND at >= ? AND at < ? ORDER BY at, id",
             (guild_id, to_ms(start), to_ms(end)),
         )
     )
-    return [_row_to_event(r) for r in await cur.fetchall()]
+    return [_row_to_event(r) for r in rows]
 
 
 # --------------------------------------------------------------------------- subscriptions
@@ -502,14 +506,14 @@ async def add_subscription(
     now: dt.datetime,
 ) -> tuple[Subscription, bool]:
     """Subscribe (or re-activate); returns the row and whether it was new."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM subscriptions WHERE guild_id = ? AND user_id = ? AND scope = ? "
             "AND target = ?",
             (guild_id, user_id, scope.value, target),
         )
     )
-    existing = await cur.fetchone()
+    existing = rows[0] if rows else None
     if existing:
         await conn.execute(
             "UPDATE subscriptions SET mode = ?, paused_reason = NULL WHERE id = ?",
@@ -526,8 +530,8 @@ async def add_subscription(
         sub_id = cur2.lastrowid
         await cur2.close()
         created = True
-    cur = _Rows(await conn.execute_fetchall("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)))
-    row = await cur.fetchone()
+    rows = list(await conn.execute_fetchall("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)))
+    row = rows[0] if rows else None
     assert row is not None
     return _row_to_subscription(row), created
 
@@ -547,19 +551,19 @@ async def remove_subscription(
 
 async def user_subscriptions(conn: Conn, user_id: int) -> list[Subscription]:
     """Every subscription of a user, in every guild."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM subscriptions WHERE user_id = ? ORDER BY guild_id, id", (user_id,)
         )
     )
-    return [_row_to_subscription(r) for r in await cur.fetchall()]
+    return [_row_to_subscription(r) for r in rows]
 
 
 async def subscribers_for(
     conn: Conn, guild_id: int, launch_id: int, vendor: str, mode: str = "instant"
 ) -> list[int]:
     """User ids with an active subscription of *mode* matching a launch (deduplicated)."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT DISTINCT user_id FROM subscriptions WHERE guild_id = ? AND mode = ? "
             "AND paused_reason IS NULL AND ("
@@ -568,12 +572,12 @@ async def subscribers_for(
             (guild_id, mode, str(launch_id), vendor.casefold()),
         )
     )
-    return [r[0] for r in await cur.fetchall()]
+    return [r[0] for r in rows]
 
 
 async def guild_subscription_count(conn: Conn, guild_id: int) -> dict[str, int]:
     """Active and paused subscriptions of a guild."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT paused_reason IS NULL, COUNT(*) FROM subscriptions WHERE guild_id = ? "
             "GROUP BY paused_reason IS NULL",
@@ -581,7 +585,7 @@ async def guild_subscription_count(conn: Conn, guild_id: int) -> dict[str, int]:
         )
     )
     counts = {"active": 0, "paused": 0}
-    for row in await cur.fetchall():
+    for row in rows:
         counts["active" if row[0] else "paused"] = row[1]
     return counts
 
@@ -656,12 +660,12 @@ async def enqueue(
 
 async def next_outbox_attempt(conn: Conn) -> dt.datetime | None:
     """The earliest next_attempt_at of a pending row (one index lookup)."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"
         )
     )
-    row = await cur.fetchone()
+    row = rows[0] if rows else None
     return from_ms_or_none(row[0]) if row else None
 
 
@@ -676,21 +680,21 @@ async def due_outbox(
         params.extend(exclude)
     sql += " ORDER BY next_attempt_at, id LIMIT ?"
     params.append(limit)
-    cur = _Rows(await conn.execute_fetchall(sql, params))
-    return [_row_to_outbox(r) for r in await cur.fetchall()]
+    rows = list(await conn.execute_fetchall(sql, params))
+    return [_row_to_outbox(r) for r in rows]
 
 
 async def get_outbox(conn: Conn, row_id: int) -> OutboxRow | None:
     """One outbox row."""
-    cur = _Rows(await conn.execute_fetchall("SELECT * FROM outbox WHERE id = ?", (row_id,)))
-    row = await cur.fetchone()
+    rows = list(await conn.execute_fetchall("SELECT * FROM outbox WHERE id = ?", (row_id,)))
+    row = rows[0] if rows else None
     return _row_to_outbox(row) if row else None
 
 
 async def all_outbox(conn: Conn) -> list[OutboxRow]:
     """Every outbox row by id (tests, status pages)."""
-    cur = _Rows(await conn.execute_fetchall("SELECT * FROM outbox ORDER BY id"))
-    return [_row_to_outbox(r) for r in await cur.fetchall()]
+    rows = list(await conn.execute_fetchall("SELECT * FROM outbox ORDER BY id"))
+    return [_row_to_outbox(r) for r in rows]
 
 
 async def mark_sent(conn: Conn, row_id: int, message_id: int | None, now: dt.datetime) -> None:
@@ -746,13 +750,13 @@ async def hold_destination(
 
 async def is_broken(conn: Conn, dest_kind: DestinationKind, dest_id: int) -> bool:
     """Whether a destination is currently held."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT 1 FROM broken_destinations WHERE dest_kind = ? AND dest_id = ?",
             (dest_kind.value, dest_id),
         )
     )
-    return await cur.fetchone() is not None
+    return (rows[0] if rows else None) is not None
 
 
 async def release_destination(
@@ -803,7 +807,7 @@ async def broken_destinations(conn: Conn, guild_id: int | None = None) -> list[d
     if guild_id is not None:
         sql += " WHERE b.guild_id = ?"
         params = (guild_id,)
-    cur = _Rows(await conn.execute_fetchall(sql + " ORDER BY b.since", params))
+    rows = list(await conn.execute_fetchall(sql + " ORDER BY b.since", params))
     return [
         {
             "dest_kind": DestinationKind(r["dest_kind"]),
@@ -814,7 +818,7 @@ async def broken_destinations(conn: Conn, guild_id: int | None = None) -> list[d
             "notified_at": from_ms_or_none(r["notified_at"]),
             "held": r["held"],
         }
-        for r in await cur.fetchall()
+        for r in rows
     ]
 
 
@@ -839,9 +843,9 @@ async def outbox_counts(conn: Conn, guild_id: int | None = None) -> dict[str, in
     if guild_id is not None:
         sql += " WHERE guild_id = ?"
         params = (guild_id,)
-    cur = _Rows(await conn.execute_fetchall(sql + " GROUP BY state", params))
+    rows = list(await conn.execute_fetchall(sql + " GROUP BY state", params))
     counts = {s.value: 0 for s in OutboxState}
-    for row in await cur.fetchall():
+    for row in rows:
         counts[row[0]] = row[1]
     return counts
 
@@ -851,12 +855,12 @@ async def outbox_counts(conn: Conn, guild_id: int | None = None) -> dict[str, in
 
 async def get_dm_channel(conn: Conn, user_id: int) -> int | None:
     """The cached DM channel id for a user."""
-    cur = _Rows(
+    rows = list(
         await conn.execute_fetchall(
             "SELECT channel_id FROM dm_channels WHERE user_id = ?", (user_id,)
         )
     )
-    row = await cur.fetchone()
+    row = rows[0] if rows else None
     return int(row[0]) if row else None
 
 
@@ -890,22 +894,22 @@ async def instant_subscriptions(
     result: dict[int, list[tuple[int, str, str]]] = {gid: [] for gid in ids}
     for chunk in _chunks(ids, 500):
         marks = ",".join("?" * len(chunk))
-        cur = _Rows(
+        rows = list(
             await conn.execute_fetchall(
                 f"SELECT guild_id, user_id, scope, target FROM subscriptions WHERE guild_id IN "
                 f"({marks}) AND mode = 'instant' AND paused_reason IS NULL ORDER BY user_id",
                 chunk,
             )
         )
-        for row in await cur.fetchall():
+        for row in rows:
             result[row[0]].append((row[1], row[2], row[3]))
     return result
 
 
 async def broken_set(conn: Conn) -> set[tuple[DestinationKind, int]]:
     """Every broken destination (a small table)."""
-    cur = _Rows(await conn.execute_fetchall("SELECT dest_kind, dest_id FROM broken_destinations"))
-    return {(DestinationKind(r[0]), r[1]) for r in await cur.fetchall()}
+    rows = list(await conn.execute_fetchall("SELECT dest_kind, dest_id FROM broken_destinations"))
+    return {(DestinationKind(r[0]), r[1]) for r in rows}
 
 
 async def advance_many(

@@ -425,29 +425,18 @@ class Tracker:
                 next_due_at=None,
                 revision=launch.revision + 1,
             )
-            await self._commit_change(conn, launch, updated, now)
-            await repo.append_event(
+            await self._apply(
                 conn,
-                launch_id=launch.id,
-                guild_id=guild_id,
-                kind=EventKind.SHIPPED,
-                at=now,
+                config,
+                launch,
+                updated,
+                EventKind.SHIPPED,
                 actor=actor,
                 source_url=source,
                 note=note,
                 data={"shipped_on": day.isoformat(), "days_late": days_late},
-            )
-            alert = Alert(
-                kind=AlertKind.SHIPPED,
-                launch=LaunchSnapshot.of(updated, tz.key),
-                at=now,
+                now=now,
                 days_late=days_late,
-                note=note,
-                actor=actor,
-                source_url=source,
-            )
-            await self._notify(
-                conn, config, alert, f"L{launch.id}.r{updated.revision}.shipped", now
             )
         self._changed()
         return updated
@@ -486,28 +475,17 @@ class Tracker:
                 next_due_at=None,
                 revision=launch.revision + 1,
             )
-            await self._commit_change(conn, launch, updated, now)
-            await repo.append_event(
+            await self._apply(
                 conn,
-                launch_id=launch.id,
-                guild_id=guild_id,
-                kind=EventKind.CANCELLED,
-                at=now,
+                config,
+                launch,
+                updated,
+                EventKind.CANCELLED,
                 actor=actor,
                 source_url=source,
                 note=reason,
                 data={"cancelled_on": day.isoformat()},
-            )
-            alert = Alert(
-                kind=AlertKind.CANCELLED,
-                launch=LaunchSnapshot.of(updated, tz.key),
-                at=now,
-                note=reason,
-                actor=actor,
-                source_url=source,
-            )
-            await self._notify(
-                conn, config, alert, f"L{launch.id}.r{updated.revision}.cancelled", now
+                now=now,
             )
         self._changed()
         return updated
@@ -552,13 +530,12 @@ class Tracker:
             )
             first = schedule.first_due(self._items(moved, config), now)
             updated = dataclasses.replace(moved, next_due_at=first.at if first else None)
-            await self._commit_change(conn, launch, updated, now)
-            await repo.append_event(
+            await self._apply(
                 conn,
-                launch_id=launch.id,
-                guild_id=guild_id,
-                kind=EventKind.REANNOUNCED,
-                at=now,
+                config,
+                launch,
+                updated,
+                EventKind.REANNOUNCED,
                 actor=actor,
                 source_url=source,
                 note=quote,
@@ -571,19 +548,9 @@ class Tracker:
                     "announced_on": day.isoformat(),
                     "slip_count": updated.slip_count,
                 },
-            )
-            alert = Alert(
-                kind=AlertKind.REANNOUNCED,
-                launch=LaunchSnapshot.of(updated, tz.key),
-                at=now,
-                actor=actor,
-                source_url=source,
-                note=quote,
+                now=now,
                 previous_window=launch.window_phrase,
                 previous_deadline=launch.deadline_at,
-            )
-            await self._notify(
-                conn, config, alert, f"L{launch.id}.r{updated.revision}.reannounced", now
             )
         self._changed()
         return updated
@@ -704,6 +671,47 @@ class Tracker:
                 f"{' on ' + when.isoformat() if when else ''}, so it cannot be {verb}. "
                 "Use /launch history to see what happened."
             )
+
+    async def _apply(
+        self,
+        conn: aiosqlite.Connection,
+        config: GuildConfig,
+        before: Launch,
+        after: Launch,
+        event: EventKind,
+        *,
+        actor: str,
+        source_url: str | None,
+        note: str | None,
+        data: dict[str, Any],
+        now: dt.datetime,
+        **alert_fields: Any,
+    ) -> None:
+        """The common tail of every outcome: compare-and-set the launch, append the history
+        row, and queue the alert (same kind as the event) for the channel and subscribers."""
+        await self._commit_change(conn, before, after, now)
+        await repo.append_event(
+            conn,
+            launch_id=before.id,
+            guild_id=before.guild_id,
+            kind=event,
+            at=now,
+            actor=actor,
+            source_url=source_url,
+            note=note,
+            data=data,
+        )
+        alert = Alert(
+            kind=AlertKind(event.value),
+            launch=LaunchSnapshot.of(after, self._zone_of(after, config).key),
+            at=now,
+            note=note,
+            actor=actor,
+            source_url=source_url,
+            **alert_fields,
+        )
+        key = f"L{before.id}.r{after.revision}.{event.value}"
+        await self._notify(conn, config, alert, key, now)
 
     @staticmethod
     async def _commit_change(
