@@ -74,31 +74,22 @@ def launch_name(product: str, vendor: str) -> str:
     return f"{safe(product)} ({safe(vendor)})"
 
 
+EMOJI = {
+    AlertKind.REMINDER: "⏳",
+    AlertKind.SLIPPED: "🚨",
+    AlertKind.MILESTONE: "🚨",
+    AlertKind.SHIPPED: "✅",
+    AlertKind.CANCELLED: "🪦",
+    AlertKind.REANNOUNCED: "🔁",
+    AlertKind.NOTE: "📝",
+    AlertKind.TEST: "🧪",
+}
+
+
 def alert_title(alert: Alert) -> str:
-    """The headline with user text escaped."""
-    launch = alert.launch
-    name = launch_name(launch.product, launch.vendor)
-    match alert.kind:
-        case AlertKind.REMINDER:
-            return f"⏳ {name}: deadline in {words.plural(alert.days_before or 0, 'day')}"
-        case AlertKind.SLIPPED:
-            return f"🚨 {name} missed its window"
-        case AlertKind.MILESTONE:
-            return f"🚨 {name} is {words.plural(alert.milestone or 0, 'day')} late"
-        case AlertKind.SHIPPED:
-            late = alert.days_late or 0
-            if late == 0:
-                return f"✅ {name} shipped on time"
-            return f"✅ {name} shipped {words.plural(late, 'day')} late"
-        case AlertKind.CANCELLED:
-            return f"🪦 {name} was cancelled"
-        case AlertKind.REANNOUNCED:
-            return f"🔁 {name} was re-announced (slip #{launch.slip_count})"
-        case AlertKind.NOTE:
-            return f"📝 {name}: note"
-        case AlertKind.TEST:
-            return f"🧪 Test alert: {name}"
-    return name  # pragma: no cover
+    """The headline (the console's words) with an emoji and user text escaped."""
+    name = launch_name(alert.launch.product, alert.launch.vendor)
+    return f"{EMOJI[alert.kind]} {words.headline(alert, name=name)}"
 
 
 def alert_embed(alert: Alert) -> discord.Embed:

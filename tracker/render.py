@@ -17,10 +17,11 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def headline(alert: Alert) -> str:
-    """One line saying what happened, e.g. "Grok 3 (xAI) missed its window"."""
+def headline(alert: Alert, name: str | None = None) -> str:
+    """One line saying what happened, e.g. "Grok 3 (xAI) missed its window". *name* replaces
+    "product (vendor)" (the Discord renderer passes an escaped one)."""
     launch = alert.launch
-    name = f"{launch.product} ({launch.vendor})"
+    name = name if name is not None else f"{launch.product} ({launch.vendor})"
     match alert.kind:
         case AlertKind.REMINDER:
             days = alert.days_before or 0
@@ -41,7 +42,7 @@ def headline(alert: Alert) -> str:
         case AlertKind.NOTE:
             return f"{name}: note"
         case AlertKind.TEST:
-            return f"Test alert for {name}"
+            return f"Test alert: {name}"
     return name  # pragma: no cover - every kind is matched above
 
 
