@@ -163,3 +163,45 @@ async def test_watch_refuses_private_loopback_and_file_targets(tmp_path: Path) -
         assert missing_key.content.startswith("A models probe needs an API key")
         nothing = await w.cmd("launch probes", launch=launch_id)
         assert nothing.content == "Nothing watches Grok 3 (xAI). Add a probe with /launch watch."
+
+
+async def test_auto_confirm_marks_shipped_and_says_so(tmp_path: Path) -> None:
+    async with probe_world(tmp_path) as (w, probe):
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        await w.cmd("alerts reminders", days="off")
+        await w.cmd("alerts digest", schedule="off")
+        probe.put("/news.rss", rss(OLD), "application/rss+xml")
+        launch_id = await add_grok(w, window="Q1 2025", announced_on="2024-12-01")
+        reply = await w.cmd(
+            "launch watch",
+            launch=str(launch_id),
+            kind="feed",
+            target=probe.url("/news.rss"),
+            pattern="Grok 3",
+            auto_confirm=True,
+        )
+        assert reply.content.endswith("(auto-confirm). The first check runs now.")
+        await settled(w)
+        probe.put(
+            "/news.rss",
+            rss([("Grok 3 Beta is here", "https://x.ai/news/grok-3", "Grok 3"), *OLD]),
+            "application/rss+xml",
+        )
+        await next_poll(w)
+        messages = await eventually(
+            lambda: (
+                w.server.messages(w.alerts, kind="channel")
+                if len(w.server.messages(w.alerts, kind="channel")) >= 2
+                else None
+            ),
+            what="the automatic proposal and the shipped alert",
+        )
+        titles = sorted(m.embeds[0]["title"] for m in messages)
+        assert titles == [
+            "✅ Grok 3 (xAI) shipped on time",
+            "🔎 Grok 3 (xAI) was released: marked shipped automatically",
+        ]
+        auto = next(m for m in messages if m.embeds[0]["title"].startswith("🔎"))
+        assert auto.custom_ids() == []  # nothing left to decide
+        launch = await w.bot.tracker.get(w.guild, launch_id)
+        assert launch.state is LaunchState.SHIPPED
