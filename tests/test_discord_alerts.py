@@ -226,9 +226,7 @@ async def test_storm_of_429_and_500_delays_but_loses_nothing(tmp_path: Path) -> 
             await w.bot.tracker.subscribe(w.guild, user, SubscriptionScope.ALL)
         await add_grok(w, announced_on="2024-07-01")
         w.server.inject(r"POST /channels/\d+/messages", 429, times=4, retry_after=0.05)
-        w.server.inject(
-            r"POST /channels/\d+/messages", 429, times=2, retry_after=0.1, global_=True
-        )
+        w.server.inject(r"POST /channels/\d+/messages", 429, times=2, retry_after=0.1, global_=True)
         w.server.inject(r"POST /channels/\d+/messages", 500, times=3)
         w.server.inject(r"POST /users/@me/channels", 500, times=2)
         await w.advance(JAN1 + dt.timedelta(seconds=1))
