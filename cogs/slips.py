@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
@@ -128,7 +129,7 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
 
     def __init__(self, bot: SlipwatchBot) -> None:
         self.bot = bot
-        self.stats = score.StatsService(bot.db, bot.clock)
+        self.stats = bot.stats
         super().__init__()
 
     @app_commands.command(name="summary", description="The digest, now")
@@ -217,12 +218,11 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
             title += f" (since {since:%Y-%m-%d})"
 
         def draw() -> bytes:
-            from tracker.chart import render_timeline
+            from tracker.chart import render_timeline  # matplotlib loads on first use only
 
             return render_timeline(launches, events, today, title=title)
 
-        import asyncio
-
+        # Rendering takes a few hundred ms: keep it off the event loop.
         return await asyncio.to_thread(draw), len(launches)
 
 
