@@ -32,6 +32,7 @@ from tracker.models import (
     EventKind,
     GuildConfig,
     Launch,
+    LaunchEvent,
     LaunchSnapshot,
     LaunchState,
     NewLaunch,
@@ -606,7 +607,7 @@ class Tracker:
         self._changed()
         return launch
 
-    async def history(self, guild_id: int, launch_id: int) -> list[Any]:
+    async def history(self, guild_id: int, launch_id: int) -> list[LaunchEvent]:
         """A launch's event log, oldest first."""
         await self.get(guild_id, launch_id)
         return await repo.launch_events(self.db.read, launch_id)
