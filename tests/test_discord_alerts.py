@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from storage import repo
 from tests.e2e import UTC, World, eventually, world
 from tests.test_discord_launch import NOT_MANAGER, add_grok
@@ -269,3 +271,53 @@ async def test_user_text_is_escaped_and_cut_to_discord_limits(tmp_path: Path) ->
         quote = {f["name"]: f["value"] for f in embed["fields"]}["The promise"]
         assert quote.startswith("> \\`code\\`") and quote.endswith("…") and len(quote) == 1024
         assert alert.content in (None, "")
+
+
+async def test_a_rejected_message_is_marked_failed_without_holding_the_channel(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        w.server.inject(r"POST /channels/\d+/messages", 400, times=1, code=50035)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(lambda: _states_are(w, ["failed"]), what="the row marked failed")
+        rows = await repo.all_outbox(w.bot.db.read)
+        assert rows[0].last_error == "Discord rejected the message (400, error 50035)"
+        assert await repo.broken_destinations(w.bot.db.read, w.guild) == []
+        test = await w.cmd("alerts test")  # the channel itself still works
+        assert test.content.startswith("A test alert is on its way")
+        await eventually(lambda: w.server.messages(w.alerts, kind="channel"), what="test alert")
+
+
+async def test_a_send_that_times_out_is_retried_and_delivered_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cogs.notifier
+
+    monkeypatch.setattr(cogs.notifier, "SEND_TIMEOUT_S", 0.5)
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        w.server.inject(r"POST /channels/\d+/messages", None, times=1, delay=3.0)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(lambda: _states_are(w, ["sent"]), limit_s=30, what="delivered")
+        rows = await repo.all_outbox(w.bot.db.read)
+        assert rows[0].attempts == 2
+        # The slow first request may still have been accepted late: the nonce makes it one.
+        assert len(w.server.messages(w.alerts, kind="channel")) == 1
+
+
+async def test_a_vanished_dm_channel_is_reopened_and_the_dm_delivered(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await setup_alerts(w)
+        launch_id = await add_grok(w, announced_on="2024-07-01")
+        await w.cmd("subscribe launch", user=w.member, launch=str(launch_id))  # caches the DM
+        dm = w.server.dm_channel_id(w.member)
+        opened = len(w.server.requests_matching(r"POST /users/@me/channels"))
+        w.server.inject(rf"POST /channels/{dm}/messages", 404, times=1, code=10003)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(lambda: _states_are(w, ["sent", "sent"]), limit_s=20, what="sent")
+        assert len(w.server.requests_matching(r"POST /users/@me/channels")) == opened + 1
+        alerts = [m for m in w.server.dms(w.member) if m.embeds]
+        assert [m.embeds[0]["title"] for m in alerts] == ["🚨 Grok 3 (xAI) missed its window"]
