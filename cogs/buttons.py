@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import discord
 
@@ -17,19 +17,25 @@ from tracker.models import AlertKind, LaunchState, Message, SubscriptionScope
 log = logging.getLogger(__name__)
 
 
-class NotifyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw:notify:(\d+)"):
-    """ "Notify me": subscribes the clicker to this launch."""
+class IdButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """A button whose custom_id is "<prefix>:<id>": the id is all the state it needs, so it
+    works on any message after any restart. Subclasses give the template, prefix and look."""
 
-    def __init__(self, launch_id: int) -> None:
+    prefix: ClassVar[str]
+    label: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
+    emoji: ClassVar[str | None] = None
+
+    def __init__(self, item_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Notify me",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"sw:notify:{launch_id}",
-                emoji="🔔",
+                label=self.label,
+                style=self.style,
+                custom_id=f"{self.prefix}:{item_id}",
+                emoji=self.emoji,
             )
         )
-        self.launch_id = launch_id
+        self.item_id = item_id
 
     @classmethod
     async def from_custom_id(  # type: ignore[override]
@@ -38,41 +44,34 @@ class NotifyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw
         item: discord.ui.Button[Any],
         match: re.Match[str],
         /,
-    ) -> NotifyButton:
+    ) -> Self:
         return cls(int(match.group(1)))
+
+
+class NotifyButton(IdButton, template=r"sw:notify:(\d+)"):
+    """ "Notify me": subscribes the clicker to this launch."""
+
+    prefix = "sw:notify"
+    label = "Notify me"
+    style = discord.ButtonStyle.primary
+    emoji = "🔔"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         from cogs.subscriptions import subscribe_flow
 
         try:
-            await subscribe_flow(interaction, SubscriptionScope.LAUNCH, str(self.launch_id))
+            await subscribe_flow(interaction, SubscriptionScope.LAUNCH, str(self.item_id))
         except TrackerError as exc:
             await common.reply(interaction, str(exc))
 
 
-class ShipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw:ship:(\d+)"):
+class ShipButton(IdButton, template=r"sw:ship:(\d+)"):
     """ "Mark shipped" (managers): marks the launch shipped today."""
 
-    def __init__(self, launch_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Mark shipped",
-                style=discord.ButtonStyle.success,
-                custom_id=f"sw:ship:{launch_id}",
-                emoji="✅",
-            )
-        )
-        self.launch_id = launch_id
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Button[Any],
-        match: re.Match[str],
-        /,
-    ) -> ShipButton:
-        return cls(int(match.group(1)))
+    prefix = "sw:ship"
+    label = "Mark shipped"
+    style = discord.ButtonStyle.success
+    emoji = "✅"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = common.bot_of(interaction)
@@ -82,9 +81,7 @@ class ShipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw:s
             await common.reply(interaction, str(common.NotManager()))
             return
         try:
-            launch = await bot.tracker.shipped(
-                guild_id, self.launch_id, common.actor_of(interaction)
-            )
+            launch = await bot.tracker.shipped(guild_id, self.item_id, common.actor_of(interaction))
         except TrackerError as exc:
             await common.reply(interaction, str(exc))
             return

@@ -128,8 +128,8 @@ class DiscordNotifier:
         digest = message.digest
         if digest is not None and not digest.get("empty") and digest.get("user_id") is None:
             # A channel digest carries the timeline chart, shown inside its embed.
-            png = await self.bot.stats.chart(int(digest["guild_id"]))
-            files.append(discord.File(io.BytesIO(png), filename=CHART_NAME))
+            chart = await self.bot.stats.chart(int(digest["guild_id"]))
+            files.append(discord.File(io.BytesIO(chart.png), filename=CHART_NAME))
             embeds[0].set_image(url=f"attachment://{CHART_NAME}")
         await self.pacer.acquire()
         sent = await channel.send(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -14,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import common, render
+from cogs.buttons import IdButton
 from storage import repo
 from tracker.errors import TrackerError
 from tracker.models import Launch
@@ -80,52 +80,25 @@ def proposal_embed(proposal: Proposal) -> discord.Embed:
     return render.fit(embed)
 
 
-class ConfirmDetection(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw:pconfirm:(\d+)"
-):
+class ConfirmDetection(IdButton, template=r"sw:pconfirm:(\d+)"):
     """ "Confirm shipped" on a proposal (managers)."""
 
-    def __init__(self, detection_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Confirm shipped",
-                style=discord.ButtonStyle.success,
-                custom_id=f"sw:pconfirm:{detection_id}",
-            )
-        )
-        self.detection_id = detection_id
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> ConfirmDetection:
-        return cls(int(match.group(1)))
+    prefix = "sw:pconfirm"
+    label = "Confirm shipped"
+    style = discord.ButtonStyle.success
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _decide(interaction, self.detection_id, confirm=True)
+        await _decide(interaction, self.item_id, confirm=True)
 
 
-class RejectDetection(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sw:preject:(\d+)"):
+class RejectDetection(IdButton, template=r"sw:preject:(\d+)"):
     """ "Not yet" on a proposal (managers)."""
 
-    def __init__(self, detection_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Not yet",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"sw:preject:{detection_id}",
-            )
-        )
-        self.detection_id = detection_id
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> RejectDetection:
-        return cls(int(match.group(1)))
+    prefix = "sw:preject"
+    label = "Not yet"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _decide(interaction, self.detection_id, confirm=False)
+        await _decide(interaction, self.item_id, confirm=False)
 
 
 async def _decide(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import io
 import logging
 from typing import Any
@@ -14,9 +12,7 @@ from discord.ext import commands
 
 from cogs import common, render
 from cogs.app import SlipwatchBot
-from storage import repo, summaries
 from tracker import stats as score
-from tracker.models import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -188,42 +184,17 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         guild_id = common.guild_id_of(interaction)
         start = common.parse_day(since, what="since")
         await interaction.response.defer(thinking=True)
-        png, shown = await self.chart_png(guild_id, vendor=vendor, since=start)
-        if shown == 0:
+        chart = await self.stats.chart(guild_id, vendor=vendor, since=start)
+        if chart.launches == 0:
             await interaction.followup.send(
                 "No launches to draw" + (" for that filter." if (vendor or since) else "."),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
             return
         await interaction.followup.send(
-            file=discord.File(io.BytesIO(png), filename="slipwatch-timeline.png"),
+            file=discord.File(io.BytesIO(chart.png), filename="slipwatch-timeline.png"),
             allowed_mentions=discord.AllowedMentions.none(),
         )
-
-    async def chart_png(
-        self, guild_id: int, *, vendor: str | None = None, since: dt.date | None = None
-    ) -> tuple[bytes, int]:
-        """The timeline PNG and how many launches it covers."""
-        launches = score.filter_launches(
-            await repo.all_launches(self.bot.db.read, guild_id), vendor=vendor
-        )
-        if since is not None:
-            launches = [launch for launch in launches if launch.announced_on >= since]
-        events = await summaries.events_by_launch(
-            self.bot.db.read, guild_id, kinds=(EventKind.REANNOUNCED,)
-        )
-        today = await common.guild_today(self.bot, guild_id)
-        title = "Promised vs. delivered" + (f": {vendor}" if vendor else "")
-        if since is not None:
-            title += f" (since {since:%Y-%m-%d})"
-
-        def draw() -> bytes:
-            from tracker.chart import render_timeline  # matplotlib loads on first use only
-
-            return render_timeline(launches, events, today, title=title)
-
-        # Rendering takes a few hundred ms: keep it off the event loop.
-        return await asyncio.to_thread(draw), len(launches)
 
 
 async def setup(bot: commands.Bot) -> None:

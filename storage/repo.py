@@ -224,46 +224,89 @@ async def get_launch(conn: Conn, launch_id: int, guild_id: int | None = None) ->
     return row_to_launch(row) if row else None
 
 
+# Every column of a launch a change can write, in one order, shared by update and import.
+_LAUNCH_FIELDS = (
+    "product",
+    "vendor",
+    "announcer",
+    "source_url",
+    "quote",
+    "announced_on",
+    "window_phrase",
+    "window_start",
+    "window_end",
+    "window_rule",
+    "timezone",
+    "deadline_at",
+    "state",
+    "slip_count",
+    "revision",
+    "shipped_on",
+    "cancelled_on",
+    "days_late",
+    "next_due_at",
+)
+
+
+def _launch_values(launch: Launch) -> tuple[Any, ...]:
+    """*launch*'s values for :data:`_LAUNCH_FIELDS`, in storage form."""
+    return (
+        launch.product,
+        launch.vendor,
+        launch.announcer,
+        launch.source_url,
+        launch.quote,
+        launch.announced_on.isoformat(),
+        launch.window_phrase,
+        launch.window_start.isoformat(),
+        launch.window_end.isoformat(),
+        launch.window_rule,
+        launch.timezone,
+        to_ms(launch.deadline_at),
+        launch.state.value,
+        launch.slip_count,
+        launch.revision,
+        launch.shipped_on.isoformat() if launch.shipped_on else None,
+        launch.cancelled_on.isoformat() if launch.cancelled_on else None,
+        launch.days_late,
+        to_ms(launch.next_due_at) if launch.next_due_at else None,
+    )
+
+
 async def update_launch(
     conn: Conn, launch: Launch, *, expect_revision: int, expect_state: LaunchState, now: dt.datetime
 ) -> bool:
     """Write every mutable field of *launch*, only if the stored row still has the expected
     revision and state (compare-and-set). Returns False when someone else changed it first."""
+    assignments = ", ".join(f"{name} = ?" for name in _LAUNCH_FIELDS)
     cur = await conn.execute(
-        "UPDATE launches SET product = ?, vendor = ?, announcer = ?, source_url = ?, quote = ?, "
-        "announced_on = ?, window_phrase = ?, window_start = ?, window_end = ?, window_rule = ?, "
-        "timezone = ?, deadline_at = ?, state = ?, slip_count = ?, revision = ?, shipped_on = ?, "
-        "cancelled_on = ?, days_late = ?, next_due_at = ?, updated_at = ? "
+        f"UPDATE launches SET {assignments}, updated_at = ? "
         "WHERE id = ? AND revision = ? AND state = ?",
-        (
-            launch.product,
-            launch.vendor,
-            launch.announcer,
-            launch.source_url,
-            launch.quote,
-            launch.announced_on.isoformat(),
-            launch.window_phrase,
-            launch.window_start.isoformat(),
-            launch.window_end.isoformat(),
-            launch.window_rule,
-            launch.timezone,
-            to_ms(launch.deadline_at),
-            launch.state.value,
-            launch.slip_count,
-            launch.revision,
-            launch.shipped_on.isoformat() if launch.shipped_on else None,
-            launch.cancelled_on.isoformat() if launch.cancelled_on else None,
-            launch.days_late,
-            to_ms(launch.next_due_at) if launch.next_due_at else None,
-            to_ms(now),
-            launch.id,
-            expect_revision,
-            expect_state.value,
-        ),
+        (*_launch_values(launch), to_ms(now), launch.id, expect_revision, expect_state.value),
     )
     changed = cur.rowcount == 1
     await cur.close()
     return changed
+
+
+async def insert_launch_record(conn: Conn, launch: Launch) -> int:
+    """Insert *launch* with every stored field as given (its id is ignored: a new one is
+    assigned and returned). Used by imports, which keep states, outcomes and timestamps."""
+    columns = ("guild_id", *_LAUNCH_FIELDS, "created_at", "updated_at")
+    values = (
+        launch.guild_id,
+        *_launch_values(launch),
+        to_ms(launch.created_at),
+        to_ms(launch.updated_at),
+    )
+    cur = await conn.execute(
+        f"INSERT INTO launches ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        values,
+    )
+    launch_id = cur.lastrowid
+    await cur.close()
+    assert launch_id is not None
+    return launch_id
 
 
 async def advance_due(

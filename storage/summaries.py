@@ -22,7 +22,6 @@ import aiosqlite
 from storage.db import from_ms, to_ms
 from tracker.models import (
     EventKind,
-    Launch,
     LaunchEvent,
     Subscription,
     SubscriptionScope,
@@ -224,46 +223,3 @@ async def events_by_launch(
         event = _row_to_event(row)
         grouped.setdefault(event.launch_id, []).append(event)
     return grouped
-
-
-# --------------------------------------------------------------------------- import
-
-
-async def insert_launch_record(conn: Conn, launch: Launch) -> int:
-    """Insert *launch* with every stored field as given (its id is ignored: a new one is
-    assigned and returned). Used by imports, which keep states, outcomes and timestamps."""
-    cur = await conn.execute(
-        "INSERT INTO launches (guild_id, product, vendor, announcer, source_url, quote, "
-        "announced_on, window_phrase, window_start, window_end, window_rule, timezone, "
-        "deadline_at, state, slip_count, revision, shipped_on, cancelled_on, days_late, "
-        "next_due_at, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            launch.guild_id,
-            launch.product,
-            launch.vendor,
-            launch.announcer,
-            launch.source_url,
-            launch.quote,
-            launch.announced_on.isoformat(),
-            launch.window_phrase,
-            launch.window_start.isoformat(),
-            launch.window_end.isoformat(),
-            launch.window_rule,
-            launch.timezone,
-            to_ms(launch.deadline_at),
-            launch.state.value,
-            launch.slip_count,
-            launch.revision,
-            launch.shipped_on.isoformat() if launch.shipped_on else None,
-            launch.cancelled_on.isoformat() if launch.cancelled_on else None,
-            launch.days_late,
-            to_ms(launch.next_due_at) if launch.next_due_at else None,
-            to_ms(launch.created_at),
-            to_ms(launch.updated_at),
-        ),
-    )
-    launch_id = cur.lastrowid
-    await cur.close()
-    assert launch_id is not None
-    return launch_id

@@ -333,23 +333,37 @@ class StatsService:
         *,
         vendor: str | None = None,
         announcer: str | None = None,
+        since: dt.date | None = None,
         title: str | None = None,
         max_rows: int = 40,
-    ) -> bytes:
-        """A PNG timeline of the guild's launches (/slips chart). Rendering runs in a worker
-        thread so the event loop is never blocked."""
+    ) -> Chart:
+        """A PNG timeline of the guild's launches (/slips chart, digests), optionally only those
+        announced on or after *since*. Rendering runs in a worker thread so the event loop is
+        never blocked."""
         launches = filter_launches(
             await repo.all_launches(self.db.read, guild_id), vendor=vendor, announcer=announcer
         )
+        if since is not None:
+            launches = [launch for launch in launches if launch.announced_on >= since]
         events = await summaries.events_by_launch(
             self.db.read, guild_id, kinds=(EventKind.REANNOUNCED,)
         )
         today = await self._today(guild_id)
         heading = title or "Promised vs. delivered" + (f": {vendor}" if vendor else "")
+        if since is not None and title is None:
+            heading += f" (since {since:%Y-%m-%d})"
 
         def draw() -> bytes:
             from tracker.chart import render_timeline  # matplotlib loads on first use only
 
             return render_timeline(launches, events, today, title=heading, max_rows=max_rows)
 
-        return await asyncio.to_thread(draw)
+        return Chart(png=await asyncio.to_thread(draw), launches=len(launches))
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A rendered timeline and how many launches it covers (0: the "nothing to show" image)."""
+
+    png: bytes
+    launches: int

@@ -669,7 +669,7 @@ class TransferService:
         ids: list[int] = []
         async with self.db.transaction() as conn:
             for plan in planned:
-                launch_id = await summaries.insert_launch_record(conn, plan.launch)
+                launch_id = await repo.insert_launch_record(conn, plan.launch)
                 ids.append(launch_id)
                 for event in plan.events:
                     await repo.append_event(
