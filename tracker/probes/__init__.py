@@ -9,7 +9,7 @@ again). Modules:
 
 - ``netguard``: which addresses a probe may reach (public only, unless the operator allowed one).
 - ``fetch``: the one shared HTTP client (timeouts, body cap, redirects checked hop by hop).
-- ``kinds``: per-kind targets, patterns, requests and parsers.
+- ``kinds``: one module per kind (target, pattern, requests, parser) and their registry.
 - ``service``: ``ProbeService``, the API the Discord layer calls.
 
 This module holds the records only, so that storage can import them without a cycle.

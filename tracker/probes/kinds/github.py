@@ -1,0 +1,118 @@
+"""github: a GitHub repository's releases and tags. The pattern is a wildcard matched against
+whole tags (or release names): ``v2.*`` matches v2.0 and v2.1.3. Drafts are ignored; a missing
+repository (404) means "not yet"."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from tracker.errors import InvalidInput
+from tracker.probes import Probe, ProbeKind
+from tracker.probes.fetch import ApiKey, Fetched
+from tracker.probes.kinds.matching import id_matches, id_pattern_reader
+from tracker.probes.kinds.records import (
+    MAX_ITEMS,
+    MAX_MATCHED,
+    MAX_TITLE,
+    Endpoints,
+    Evidence,
+    KeyUse,
+    KindSpec,
+    ParseError,
+    PlannedRequest,
+    cut,
+    evidence_key,
+    http_url,
+    json_body,
+    strip_site,
+    when,
+)
+
+EXAMPLE = "openai/openai-python"
+_GH_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+
+
+def _target(text: str) -> tuple[str, str | None]:
+    repo = strip_site(text, ("github.com/",))
+    parts = repo.split("/")
+    if len(parts) > 2:
+        repo = "/".join(parts[:2])
+    repo = repo.removesuffix(".git")
+    if not _GH_REPO.fullmatch(repo) or repo.split("/")[1] in (".", ".."):
+        raise InvalidInput(f"Give the GitHub repository as owner/name, like {EXAMPLE}.")
+    return repo, None
+
+
+def _plan(probe: Probe, endpoints: Endpoints) -> list[PlannedRequest]:
+    base = endpoints.github_api.rstrip("/")
+    key = ApiKey(probe.api_key_env) if probe.api_key_env else None
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    absent = frozenset({404})
+    return [
+        PlannedRequest(
+            name,
+            f"{base}/repos/{probe.target}/{name}?per_page=100",
+            headers=headers,
+            api_key=key,
+            absent=absent,
+        )
+        for name in ("releases", "tags")
+    ]
+
+
+def _release(probe: Probe, item: dict[str, object], web: str) -> Evidence | None:
+    tag, name = item.get("tag_name"), item.get("name")
+    if not isinstance(tag, str) or item.get("draft") is True:
+        return None
+    label = name if isinstance(name, str) and name else tag
+    if not (id_matches(probe.pattern, tag) or id_matches(probe.pattern, label)):
+        return None
+    url = http_url(item.get("html_url")) or http_url(f"{web}/releases/tag/{quote(tag, safe='')}")
+    suffix = " (pre-release)" if item.get("prerelease") is True else ""
+    return Evidence(
+        key=evidence_key("tag", tag),
+        title=cut(f"{label}{suffix}", MAX_TITLE),
+        url=url,
+        matched=cut(tag, MAX_MATCHED),
+        published_at=when(item.get("published_at")),
+    )
+
+
+def _tag(probe: Probe, item: dict[str, object], web: str) -> Evidence | None:
+    tag = item.get("name")
+    if not isinstance(tag, str) or not id_matches(probe.pattern, tag):
+        return None
+    return Evidence(
+        key=evidence_key("tag", tag),
+        title=cut(tag, MAX_TITLE),
+        url=http_url(f"{web}/releases/tag/{quote(tag, safe='')}"),
+        matched=cut(tag, MAX_MATCHED),
+    )
+
+
+def _parse(
+    probe: Probe, request: PlannedRequest, answer: Fetched, endpoints: Endpoints
+) -> list[Evidence]:
+    data = json_body(answer)
+    if not isinstance(data, list):
+        raise ParseError(f"the answer is not a list of {request.name}")
+    web = f"{endpoints.github_web.rstrip('/')}/{probe.target}"
+    read = _release if request.name == "releases" else _tag
+    found: list[Evidence] = []
+    for item in data[:MAX_ITEMS]:
+        if isinstance(item, dict) and (evidence := read(probe, item, web)) is not None:
+            found.append(evidence)
+    return found
+
+
+KIND = KindSpec(
+    kind=ProbeKind.GITHUB,
+    target_name="GitHub repository",
+    example=EXAMPLE,
+    key=KeyUse(allowed=True),
+    parse_target=_target,
+    parse_pattern=id_pattern_reader(ProbeKind.GITHUB, "v2.*", "tag"),
+    plan=_plan,
+    parse=_parse,
+)
