@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    from cogs.app import run_bot
+    from cogs.infra.bot import run_bot
 
     guild = getattr(args, "guild", None)
     try:

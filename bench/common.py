@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 
 import discord  # noqa: E402
 
-from cogs.app import SlipwatchBot, running_resources  # noqa: E402
+from cogs.infra.bot import SlipwatchBot, running_resources  # noqa: E402
 from tests.loopback import LoopbackDiscord  # noqa: E402
 from tests.loopback.fixtures import (  # noqa: E402
     discord_endpoints_restored,

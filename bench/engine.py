@@ -31,9 +31,9 @@ from apscheduler.triggers.date import DateTrigger  # noqa: E402
 from storage.bulk import BulkLaunch, insert_launches, set_alert_channel  # noqa: E402
 from storage.db import Database  # noqa: E402
 from tracker.clock import SimClock, SystemClock  # noqa: E402
-from tracker.delivery import Delivered, Deliverer, DeliveryResult  # noqa: E402
 from tracker.engine import Engine  # noqa: E402
 from tracker.models import OutboxRow  # noqa: E402
+from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult  # noqa: E402
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 1, 1, tzinfo=UTC)

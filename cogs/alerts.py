@@ -9,12 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import common, render
-from cogs.app import SlipwatchBot
+from cogs.infra import render, replies
+from cogs.infra.bot import SlipwatchBot
 from storage import repo
-from tracker import schedule
+from tracker import deadlines
 from tracker.digest import parse_schedule
 from tracker.models import DestinationKind
+from tracker.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        await common.require_manager(interaction)
+        await replies.require_manager(interaction)
         return True
 
     @app_commands.command(name="channel", description="Post alerts in this channel")
@@ -37,10 +38,10 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
     async def alerts_channel(
         self, interaction: discord.Interaction[Any], channel: discord.TextChannel
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         perms = channel.permissions_for(channel.guild.me) if channel.guild.me else None
         if perms is not None and not (perms.send_messages and perms.embed_links):
-            await common.reply(
+            await replies.reply(
                 interaction,
                 f"I cannot post in {channel.mention}: give me View Channel, Send Messages and "
                 "Embed Links there, then run /alerts channel again.",
@@ -49,41 +50,43 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
         _, moved = await self.bot.tracker.set_alert_channel(guild_id, channel.id)
         text = f"Alerts will be posted in {channel.mention}."
         if moved:
-            text += f" {render.words.plural(moved, 'held alert')} are being sent there now."
-        await common.reply(interaction, text)
+            text += f" {plural(moved, 'held alert')} are being sent there now."
+        await replies.reply(interaction, text)
 
     @app_commands.command(name="role", description="Ping a role with each channel alert")
     @app_commands.describe(role="The role to ping; leave empty for no ping")
     async def alerts_role(
         self, interaction: discord.Interaction[Any], role: discord.Role | None = None
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         await self.bot.tracker.configure(guild_id, mention_role_id=role.id if role else None)
         if role is None:
-            await common.reply(interaction, "Alerts will not ping anyone.")
+            await replies.reply(interaction, "Alerts will not ping anyone.")
         else:
-            await common.reply(interaction, f"Channel alerts will ping {role.mention}.")
+            await replies.reply(interaction, f"Channel alerts will ping {role.mention}.")
 
     @app_commands.command(name="managers", description="Let a role manage launches and alerts")
     @app_commands.describe(role="The manager role; leave empty for Manage Server only")
     async def alerts_managers(
         self, interaction: discord.Interaction[Any], role: discord.Role | None = None
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         await self.bot.tracker.configure(guild_id, manager_role_id=role.id if role else None)
         if role is None:
-            await common.reply(interaction, "Only members with Manage Server can manage slipwatch.")
+            await replies.reply(
+                interaction, "Only members with Manage Server can manage slipwatch."
+            )
         else:
-            await common.reply(interaction, f"Members with {role.mention} can manage slipwatch.")
+            await replies.reply(interaction, f"Members with {role.mention} can manage slipwatch.")
 
     @app_commands.command(name="timezone", description="The server's timezone for deadlines")
     @app_commands.describe(timezone="An IANA name, e.g. Europe/Paris")
-    @app_commands.autocomplete(timezone=common.timezone_autocomplete)
+    @app_commands.autocomplete(timezone=replies.timezone_autocomplete)
     async def alerts_timezone(self, interaction: discord.Interaction[Any], timezone: str) -> None:
-        guild_id = common.guild_id_of(interaction)
-        schedule.zone(timezone)
+        guild_id = replies.guild_id_of(interaction)
+        deadlines.zone(timezone)
         await self.bot.tracker.configure(guild_id, timezone=timezone)
-        await common.reply(
+        await replies.reply(
             interaction,
             f"Timezone set to {render.safe(timezone, 64)}. Deadlines of launches without their "
             "own timezone moved to midnight there.",
@@ -94,35 +97,33 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
     async def alerts_grace(
         self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 0, 365]
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         await self.bot.tracker.configure(guild_id, grace_days=days)
-        await common.reply(
-            interaction, f"Grace set to {render.words.plural(days, 'day')}; deadlines moved."
-        )
+        await replies.reply(interaction, f"Grace set to {plural(days, 'day')}; deadlines moved.")
 
     @app_commands.command(name="reminders", description="Reminders before each deadline")
     @app_commands.describe(days='Days before, like "7,1", or "off"')
     async def alerts_reminders(self, interaction: discord.Interaction[Any], days: str) -> None:
-        guild_id = common.guild_id_of(interaction)
-        offsets = schedule.parse_offsets(days, what="reminder days")
+        guild_id = replies.guild_id_of(interaction)
+        offsets = deadlines.parse_offsets(days, what="reminder days")
         await self.bot.tracker.configure(guild_id, reminder_offsets=offsets)
         if not offsets:
-            await common.reply(interaction, "Reminders are off.")
+            await replies.reply(interaction, "Reminders are off.")
         else:
             listed = ", ".join(str(o) for o in offsets)
-            await common.reply(interaction, f"Reminders {listed} days before each deadline.")
+            await replies.reply(interaction, f"Reminders {listed} days before each deadline.")
 
     @app_commands.command(name="milestones", description="Follow-ups N days after a slip")
     @app_commands.describe(days='Days late, like "7,30,90", or "off"')
     async def alerts_milestones(self, interaction: discord.Interaction[Any], days: str) -> None:
-        guild_id = common.guild_id_of(interaction)
-        values = schedule.parse_offsets(days, what="milestone days")
+        guild_id = replies.guild_id_of(interaction)
+        values = deadlines.parse_offsets(days, what="milestone days")
         await self.bot.tracker.configure(guild_id, late_milestones=tuple(sorted(values)))
         if not values:
-            await common.reply(interaction, "Late milestones are off.")
+            await replies.reply(interaction, "Late milestones are off.")
         else:
             listed = ", ".join(str(v) for v in sorted(values))
-            await common.reply(interaction, f"Follow-ups when a launch is {listed} days late.")
+            await replies.reply(interaction, f"Follow-ups when a launch is {listed} days late.")
 
     @app_commands.command(name="digest", description="When and where the digest is posted")
     @app_commands.describe(
@@ -143,7 +144,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
         channel: discord.TextChannel | None = None,
         when_empty: app_commands.Choice[str] | None = None,
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         plan = parse_schedule(schedule)
         changes: dict[str, Any] = {"digest_schedule": plan.to_setting()}
         if channel is not None:
@@ -152,14 +153,14 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
             changes["digest_when_empty"] = when_empty.value
         config = await self.bot.tracker.configure(guild_id, **changes)
         if not plan.enabled:
-            await common.reply(interaction, "Digests are off.")
+            await replies.reply(interaction, "Digests are off.")
             return
         where = config.digest_channel_id or config.alert_channel_id
         place = f"<#{where}>" if where else "the alert channel (set one with /alerts channel)"
         nxt = await self.bot.digests.next_run(guild_id)
         when = f" Next: {render.ts(nxt)} ({render.ts(nxt, 'R')})." if nxt else ""
         empty = "skipped" if config.digest_when_empty == "skip" else "one line"
-        await common.reply(
+        await replies.reply(
             interaction,
             f"Digests {plan.describe()} ({render.safe(config.timezone, 64)}) in {place}; "
             f"an empty period gets {empty}.{when}",
@@ -167,7 +168,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
 
     @app_commands.command(name="status", description="Where alerts go and what is held")
     async def alerts_status(self, interaction: discord.Interaction[Any]) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         read = self.bot.db.read
         config = await repo.get_guild(read, guild_id)
         counts = await repo.outbox_counts(read, guild_id)
@@ -187,7 +188,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
             value=f"<@&{config.manager_role_id}>" if config.manager_role_id else "Manage Server",
         )
         embed.add_field(name="Timezone", value=render.safe(config.timezone, 64))
-        embed.add_field(name="Grace", value=render.words.plural(config.grace_days, "day"))
+        embed.add_field(name="Grace", value=plural(config.grace_days, "day"))
         embed.add_field(
             name="Reminders",
             value=", ".join(f"{o}d" for o in config.reminder_offsets) or "off",
@@ -223,14 +224,14 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
                 name="Problems", value=render.cut("\n".join(problems), 1024), inline=False
             )
             embed.colour = discord.Colour.red()
-        await common.reply(interaction, embed=render.fit(embed))
+        await replies.reply(interaction, embed=render.fit(embed))
 
     @app_commands.command(name="test", description="Post a sample alert in the alert channel")
     async def alerts_test(self, interaction: discord.Interaction[Any]) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         await self.bot.tracker.queue_test_alert(guild_id, f"test:{guild_id}:{interaction.id}")
         config = await repo.get_guild(self.bot.db.read, guild_id)
-        await common.reply(
+        await replies.reply(
             interaction, f"A test alert is on its way to <#{config.alert_channel_id}>."
         )
 

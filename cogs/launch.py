@@ -9,14 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import common, render
-from cogs.app import SlipwatchBot
+from cogs.infra import render, replies
+from cogs.infra.bot import SlipwatchBot
 from storage import repo
 from tracker.models import Launch, LaunchState, NewLaunch
 
 log = logging.getLogger(__name__)
 
-LaunchOption = app_commands.Transform[Launch, common.LaunchTransformer]
+LaunchOption = app_commands.Transform[Launch, replies.LaunchTransformer]
 PAGE_SIZE = 10
 STATE_CHOICES = [
     app_commands.Choice(name="upcoming", value="upcoming"),
@@ -80,7 +80,7 @@ class ListView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self.owner_id:
-            await common.reply(interaction, "These buttons belong to whoever ran /launch list.")
+            await replies.reply(interaction, "These buttons belong to whoever ran /launch list.")
             return False
         return True
 
@@ -112,7 +112,7 @@ class ConfirmRemove(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self.owner_id:
-            await common.reply(interaction, "Only whoever ran /launch remove can confirm it.")
+            await replies.reply(interaction, "Only whoever ran /launch remove can confirm it.")
             return False
         return True
 
@@ -155,7 +155,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         quote="The promise, word for word",
         timezone="The launch's timezone (default the server's), e.g. America/Los_Angeles",
     )
-    @app_commands.autocomplete(timezone=common.timezone_autocomplete)
+    @app_commands.autocomplete(timezone=replies.timezone_autocomplete)
     async def launch_add(
         self,
         interaction: discord.Interaction[Any],
@@ -168,9 +168,9 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         quote: app_commands.Range[str, 1, 1000] | None = None,
         timezone: str | None = None,
     ) -> None:
-        await common.require_manager(interaction)
-        guild_id = common.guild_id_of(interaction)
-        day = common.parse_day(announced_on, what="announced_on") or await common.guild_today(
+        await replies.require_manager(interaction)
+        guild_id = replies.guild_id_of(interaction)
+        day = replies.parse_day(announced_on, what="announced_on") or await replies.guild_today(
             self.bot, guild_id
         )
         added = await self.bot.tracker.add(
@@ -185,7 +185,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
                 quote=quote,
                 timezone=timezone,
             ),
-            actor=common.actor_of(interaction),
+            actor=replies.actor_of(interaction),
         )
         launch = added.launch
         embed = render.launch_embed(launch, added.timezone)
@@ -196,7 +196,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
             "If that is not what was promised, fix it with /launch delayed.",
             render.DESCRIPTION,
         )
-        await common.reply(
+        await replies.reply(
             interaction, f"Added #{launch.id} to the watchlist.", embed=embed, ephemeral=False
         )
 
@@ -210,7 +210,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         quote="New quote",
         timezone="New timezone (moves the deadline)",
     )
-    @app_commands.autocomplete(timezone=common.timezone_autocomplete)
+    @app_commands.autocomplete(timezone=replies.timezone_autocomplete)
     async def launch_edit(
         self,
         interaction: discord.Interaction[Any],
@@ -222,11 +222,11 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         quote: app_commands.Range[str, 1, 1000] | None = None,
         timezone: str | None = None,
     ) -> None:
-        await common.require_manager(interaction)
+        await replies.require_manager(interaction)
         updated = await self.bot.tracker.edit(
             launch.guild_id,
             launch.id,
-            common.actor_of(interaction),
+            replies.actor_of(interaction),
             product=product,
             vendor=vendor,
             announcer=announcer,
@@ -236,7 +236,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         )
         config = await repo.get_guild(self.bot.db.read, launch.guild_id)
         embed = render.launch_embed(updated, updated.timezone or config.timezone)
-        await common.reply(interaction, f"Updated #{updated.id}.", embed=embed, ephemeral=False)
+        await replies.reply(interaction, f"Updated #{updated.id}.", embed=embed, ephemeral=False)
 
     @app_commands.command(name="show", description="Show one launch")
     @app_commands.describe(launch="The launch to show")
@@ -245,7 +245,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     ) -> None:
         config = await repo.get_guild(self.bot.db.read, launch.guild_id)
         embed = render.launch_embed(launch, launch.timezone or config.timezone)
-        await common.reply(interaction, embed=embed, ephemeral=True)
+        await replies.reply(interaction, embed=embed, ephemeral=True)
 
     @app_commands.command(name="list", description="List launches, sorted by deadline")
     @app_commands.describe(vendor="Only this vendor", state="Only launches in this state")
@@ -256,15 +256,15 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         vendor: app_commands.Range[str, 1, 60] | None = None,
         state: app_commands.Choice[str] | None = None,
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         states = _states(state.value if state else None)
         total = await repo.count_launches(self.bot.db.read, guild_id, vendor=vendor, states=states)
         if total == 0:
             hint = "No launches match." if (vendor or state) else "The watchlist is empty."
-            await common.reply(interaction, f"{hint} Add one with /launch add.")
+            await replies.reply(interaction, f"{hint} Add one with /launch add.")
             return
         view = ListView(self.bot, interaction.user.id, guild_id, vendor, states, total)
-        await common.reply(
+        await replies.reply(
             interaction,
             embed=await view.embed(),
             view=view if view.pages > 1 else None,
@@ -276,9 +276,9 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     async def launch_remove(
         self, interaction: discord.Interaction[Any], launch: LaunchOption
     ) -> None:
-        await common.require_manager(interaction)
+        await replies.require_manager(interaction)
         view = ConfirmRemove(self.bot, interaction.user.id, launch)
-        await common.reply(
+        await replies.reply(
             interaction,
             f"Remove #{launch.id} {render.launch_name(launch.product, launch.vendor)} and its "
             "whole history? This cannot be undone.",
@@ -295,7 +295,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
             f"History of #{launch.id} {render.launch_name(launch.product, launch.vendor)}",
             [render.history_line(e) for e in events],
         )
-        await common.reply(interaction, embed=embed)
+        await replies.reply(interaction, embed=embed)
 
     @app_commands.command(name="shipped", description="Mark a launch shipped")
     @app_commands.describe(
@@ -308,14 +308,14 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         on: str | None = None,
         source: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
-        await common.require_manager(interaction)
-        day = common.parse_day(on, what="on")
+        await replies.require_manager(interaction)
+        day = replies.parse_day(on, what="on")
         updated = await self.bot.tracker.shipped(
-            launch.guild_id, launch.id, common.actor_of(interaction), on=day, source_url=source
+            launch.guild_id, launch.id, replies.actor_of(interaction), on=day, source_url=source
         )
         late = updated.days_late or 0
         verdict = "on time" if late == 0 else f"{late} days late"
-        await common.reply(
+        await replies.reply(
             interaction,
             f"Marked {render.launch_name(updated.product, updated.vendor)} shipped on "
             f"{updated.shipped_on:%Y-%m-%d}: {verdict}.",
@@ -331,15 +331,15 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         reason: app_commands.Range[str, 1, 1000] | None = None,
         source: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
-        await common.require_manager(interaction)
+        await replies.require_manager(interaction)
         updated = await self.bot.tracker.cancelled(
             launch.guild_id,
             launch.id,
-            common.actor_of(interaction),
+            replies.actor_of(interaction),
             reason=reason,
             source_url=source,
         )
-        await common.reply(
+        await replies.reply(
             interaction,
             f"Marked {render.launch_name(updated.product, updated.vendor)} cancelled.",
             ephemeral=False,
@@ -360,11 +360,11 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source: app_commands.Range[str, 1, 500] | None = None,
         quote: app_commands.Range[str, 1, 1000] | None = None,
     ) -> None:
-        await common.require_manager(interaction)
+        await replies.require_manager(interaction)
         updated = await self.bot.tracker.reannounce(
             launch.guild_id,
             launch.id,
-            common.actor_of(interaction),
+            replies.actor_of(interaction),
             window_phrase=window,
             source_url=source,
             quote=quote,
@@ -376,7 +376,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
             if updated.slip_count > launch.slip_count
             else "not later than before, so not counted as a slip"
         )
-        await common.reply(
+        await replies.reply(
             interaction,
             f"Re-announced #{updated.id}: new deadline {render.ts(updated.deadline_at)} ({note}).",
             embed=embed,

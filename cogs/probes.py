@@ -1,10 +1,8 @@
-"""Release detection in Discord: /launch watch|probes|unwatch, and the proposal messages with
-"Confirm shipped" / "Not yet" buttons (persistent custom ids)."""
+"""Release detection in Discord: /launch watch|probes|unwatch. The proposal messages and their
+buttons live in cogs.infra.proposals."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -12,19 +10,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import common, render
-from cogs.buttons import IdButton
-from storage import repo
-from tracker.errors import TrackerError
+from cogs.infra import render, replies
+from cogs.infra.proposals import ConfirmDetection, RejectDetection
 from tracker.models import Launch
-from tracker.probes import DetectionState, Probe, Proposal
+from tracker.probes import Probe
 
 if TYPE_CHECKING:
-    from cogs.app import SlipwatchBot
+    pass
 
 log = logging.getLogger(__name__)
 
-LaunchOption = app_commands.Transform[Launch, common.LaunchTransformer]
+LaunchOption = app_commands.Transform[Launch, replies.LaunchTransformer]
 KIND_CHOICES = [
     app_commands.Choice(name=name, value=value)
     for value, name in (
@@ -36,167 +32,6 @@ KIND_CHOICES = [
         ("page", "page: a web page's text (URL)"),
     )
 ]
-
-
-def proposal_nonce(detection_id: int) -> str:
-    """The same proposal always carries the same nonce, so a re-post is deduplicated."""
-    return hashlib.sha256(f"proposal:{detection_id}".encode()).hexdigest()[:25]
-
-
-def proposal_embed(proposal: Proposal) -> discord.Embed:
-    """What a probe saw, where and when."""
-    detection = proposal.detection
-    name = render.launch_name(proposal.product, proposal.vendor)
-    if detection.state is DetectionState.AUTO_CONFIRMED:
-        title = f"🔎 {name} was released: marked shipped automatically"
-    else:
-        title = f"🔎 {name} may have been released"
-    embed = discord.Embed(
-        title=render.cut(title, render.TITLE),
-        colour=discord.Colour.teal(),
-        url=render.safe_url(detection.url),
-    )
-    embed.add_field(name="Seen", value=render.safe(detection.title, 1000) or "—", inline=False)
-    if detection.matched and detection.matched != detection.title:
-        embed.add_field(name="Matched", value=render.safe(detection.matched, 1000), inline=False)
-    embed.add_field(
-        name="Where",
-        value=render.cut(
-            f"{proposal.probe.kind.value}: {render.safe(proposal.probe.target)}", 1024
-        ),
-        inline=False,
-    )
-    embed.add_field(name="When", value=render.ts(detection.detected_at), inline=True)
-    if detection.published_at:
-        embed.add_field(name="Source date", value=render.ts(detection.published_at, "D"))
-    if detection.url and render.safe_url(detection.url):
-        embed.add_field(name="Evidence", value=render.cut(detection.url, 1024), inline=False)
-    if detection.state is DetectionState.PROPOSED:
-        embed.description = (
-            "A manager can confirm it (the launch is marked shipped on the detection day with "
-            "this evidence as source) or say not yet (the probe keeps watching)."
-        )
-    embed.set_footer(text=f"slipwatch · detection #{detection.id} · launch #{detection.launch_id}")
-    return render.fit(embed)
-
-
-class ConfirmDetection(IdButton, template=r"sw:pconfirm:(\d+)"):
-    """ "Confirm shipped" on a proposal (managers)."""
-
-    prefix = "sw:pconfirm"
-    label = "Confirm shipped"
-    style = discord.ButtonStyle.success
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _decide(interaction, self.item_id, confirm=True)
-
-
-class RejectDetection(IdButton, template=r"sw:preject:(\d+)"):
-    """ "Not yet" on a proposal (managers)."""
-
-    prefix = "sw:preject"
-    label = "Not yet"
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _decide(interaction, self.item_id, confirm=False)
-
-
-async def _decide(
-    interaction: discord.Interaction[Any], detection_id: int, *, confirm: bool
-) -> None:
-    bot = common.bot_of(interaction)
-    guild_id = common.guild_id_of(interaction)
-    config = await repo.get_guild(bot.db.read, guild_id)
-    if not common.is_manager(interaction, config):
-        await common.reply(interaction, str(common.NotManager()))
-        return
-    actor = common.actor_of(interaction)
-    try:
-        if confirm:
-            launch = await bot.probes.confirm(guild_id, detection_id, actor)
-            late = launch.days_late or 0
-            verdict = "on time" if late == 0 else f"{late} days late"
-            text = (
-                f"Confirmed: {render.launch_name(launch.product, launch.vendor)} shipped on "
-                f"{launch.shipped_on:%Y-%m-%d} ({verdict})."
-            )
-        else:
-            await bot.probes.reject(guild_id, detection_id, actor)
-            text = "Noted as not yet; the probe keeps watching for something new."
-    except TrackerError as exc:
-        await common.reply(interaction, str(exc))
-        return
-    await interaction.response.edit_message(view=None)
-    await interaction.followup.send(text, ephemeral=True)
-
-
-class ProposalPoster:
-    """Posts pending proposals to the alert channel; the service keeps them until posted, so a
-    Discord outage or a restart loses none."""
-
-    def __init__(self, bot: SlipwatchBot) -> None:
-        self.bot = bot
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        """Start posting in the background (and post what was pending at start)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="slipwatch-proposals")
-            self._wake.set()
-
-    async def stop(self) -> None:
-        """Stop the background task."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def on_detection(self, proposal: Proposal) -> None:
-        """ProbeService callback."""
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.post_pending()
-            except Exception:
-                log.exception("posting proposals failed; retrying in 30 s")
-                asyncio.get_running_loop().call_later(30.0, self._wake.set)
-
-    async def post_pending(self) -> int:
-        """Post every pending proposal whose guild has an alert channel; returns how many."""
-        posted = 0
-        for proposal in await self.bot.probes.pending_posts():
-            detection = proposal.detection
-            config = await repo.get_guild(self.bot.db.read, detection.guild_id)
-            if config.alert_channel_id is None:
-                continue
-            view = None
-            if detection.state is DetectionState.PROPOSED:
-                view = discord.ui.View(timeout=None)
-                view.add_item(ConfirmDetection(detection.id))
-                view.add_item(RejectDetection(detection.id))
-            channel = self.bot.get_partial_messageable(config.alert_channel_id)
-            try:
-                await self.bot.notifier.pacer.acquire()
-                message = await channel.send(
-                    embed=proposal_embed(proposal),
-                    view=view,
-                    nonce=proposal_nonce(detection.id),
-                    allowed_mentions=discord.AllowedMentions.none(),
-                )
-            except discord.HTTPException as exc:
-                log.warning("posting detection %s failed (%s)", detection.id, exc.status)
-                continue
-            await self.bot.probes.mark_posted(detection.guild_id, detection.id, message.id)
-            posted += 1
-        return posted
 
 
 def probe_line(probe: Probe) -> str:
@@ -242,8 +77,8 @@ async def launch_watch(
     interval: app_commands.Range[int, 5, 10080] | None = None,
     api_key_env: app_commands.Range[str, 1, 64] | None = None,
 ) -> None:
-    await common.require_manager(interaction)
-    bot = common.bot_of(interaction)
+    await replies.require_manager(interaction)
+    bot = replies.bot_of(interaction)
     await interaction.response.defer(ephemeral=True, thinking=True)
     probe = await bot.probes.add_probe(
         launch.guild_id,
@@ -254,7 +89,7 @@ async def launch_watch(
         auto_confirm,
         interval,
         api_key_env,
-        actor=common.actor_of(interaction),
+        actor=replies.actor_of(interaction),
     )
     await interaction.followup.send(
         f"Watching for {render.launch_name(launch.product, launch.vendor)}: probe #{probe.id}, "
@@ -268,10 +103,10 @@ async def launch_watch(
 @app_commands.command(name="probes", description="The probes watching a launch")
 @app_commands.describe(launch="The launch")
 async def launch_probes(interaction: discord.Interaction[Any], launch: LaunchOption) -> None:
-    bot = common.bot_of(interaction)
+    bot = replies.bot_of(interaction)
     probes = await bot.probes.list_probes(launch.guild_id, launch.id)
     if not probes:
-        await common.reply(
+        await replies.reply(
             interaction,
             f"Nothing watches {render.launch_name(launch.product, launch.vendor)}. "
             "Add a probe with /launch watch.",
@@ -281,7 +116,7 @@ async def launch_probes(interaction: discord.Interaction[Any], launch: LaunchOpt
         f"Probes for {render.launch_name(launch.product, launch.vendor)}",
         [probe_line(p) for p in probes],
     )
-    await common.reply(interaction, embed=embed)
+    await replies.reply(interaction, embed=embed)
 
 
 @app_commands.command(name="unwatch", description="Stop a probe")
@@ -289,10 +124,10 @@ async def launch_probes(interaction: discord.Interaction[Any], launch: LaunchOpt
 async def launch_unwatch(
     interaction: discord.Interaction[Any], probe: app_commands.Range[int, 1]
 ) -> None:
-    await common.require_manager(interaction)
-    bot = common.bot_of(interaction)
-    removed = await bot.probes.remove_probe(common.guild_id_of(interaction), probe)
-    await common.reply(interaction, f"Probe #{removed.id} stopped and removed.")
+    await replies.require_manager(interaction)
+    bot = replies.bot_of(interaction)
+    removed = await bot.probes.remove_probe(replies.guild_id_of(interaction), probe)
+    await replies.reply(interaction, f"Probe #{removed.id} stopped and removed.")
 
 
 async def setup(bot: commands.Bot) -> None:
@@ -310,6 +145,3 @@ async def teardown(bot: commands.Bot) -> None:
     if isinstance(group, app_commands.Group):
         for name in ("watch", "probes", "unwatch"):
             group.remove_command(name)
-
-
-__all__ = ["ProposalPoster", "TrackerError"]

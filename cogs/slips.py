@@ -10,8 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import common, render
-from cogs.app import SlipwatchBot
+from cogs.infra import render, replies
+from cogs.infra.bot import SlipwatchBot
 from tracker import stats as score
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,9 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
     async def slips_summary(
         self, interaction: discord.Interaction[Any], public: bool = False
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         digest = await self.bot.digests.preview(guild_id)
-        await common.reply(interaction, embed=render.digest_embed(digest), ephemeral=not public)
+        await replies.reply(interaction, embed=render.digest_embed(digest), ephemeral=not public)
 
     @app_commands.command(name="stats", description="On-time rate, days late, time multiplier")
     @app_commands.describe(vendor="Only this vendor", announcer="Only this announcer")
@@ -147,15 +147,15 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         vendor: app_commands.Range[str, 1, 60] | None = None,
         announcer: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         result = await self.stats.stats(guild_id, vendor=vendor, announcer=announcer)
         if result.total == 0:
-            await common.reply(
+            await replies.reply(
                 interaction,
                 "No launches match." if (vendor or announcer) else "The watchlist is empty.",
             )
             return
-        await common.reply(interaction, embed=stats_embed(result))
+        await replies.reply(interaction, embed=stats_embed(result))
 
     @app_commands.command(name="leaderboard", description="Who keeps their promises")
     @app_commands.describe(by="Rank vendors or announcers", minimum="Resolved launches needed")
@@ -167,10 +167,10 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         by: app_commands.Choice[str] | None = None,
         minimum: app_commands.Range[int, 1, 1000] = score.DEFAULT_MIN_RESOLVED,
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         group = "announcer" if by is not None and by.value == "announcer" else "vendor"
         board = await self.stats.leaderboard(guild_id, by=group, min_resolved=minimum)
-        await common.reply(interaction, embed=board_embed(board))
+        await replies.reply(interaction, embed=board_embed(board))
 
     @app_commands.command(name="chart", description="Promised vs. delivered, as a timeline")
     @app_commands.describe(vendor="Only this vendor", since="Announced on or after, YYYY-MM-DD")
@@ -181,8 +181,8 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         vendor: app_commands.Range[str, 1, 60] | None = None,
         since: str | None = None,
     ) -> None:
-        guild_id = common.guild_id_of(interaction)
-        start = common.parse_day(since, what="since")
+        guild_id = replies.guild_id_of(interaction)
+        start = replies.parse_day(since, what="since")
         await interaction.response.defer(thinking=True)
         chart = await self.stats.chart(guild_id, vendor=vendor, since=start)
         if chart.launches == 0:

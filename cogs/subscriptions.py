@@ -9,65 +9,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import common, render
-from cogs.app import SlipwatchBot
+from cogs.infra import render, replies
+from cogs.infra.bot import SlipwatchBot
+from cogs.infra.buttons import describe_subscription, subscribe_flow
 from storage import repo
 from tracker.models import Launch, SubscriptionScope
 
 log = logging.getLogger(__name__)
 
-LaunchOption = app_commands.Transform[Launch, common.LaunchTransformer]
+LaunchOption = app_commands.Transform[Launch, replies.LaunchTransformer]
 MODE_CHOICES = [
     app_commands.Choice(name="instant (a DM for every alert)", value="instant"),
     app_commands.Choice(name="digest (one DM per digest period)", value="digest"),
 ]
-DMS_CLOSED = (
-    "I can't send you DMs, so you would miss the alerts. Allow them: right-click the server "
-    "icon > Privacy Settings > turn on Direct Messages, then subscribe again. Nothing was saved."
-)
-
-
-async def _what(bot: SlipwatchBot, guild_id: int, scope: SubscriptionScope, target: str) -> str:
-    if scope is SubscriptionScope.LAUNCH:
-        launch = await bot.tracker.get(guild_id, int(target))
-        return render.launch_name(launch.product, launch.vendor)
-    if scope is SubscriptionScope.VENDOR:
-        return f"every {render.safe(target, 60)} launch"
-    return "every launch in this server"
-
-
-async def subscribe_flow(
-    interaction: discord.Interaction[Any],
-    scope: SubscriptionScope,
-    target: str,
-    mode: str = "instant",
-) -> None:
-    """Subscribe, after making sure the bot can DM the user (else say how to allow DMs)."""
-    bot = common.bot_of(interaction)
-    guild_id = common.guild_id_of(interaction)
-    what = await _what(bot, guild_id, scope, target)
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    subscription, created = await bot.tracker.subscribe(
-        guild_id, interaction.user.id, scope, target, mode
-    )
-    guild_name = render.safe(interaction.guild.name if interaction.guild else "the server", 100)
-    problem = await bot.notifier.can_dm(
-        interaction.user.id,
-        f"You will get slipwatch alerts here for {what} from {guild_name}. "
-        "Use /unsubscribe in the server to stop.",
-    )
-    if problem is not None:
-        if created:
-            await bot.tracker.unsubscribe(guild_id, interaction.user.id, scope, subscription.target)
-        await interaction.followup.send(DMS_CLOSED, ephemeral=True)
-        return
-    how = "in a digest" if mode == "digest" else "by DM"
-    verb = "Subscribed" if created else "Already subscribed; settings updated"
-    await interaction.followup.send(
-        f"{verb}: you will hear about {what} {how}.",
-        ephemeral=True,
-        allowed_mentions=discord.AllowedMentions.none(),
-    )
 
 
 @app_commands.guild_only()
@@ -118,18 +72,18 @@ class UnsubscribeGroup(app_commands.Group, name="unsubscribe", description="Stop
     async def _done(
         self, interaction: discord.Interaction[Any], scope: SubscriptionScope, target: str
     ) -> None:
-        bot = common.bot_of(interaction)
-        guild_id = common.guild_id_of(interaction)
+        bot = replies.bot_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         removed = await bot.tracker.unsubscribe(guild_id, interaction.user.id, scope, target)
         what = (
-            await _what(bot, guild_id, scope, target)
+            await describe_subscription(bot, guild_id, scope, target)
             if scope is not SubscriptionScope.LAUNCH or removed
             else "that launch"
         )
         if removed:
-            await common.reply(interaction, f"Unsubscribed from {what}.")
+            await replies.reply(interaction, f"Unsubscribed from {what}.")
         else:
-            await common.reply(
+            await replies.reply(
                 interaction, f"You were not subscribed to {what}. See /subscriptions."
             )
 
@@ -162,7 +116,7 @@ class SubscriptionsCog(commands.Cog):
     async def subscriptions(self, interaction: discord.Interaction[Any]) -> None:
         subs = await self.bot.tracker.subscriptions(interaction.user.id)
         if not subs:
-            await common.reply(
+            await replies.reply(
                 interaction, "You have no subscriptions. Try /subscribe in a server."
             )
             return
@@ -188,7 +142,7 @@ class SubscriptionsCog(commands.Cog):
                 else sub.mode
             )
             lines.append(f"• {what} in {where} · {state}")
-        await common.reply(interaction, embed=render.lines_embed("Your subscriptions", lines))
+        await replies.reply(interaction, embed=render.lines_embed("Your subscriptions", lines))
 
 
 async def setup(bot: commands.Bot) -> None:

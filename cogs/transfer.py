@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import common, render
+from cogs.infra import render, replies
 from tracker.transfer import TransferFormat, detect_format
 
 log = logging.getLogger(__name__)
@@ -28,11 +28,11 @@ FORMAT_CHOICES = [
 async def launch_export(
     interaction: discord.Interaction[Any], format: app_commands.Choice[str] | None = None
 ) -> None:
-    await common.require_manager(interaction)
-    bot = common.bot_of(interaction)
+    await replies.require_manager(interaction)
+    bot = replies.bot_of(interaction)
     fmt = TransferFormat(format.value if format else "json")
-    export = await bot.transfer.export(common.guild_id_of(interaction), fmt)
-    await common.reply(
+    export = await bot.transfer.export(replies.guild_id_of(interaction), fmt)
+    await replies.reply(
         interaction,
         f"{export.launches} launch(es), every field and the full history.",
         file=discord.File(io.BytesIO(export.content), filename=export.filename),
@@ -47,10 +47,10 @@ async def launch_export(
 async def launch_import(
     interaction: discord.Interaction[Any], file: discord.Attachment, dry_run: bool = True
 ) -> None:
-    await common.require_manager(interaction)
-    bot = common.bot_of(interaction)
+    await replies.require_manager(interaction)
+    bot = replies.bot_of(interaction)
     if file.size > MAX_IMPORT_BYTES:
-        await common.reply(
+        await replies.reply(
             interaction,
             f"That file is {file.size // 1024} KiB; imports take at most "
             f"{MAX_IMPORT_BYTES // 1024 // 1024} MiB. Split it and import the parts.",
@@ -58,7 +58,7 @@ async def launch_import(
         return
     await interaction.response.defer(ephemeral=True, thinking=True)
     data = await file.read()
-    guild_id = common.guild_id_of(interaction)
+    guild_id = replies.guild_id_of(interaction)
     text = data.decode("utf-8-sig", errors="replace")
     fmt = detect_format(file.filename, text)
     if dry_run:

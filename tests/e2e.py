@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from cogs.app import SlipwatchBot, running_resources
+from cogs.infra.bot import SlipwatchBot, running_resources
 from storage import repo
 from tests.loopback import PERM_MANAGE_GUILD, LoopbackDiscord
 from tests.loopback.fixtures import (

@@ -14,9 +14,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage.db import Database
 from tracker.clock import SimClock
-from tracker.delivery import Delivered, Deliverer, DeliveryResult, DeliverySettings
 from tracker.engine import Engine
 from tracker.models import NewLaunch, OutboxRow
+from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult, DeliverySettings
 from tracker.service import Tracker
 
 UTC = dt.UTC

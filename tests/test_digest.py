@@ -17,7 +17,6 @@ from storage import repo, summaries
 from tests.harness import CHANNEL, GUILD, Harness, RecordingNotifier, harness
 from tests.test_stats import launch
 from tracker.clock import SimClock
-from tracker.delivery import DeliveryResult
 from tracker.digest import (
     Digest,
     DigestPeriod,
@@ -42,6 +41,7 @@ from tracker.models import (
     OutboxRow,
     SubscriptionScope,
 )
+from tracker.outbox.delivery import DeliveryResult
 
 UTC = dt.UTC
 LA = ZoneInfo("America/Los_Angeles")

@@ -293,9 +293,9 @@ async def test_a_rejected_message_is_marked_failed_without_holding_the_channel(
 async def test_a_send_that_times_out_is_retried_and_delivered_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cogs.notifier
+    import cogs.infra.notifier
 
-    monkeypatch.setattr(cogs.notifier, "SEND_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(cogs.infra.notifier, "SEND_TIMEOUT_S", 0.5)
     async with world(tmp_path) as w:
         await setup_alerts(w)
         await add_grok(w, announced_on="2024-07-01")

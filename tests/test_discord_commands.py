@@ -8,7 +8,7 @@ from pathlib import Path
 
 import discord
 
-from cogs.app import running_resources
+from cogs.infra.bot import running_resources
 from storage import repo
 from tests.e2e import JAN1, World, eventually, settings_for, world
 from tests.loopback.fixtures import start_client, stop_client

@@ -13,14 +13,6 @@ from storage import repo
 from storage.db import Database, Migration, MigrationError, bundled_migrations, migrate
 from tests.harness import CHANNEL, GUILD, RecordingNotifier, harness
 from tracker.clock import SimClock
-from tracker.delivery import (
-    BrokenDestination,
-    Deliverer,
-    DeliveryResult,
-    DeliverySettings,
-    RetryLater,
-    UnreachableUser,
-)
 from tracker.engine import SWEEP_JOB_ID
 from tracker.errors import InvalidInput, InvalidTransition, NotFound
 from tracker.models import (
@@ -31,6 +23,14 @@ from tracker.models import (
     OutboxRow,
     OutboxState,
     SubscriptionScope,
+)
+from tracker.outbox.delivery import (
+    BrokenDestination,
+    Deliverer,
+    DeliveryResult,
+    DeliverySettings,
+    RetryLater,
+    UnreachableUser,
 )
 
 UTC = dt.UTC

@@ -18,10 +18,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from storage import repo
 from storage.db import Database
 from tracker.clock import SimClock
-from tracker.delivery import Delivered, Deliverer, DeliveryResult
 from tracker.engine import Engine
 from tracker.models import DestinationKind, Launch, NewLaunch, OutboxRow, SubscriptionScope
-from tracker.render import render_text
+from tracker.outbox.alert_text import render_text
+from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult
 from tracker.service import Tracker
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class ConsoleNotifier:
             body = render_text(row.payload)
             self.out.write(f"[{stamp}] #{where}  {body}\n")
         else:
-            from tracker.render import headline
+            from tracker.outbox.alert_text import headline
 
             alerts = row.payload.alerts
             first = headline(alerts[0]) if alerts else render_text(row.payload).splitlines()[0]

@@ -29,9 +29,7 @@ from zoneinfo import ZoneInfo
 
 from storage import repo, summaries
 from storage.db import Database
-from tracker import schedule as sched
-from tracker import stats
-from tracker.alerts import nonce_for
+from tracker import deadlines, stats
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
 from tracker.models import (
@@ -46,6 +44,8 @@ from tracker.models import (
     Subscription,
     SubscriptionScope,
 )
+from tracker.outbox.fanout import nonce_for
+from tracker.text import plural
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -616,12 +616,6 @@ def build_digest(
 # --------------------------------------------------------------------------- plain text
 
 
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"{n} {word}"
-    return f"{n} {word}{'es' if word.endswith(('ch', 'sh', 's', 'x')) else 's'}"
-
-
 def _name(entry: DigestEntry) -> str:
     return f"#{entry.launch_id} {entry.product} ({entry.vendor})"
 
@@ -642,7 +636,7 @@ def render_digest_text(digest: Digest, *, limit: int = 10) -> str:
     line."""
     if digest.empty:
         still = (
-            f" {_plural(len(digest.still_late), 'launch')} still late." if digest.still_late else ""
+            f" {plural(len(digest.still_late), 'launch')} still late." if digest.still_late else ""
         )
         return (
             f"Nothing changed since the last digest and no deadline in the next "
@@ -675,7 +669,7 @@ def render_digest_text(digest: Digest, *, limit: int = 10) -> str:
             (
                 f"{_name(e)} shipped on time"
                 if not e.days_late
-                else f"{_name(e)} shipped {_plural(e.days_late, 'day')} late"
+                else f"{_name(e)} shipped {plural(e.days_late, 'day')} late"
             )
             + (f" ({e.day.isoformat()})" if e.day else "")
         ),
@@ -701,12 +695,12 @@ def render_digest_text(digest: Digest, *, limit: int = 10) -> str:
     section(
         "Still late",
         digest.still_late,
-        lambda e: f"{_name(e)}: {_plural(e.days_late or 0, 'day')} late",
+        lambda e: f"{_name(e)}: {plural(e.days_late or 0, 'day')} late",
     )
     if digest.on_time_rate is not None:
         lines.append(
             f"On time so far: {digest.on_time_rate:.0%} of "
-            f"{_plural(digest.resolved, 'resolved launch')}."
+            f"{plural(digest.resolved, 'resolved launch')}."
         )
     return "\n".join(lines)
 
@@ -758,7 +752,7 @@ class DigestService:
         db: Database,
         clock: Clock,
         *,
-        late_tolerance: dt.timedelta = sched.LATE_TOLERANCE,
+        late_tolerance: dt.timedelta = deadlines.LATE_TOLERANCE,
         retry_after: dt.timedelta = dt.timedelta(minutes=5),
     ) -> None:
         self.db = db
@@ -779,7 +773,7 @@ class DigestService:
         """A guild's schedule and zone; None when off or unreadable (logged once)."""
         try:
             schedule = parse_schedule(setting)
-            tz = sched.zone(timezone)
+            tz = deadlines.zone(timezone)
         except InvalidInput:
             marker = (guild_id, setting, timezone)
             if marker not in self._warned:
@@ -902,7 +896,7 @@ class DigestService:
             covered = DigestPeriod(start, period.end, period.key)
             events = await repo.guild_events_between(conn, gid, start, period.end)
             launches = await repo.all_launches(conn, gid)
-            today = sched.local_today(now, tz)
+            today = deadlines.local_today(now, tz)
             digest = build_digest(
                 config,
                 launches,
@@ -1026,7 +1020,7 @@ class DigestService:
         )
         launches = await repo.all_launches(self.db.read, guild_id)
         digest = build_digest(
-            config, launches, events, sched.local_today(now, tz), now, schedule=""
+            config, launches, events, deadlines.local_today(now, tz), now, schedule=""
         )
         return dataclasses.replace(digest, period_start=start, period_end=now)
 
@@ -1037,6 +1031,6 @@ class DigestService:
 
 def _zone_or_utc(name: str) -> ZoneInfo:
     try:
-        return sched.zone(name)
+        return deadlines.zone(name)
     except InvalidInput:
         return ZoneInfo("UTC")

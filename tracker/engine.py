@@ -22,10 +22,8 @@ from apscheduler.triggers.date import DateTrigger
 
 from storage import repo
 from storage.db import Database, to_ms
-from tracker import alerts as alert_rows
-from tracker import schedule
+from tracker import deadlines
 from tracker.clock import Clock
-from tracker.delivery import Deliverer
 from tracker.models import (
     Alert,
     AlertKind,
@@ -35,6 +33,8 @@ from tracker.models import (
     LaunchSnapshot,
     LaunchState,
 )
+from tracker.outbox import fanout
+from tracker.outbox.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ class EngineSettings:
     """Tuning of the engine."""
 
     batch: int = 1000
-    merge_threshold: int = alert_rows.MERGE_THRESHOLD
-    late_tolerance: dt.timedelta = schedule.LATE_TOLERANCE
+    merge_threshold: int = fanout.MERGE_THRESHOLD
+    late_tolerance: dt.timedelta = deadlines.LATE_TOLERANCE
 
 
 ExtraDue = Callable[[], Awaitable[dt.datetime | None]]
@@ -220,7 +220,7 @@ class Engine:
                 subscriptions = await repo.instant_subscriptions(conn, guild_ids)
                 advances: list[tuple[str, int | None, int | None, int, int, int, int]] = []
                 events: list[tuple[int, int, EventKind, dt.datetime, str, dict[str, Any]]] = []
-                pending: list[alert_rows.Pending] = []
+                pending: list[fanout.Pending] = []
                 stamp = to_ms(now)
                 for launch in due:
                     config = configs[launch.guild_id]
@@ -243,7 +243,7 @@ class Engine:
                     assert step.event is not None
                     events.append(step.event)
                     pending.extend(
-                        alert_rows.destinations_from(
+                        fanout.destinations_from(
                             config, step.alert, step.key, subscriptions[launch.guild_id]
                         )
                     )
@@ -252,10 +252,10 @@ class Engine:
                     raise RuntimeError(f"sweep moved {changed} of {len(advances)} launches")
                 await repo.append_events(conn, events)
                 if catch_up:
-                    groups = alert_rows.merge(pending, self.settings.merge_threshold)
+                    groups = fanout.merge(pending, self.settings.merge_threshold)
                 else:
                     groups = [(p,) for p in pending]
-                rows += await alert_rows.write(conn, groups, now)
+                rows += await fanout.write(conn, groups, now)
             if len(due) < self.settings.batch:
                 break
         for extra in self._extra_sweep:
@@ -271,10 +271,10 @@ class Engine:
         """What the sweep does with one due launch (pure): its next state and due time, and
         the alert and history row to write, if any."""
         assert launch.next_due_at is not None
-        tz = schedule.zone(launch.timezone or config.timezone)
+        tz = deadlines.zone(launch.timezone or config.timezone)
 
-        def items(state: LaunchState) -> list[schedule.DueItem]:
-            return schedule.due_items(
+        def items(state: LaunchState) -> list[deadlines.DueItem]:
+            return deadlines.due_items(
                 state=state,
                 deadline_at=launch.deadline_at,
                 window_end=launch.window_end,
@@ -283,14 +283,14 @@ class Engine:
                 late_milestones=config.late_milestones,
             )
 
-        item = schedule.pick_due(items(launch.state), launch.next_due_at, now)
+        item = deadlines.pick_due(items(launch.state), launch.next_due_at, now)
         state = launch.state
-        if item is not None and item.kind is schedule.DueKind.DEADLINE:
+        if item is not None and item.kind is deadlines.DueKind.DEADLINE:
             state = LaunchState.SLIPPED
         days_late = launch.days_late
         if state is LaunchState.SLIPPED:
-            days_late = max(0, (schedule.local_today(now, tz) - launch.window_end).days)
-        nxt = schedule.next_after(items(state), now)
+            days_late = max(0, (deadlines.local_today(now, tz) - launch.window_end).days)
+        nxt = deadlines.next_after(items(state), now)
         next_due = nxt.at if nxt else None
         if item is None:
             return Step(state, next_due, days_late, None, None, "")
@@ -298,9 +298,9 @@ class Engine:
         updated = dataclasses.replace(
             launch, state=state, days_late=days_late, next_due_at=next_due
         )
-        if item.kind is schedule.DueKind.DEADLINE:
+        if item.kind is deadlines.DueKind.DEADLINE:
             kind, event = AlertKind.SLIPPED, EventKind.SLIPPED
-        elif item.kind is schedule.DueKind.MILESTONE:
+        elif item.kind is deadlines.DueKind.MILESTONE:
             kind, event = AlertKind.MILESTONE, EventKind.MILESTONE
         else:
             kind, event = AlertKind.REMINDER, EventKind.REMINDER
@@ -310,8 +310,8 @@ class Engine:
             at=item.at,
             detected_late=detected_late,
             days_late=days_late if state is LaunchState.SLIPPED else None,
-            days_before=item.value if item.kind is schedule.DueKind.REMINDER else None,
-            milestone=item.value if item.kind is schedule.DueKind.MILESTONE else None,
+            days_before=item.value if item.kind is deadlines.DueKind.REMINDER else None,
+            milestone=item.value if item.kind is deadlines.DueKind.MILESTONE else None,
             actor="slipwatch",
         )
         history = (

@@ -21,8 +21,7 @@ import aiosqlite
 
 from storage import repo
 from storage.db import Database
-from tracker import alerts as alert_rows
-from tracker import schedule
+from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from tracker.models import (
@@ -39,6 +38,7 @@ from tracker.models import (
     Subscription,
     SubscriptionScope,
 )
+from tracker.outbox import fanout
 from tracker.windows import Window, WindowError, parse_window
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class Tracker:
     async def configure(self, guild_id: int, **changes: Any) -> GuildConfig:
         """Change guild settings and reschedule its open launches when timing settings moved."""
         if "timezone" in changes:
-            schedule.zone(changes["timezone"])
+            deadlines.zone(changes["timezone"])
         if "grace_days" in changes and not 0 <= int(changes["grace_days"]) <= 365:
             raise InvalidInput("Grace must be between 0 and 365 days.")
         now = self.clock.now()
@@ -181,7 +181,7 @@ class Tracker:
                     days_late=None,
                 )
             alert = Alert(kind=AlertKind.TEST, launch=snapshot, at=now, actor="test")
-            pending = alert_rows.Pending(
+            pending = fanout.Pending(
                 guild_id=guild_id,
                 dest_kind=DestinationKind.CHANNEL,
                 dest_id=config.alert_channel_id,
@@ -189,7 +189,7 @@ class Tracker:
                 alert=alert,
                 mention_role_id=config.mention_role_id,
             )
-            written = await alert_rows.write(conn, [(pending,)], now)
+            written = await fanout.write(conn, [(pending,)], now)
         self._changed()
         return written == 1
 
@@ -200,13 +200,13 @@ class Tracker:
             if launch.state.resolved:
                 continue
             tz = self._zone_of(launch, config)
-            deadline = schedule.deadline_for(launch.window_end, tz, config.grace_days)
+            deadline = deadlines.deadline_for(launch.window_end, tz, config.grace_days)
             candidate = dataclasses.replace(launch, deadline_at=deadline)
             items = self._items(candidate, config)
             if launch.state is LaunchState.SLIPPED:
-                nxt = schedule.next_after(items, now)
+                nxt = deadlines.next_after(items, now)
             else:
-                nxt = schedule.first_due(items, now)
+                nxt = deadlines.first_due(items, now)
             updated = dataclasses.replace(
                 candidate,
                 next_due_at=nxt.at if nxt else None,
@@ -220,10 +220,10 @@ class Tracker:
 
     @staticmethod
     def _zone_of(launch: Launch, config: GuildConfig) -> ZoneInfo:
-        return schedule.zone(launch.timezone or config.timezone)
+        return deadlines.zone(launch.timezone or config.timezone)
 
-    def _items(self, launch: Launch, config: GuildConfig) -> list[schedule.DueItem]:
-        return schedule.due_items(
+    def _items(self, launch: Launch, config: GuildConfig) -> list[deadlines.DueItem]:
+        return deadlines.due_items(
             state=launch.state,
             deadline_at=launch.deadline_at,
             window_end=launch.window_end,
@@ -255,8 +255,8 @@ class Tracker:
         idem_base: str,
         now: dt.datetime,
     ) -> None:
-        pending = await alert_rows.destinations(conn, config, alert, idem_base)
-        await alert_rows.write(conn, [(p,) for p in pending], now)
+        pending = await fanout.destinations(conn, config, alert, idem_base)
+        await fanout.write(conn, [(p,) for p in pending], now)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -275,15 +275,15 @@ class Tracker:
         quote = clean_text(new.quote, what="quote", maximum=MAX_QUOTE)
         source = clean_url(new.source_url)
         if new.timezone:
-            schedule.zone(new.timezone)
+            deadlines.zone(new.timezone)
         window = self.read_window(new.window_phrase, new.announced_on)
         now = self.clock.now()
         async with self.db.transaction() as conn:
             config = await repo.get_guild(conn, new.guild_id)
             tz_name = new.timezone or config.timezone
-            tz = schedule.zone(tz_name)
-            deadline = schedule.deadline_for(window.end, tz, config.grace_days)
-            items = schedule.due_items(
+            tz = deadlines.zone(tz_name)
+            deadline = deadlines.deadline_for(window.end, tz, config.grace_days)
+            items = deadlines.due_items(
                 state=LaunchState.UPCOMING,
                 deadline_at=deadline,
                 window_end=window.end,
@@ -291,7 +291,7 @@ class Tracker:
                 reminder_offsets=config.reminder_offsets,
                 late_milestones=config.late_milestones,
             )
-            first = schedule.first_due(items, now)
+            first = deadlines.first_due(items, now)
             assert product is not None and vendor is not None
             launch = await repo.insert_launch(
                 conn,
@@ -350,7 +350,7 @@ class Tracker:
             if key == "source_url":
                 cleaned[key] = clean_url(value)
             elif key == "timezone":
-                schedule.zone(value)
+                deadlines.zone(value)
                 cleaned[key] = value
             else:
                 what, maximum, required = limits[key]
@@ -364,13 +364,13 @@ class Tracker:
             updated = dataclasses.replace(launch, revision=launch.revision + 1, **cleaned)
             if "timezone" in cleaned and not launch.state.resolved:
                 tz = self._zone_of(updated, config)
-                deadline = schedule.deadline_for(updated.window_end, tz, config.grace_days)
+                deadline = deadlines.deadline_for(updated.window_end, tz, config.grace_days)
                 updated = dataclasses.replace(updated, deadline_at=deadline)
                 items = self._items(updated, config)
                 nxt = (
-                    schedule.next_after(items, now)
+                    deadlines.next_after(items, now)
                     if updated.state is LaunchState.SLIPPED
-                    else schedule.first_due(items, now)
+                    else deadlines.first_due(items, now)
                 )
                 updated = dataclasses.replace(updated, next_due_at=nxt.at if nxt else None)
             if not await repo.update_launch(
@@ -409,13 +409,13 @@ class Tracker:
             config = await repo.get_guild(conn, guild_id)
             self._require_open(launch, "marked shipped")
             tz = self._zone_of(launch, config)
-            day = on or schedule.local_today(now, tz)
+            day = on or deadlines.local_today(now, tz)
             if day < launch.announced_on:
                 raise InvalidInput(
                     f"{day.isoformat()} is before the announcement "
                     f"({launch.announced_on.isoformat()}); check the date."
                 )
-            if day > schedule.local_today(now, tz) + dt.timedelta(days=1):
+            if day > deadlines.local_today(now, tz) + dt.timedelta(days=1):
                 raise InvalidInput(f"{day.isoformat()} is in the future; give the actual day.")
             days_late = max(0, (day - launch.window_end).days)
             updated = dataclasses.replace(
@@ -461,7 +461,7 @@ class Tracker:
             config = await repo.get_guild(conn, guild_id)
             self._require_open(launch, "cancelled")
             tz = self._zone_of(launch, config)
-            day = on or schedule.local_today(now, tz)
+            day = on or deadlines.local_today(now, tz)
             if day < launch.announced_on:
                 raise InvalidInput(
                     f"{day.isoformat()} is before the announcement "
@@ -511,9 +511,9 @@ class Tracker:
             config = await repo.get_guild(conn, guild_id)
             self._require_open(launch, "re-announced")
             tz = self._zone_of(launch, config)
-            day = announced_on or schedule.local_today(now, tz)
+            day = announced_on or deadlines.local_today(now, tz)
             window = self.read_window(window_phrase, day)
-            deadline = schedule.deadline_for(window.end, tz, config.grace_days)
+            deadline = deadlines.deadline_for(window.end, tz, config.grace_days)
             slipped_further = deadline > launch.deadline_at
             moved = dataclasses.replace(
                 launch,
@@ -529,7 +529,7 @@ class Tracker:
                 days_late=None,
                 revision=launch.revision + 1,
             )
-            first = schedule.first_due(self._items(moved, config), now)
+            first = deadlines.first_due(self._items(moved, config), now)
             updated = dataclasses.replace(moved, next_due_at=first.at if first else None)
             await self._apply(
                 conn,

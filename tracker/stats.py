@@ -29,7 +29,7 @@ from typing import Literal
 
 from storage import repo, summaries
 from storage.db import Database
-from tracker import schedule
+from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
 from tracker.models import EventKind, Launch, LaunchState
@@ -304,10 +304,10 @@ class StatsService:
     async def _today(self, guild_id: int) -> dt.date:
         config = await repo.get_guild(self.db.read, guild_id)
         try:
-            tz = schedule.zone(config.timezone)
+            tz = deadlines.zone(config.timezone)
         except InvalidInput:
-            tz = schedule.zone("UTC")
-        return schedule.local_today(self.clock.now(), tz)
+            tz = deadlines.zone("UTC")
+        return deadlines.local_today(self.clock.now(), tz)
 
     async def stats(
         self, guild_id: int, *, vendor: str | None = None, announcer: str | None = None

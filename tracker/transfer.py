@@ -30,7 +30,7 @@ from typing import Any
 
 from storage import repo, summaries
 from storage.db import Database
-from tracker import schedule
+from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
 from tracker.models import EventKind, GuildConfig, Launch, LaunchEvent, LaunchState
@@ -444,7 +444,7 @@ def _validate(
     zone_name = row.text("timezone", maximum=100)
     tz = None
     try:
-        tz = schedule.zone(zone_name or config.timezone)
+        tz = deadlines.zone(zone_name or config.timezone)
     except InvalidInput as exc:
         row.fail(f"timezone: {exc}")
     state_text = row.text("state", maximum=20)
@@ -499,11 +499,11 @@ def _validate(
         late = (cancelled_on - window_end).days
         days_late = late if late > 0 else None
     elif state is LaunchState.SLIPPED and days_late is None:
-        days_late = max(0, (schedule.local_today(now, tz) - window_end).days)
+        days_late = max(0, (deadlines.local_today(now, tz) - window_end).days)
     elif state is LaunchState.UPCOMING:
         days_late = None
-    deadline = schedule.deadline_for(window_end, tz, config.grace_days)
-    items = schedule.due_items(
+    deadline = deadlines.deadline_for(window_end, tz, config.grace_days)
+    items = deadlines.due_items(
         state=state,
         deadline_at=deadline,
         window_end=window_end,
@@ -512,9 +512,9 @@ def _validate(
         late_milestones=config.late_milestones,
     )
     if state is LaunchState.UPCOMING:
-        nxt = schedule.first_due(items, now)
+        nxt = deadlines.first_due(items, now)
     elif state is LaunchState.SLIPPED:
-        nxt = schedule.next_after(items, now)
+        nxt = deadlines.next_after(items, now)
     else:
         nxt = None
     launch = Launch(

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 from storage import probes as store
 from storage import repo
 from storage.db import Database, to_ms
-from tracker import alerts as alert_rows
-from tracker import schedule
+from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput, InvalidTransition, NotFound
 from tracker.models import Alert, AlertKind, DestinationKind, Launch, LaunchSnapshot
+from tracker.outbox import fanout
 from tracker.probes import (
     Detection,
     DetectionState,
@@ -416,8 +416,8 @@ class ProbeService:
     async def _ship(self, detection: Detection, actor: str) -> Launch:
         launch = await self.tracker.get(detection.guild_id, detection.launch_id)
         config = await self.tracker.guild(detection.guild_id)
-        tz = schedule.zone(launch.timezone or config.timezone)
-        day = max(schedule.local_today(detection.detected_at, tz), launch.announced_on)
+        tz = deadlines.zone(launch.timezone or config.timezone)
+        day = max(deadlines.local_today(detection.detected_at, tz), launch.announced_on)
         try:
             source = clean_url(detection.url)
         except InvalidInput:
@@ -692,7 +692,7 @@ class ProbeService:
             note=text[:MAX_NOTE],
             actor="slipwatch",
         )
-        pending = alert_rows.Pending(
+        pending = fanout.Pending(
             guild_id=probe.guild_id,
             dest_kind=DestinationKind.CHANNEL,
             dest_id=config.alert_channel_id,
@@ -700,7 +700,7 @@ class ProbeService:
             alert=alert,
             mention_role_id=None,
         )
-        await alert_rows.write(conn, [(pending,)], now)
+        await fanout.write(conn, [(pending,)], now)
 
 
 def _status_error(status: int, probe: Probe) -> str:

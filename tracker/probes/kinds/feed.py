@@ -26,11 +26,11 @@ from tracker.probes.kinds.records import (
     KindSpec,
     ParseError,
     PlannedRequest,
-    cut,
     evidence_key,
     http_url,
     struct_time,
 )
+from tracker.text import cut
 
 EXAMPLE = "https://openai.com/news/rss.xml"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"

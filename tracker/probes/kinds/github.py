@@ -21,13 +21,13 @@ from tracker.probes.kinds.records import (
     KindSpec,
     ParseError,
     PlannedRequest,
-    cut,
     evidence_key,
     http_url,
     json_body,
     strip_site,
     when,
 )
+from tracker.text import cut
 
 EXAMPLE = "openai/openai-python"
 _GH_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")

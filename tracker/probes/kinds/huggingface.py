@@ -17,12 +17,12 @@ from tracker.probes.kinds.records import (
     KindSpec,
     ParseError,
     PlannedRequest,
-    cut,
     evidence_key,
     http_url,
     json_body,
     strip_site,
 )
+from tracker.text import cut
 
 EXAMPLE = "xai-org/grok-1"
 _HF_REPO = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]{0,95}/)?[A-Za-z0-9][A-Za-z0-9._-]{0,95}")

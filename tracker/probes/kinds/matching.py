@@ -10,7 +10,11 @@ from dataclasses import dataclass
 
 from tracker.errors import InvalidInput
 from tracker.probes import ProbeKind
-from tracker.probes.kinds.records import MAX_MATCHED, MAX_TITLE, cut
+from tracker.probes.kinds.records import (
+    MAX_MATCHED,
+    MAX_TITLE,
+)
+from tracker.text import cut
 
 MAX_ID_PATTERN = 100
 MAX_TEXT_PATTERN = 200

@@ -21,11 +21,11 @@ from tracker.probes.kinds.records import (
     KindSpec,
     ParseError,
     PlannedRequest,
-    cut,
     evidence_key,
     json_body,
     when,
 )
+from tracker.text import cut
 
 
 def read_api_base(example: str) -> Callable[[str], tuple[str, str | None]]:

@@ -22,10 +22,10 @@ from tracker.probes.kinds.records import (
     KeyUse,
     KindSpec,
     PlannedRequest,
-    cut,
     evidence_key,
     http_url,
 )
+from tracker.text import cut
 
 EXAMPLE = "https://x.ai/news"
 

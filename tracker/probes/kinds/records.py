@@ -87,11 +87,6 @@ class KindSpec:
     parse: Parser
 
 
-def cut(text: str, limit: int) -> str:
-    """*text* cut to *limit* characters, with an ellipsis when it was longer."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def evidence_key(prefix: str, value: str) -> str:
     """A detection's unique key; long or odd values are hashed so the unique index stays
     small."""

@@ -9,9 +9,10 @@ from collections.abc import Callable
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
-from tracker import render as words
 from tracker.digest import UPCOMING_DAYS, Digest, DigestEntry
 from tracker.models import Alert, AlertKind, Launch, LaunchEvent, LaunchState, Message
+from tracker.outbox import alert_text
+from tracker.text import plural
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-limits).
 CONTENT = 2000
@@ -89,7 +90,7 @@ EMOJI = {
 def alert_title(alert: Alert) -> str:
     """The headline (the console's words) with an emoji and user text escaped."""
     name = launch_name(alert.launch.product, alert.launch.vendor)
-    return f"{EMOJI[alert.kind]} {words.headline(alert, name=name)}"
+    return f"{EMOJI[alert.kind]} {alert_text.headline(alert, name=name)}"
 
 
 def alert_embed(alert: Alert) -> discord.Embed:
@@ -135,8 +136,7 @@ def alert_embed(alert: Alert) -> discord.Embed:
     if alert.kind is AlertKind.SHIPPED and launch.shipped_on:
         embed.add_field(
             name="Shipped",
-            value=f"{launch.shipped_on:%Y-%m-%d} "
-            f"({words.plural(alert.days_late or 0, 'day')} late)",
+            value=f"{launch.shipped_on:%Y-%m-%d} ({plural(alert.days_late or 0, 'day')} late)",
             inline=True,
         )
     if alert.kind is AlertKind.CANCELLED and launch.cancelled_on:
@@ -331,7 +331,7 @@ def digest_embed(digest: Digest) -> discord.Embed:
 
     def shipped(entry: DigestEntry) -> str:
         late = entry.days_late or 0
-        verdict = "on time" if late == 0 else f"{words.plural(late, 'day')} late"
+        verdict = "on time" if late == 0 else f"{plural(late, 'day')} late"
         return f"{name(entry)}: {verdict}{when(entry)}"
 
     def reannounced(entry: DigestEntry) -> str:
@@ -353,7 +353,7 @@ def digest_embed(digest: Digest) -> discord.Embed:
         (
             "🐌 Still late",
             digest.still_late,
-            lambda e: f"{name(e)}: {words.plural(e.days_late or 0, 'day')} late",
+            lambda e: f"{name(e)}: {plural(e.days_late or 0, 'day')} late",
         ),
     ]
     for heading, entries, fmt in sections:
@@ -372,9 +372,7 @@ def digest_embed(digest: Digest) -> discord.Embed:
     if digest.on_time_rate is not None:
         embed.add_field(
             name="On time so far",
-            value=(
-                f"{digest.on_time_rate:.0%} of {words.plural(digest.resolved, 'resolved launch')}"
-            ),
+            value=(f"{digest.on_time_rate:.0%} of {plural(digest.resolved, 'resolved launch')}"),
             inline=False,
         )
     embed.set_footer(text="slipwatch · /slips stats for the full record")

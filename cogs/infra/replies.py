@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
-from cogs import render
+from cogs.infra import render
 from storage import repo
-from tracker import schedule
+from tracker import deadlines
 from tracker.errors import NotFound
 from tracker.models import GuildConfig, Launch
 
 if TYPE_CHECKING:
-    from cogs.app import SlipwatchBot
+    from cogs.infra.bot import SlipwatchBot
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def parse_day(text: str | None, *, what: str) -> dt.date | None:
 async def guild_today(bot: SlipwatchBot, guild_id: int) -> dt.date:
     """Today's date in the guild's timezone."""
     config = await repo.get_guild(bot.db.read, guild_id)
-    return schedule.local_today(bot.clock.now(), schedule.zone(config.timezone))
+    return deadlines.local_today(bot.clock.now(), deadlines.zone(config.timezone))
 
 
 class LaunchTransformer(app_commands.Transformer):
@@ -136,7 +136,7 @@ async def timezone_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     """IANA zone names containing what was typed (at most 25)."""
     needle = current.strip().casefold().replace(" ", "_")
-    zones = [z for z in schedule.known_zones() if needle in z.casefold()]
+    zones = [z for z in deadlines.known_zones() if needle in z.casefold()]
     zones.sort(key=lambda z: (not z.casefold().startswith(needle), len(z), z))
     return [app_commands.Choice(name=z, value=z) for z in zones[:25]]
 

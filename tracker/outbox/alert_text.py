@@ -10,11 +10,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from tracker.models import Alert, AlertKind, LaunchSnapshot, Message
-
-
-def plural(n: int, word: str) -> str:
-    """ "1 day", "2 days"."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+from tracker.text import plural
 
 
 def headline(alert: Alert, name: str | None = None) -> str:

@@ -20,18 +20,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import common
-from cogs.buttons import NotifyButton, ShipButton
-from cogs.notifier import DiscordNotifier
-from cogs.probes import ProposalPoster
+from cogs.infra import replies
+from cogs.infra.buttons import NotifyButton, ShipButton
+from cogs.infra.notifier import DiscordNotifier
+from cogs.infra.proposals import ProposalPoster
 from storage import repo
 from storage.db import Database
 from tracker.clock import Clock, SystemClock
-from tracker.delivery import Deliverer, DeliverySettings
 from tracker.digest import DigestService
 from tracker.engine import Engine
 from tracker.errors import TrackerError
 from tracker.models import DestinationKind, OutboxRow
+from tracker.outbox.delivery import Deliverer, DeliverySettings
 from tracker.probes.fetch import Fetcher
 from tracker.probes.netguard import NetGuard
 from tracker.probes.service import ProbeService
@@ -145,7 +145,7 @@ class SlipwatchBot(commands.Bot):
             error.__cause__, TrackerError
         ):
             message = str(error.__cause__)
-        elif isinstance(error, (app_commands.CheckFailure, common.BadOption)):
+        elif isinstance(error, (app_commands.CheckFailure, replies.BadOption)):
             message = str(error)
         elif isinstance(error, app_commands.TransformerError):
             message = f"Could not read {str(error.value)[:60]!r}; please pick from the list."
@@ -154,7 +154,7 @@ class SlipwatchBot(commands.Bot):
             log.error("command /%s failed", command, exc_info=original)
             message = "Something went wrong on our side; it was logged. Please try again."
         try:
-            await common.reply(interaction, message)
+            await replies.reply(interaction, message)
         except discord.HTTPException:
             log.warning("could not send the error reply")
 

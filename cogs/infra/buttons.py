@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
-from cogs import common
+from cogs.infra import render, replies
 from storage import repo
 from tracker.errors import TrackerError
 from tracker.models import AlertKind, LaunchState, Message, SubscriptionScope
+
+if TYPE_CHECKING:
+    from cogs.infra.bot import SlipwatchBot
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +60,10 @@ class NotifyButton(IdButton, template=r"sw:notify:(\d+)"):
     emoji = "🔔"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        from cogs.subscriptions import subscribe_flow
-
         try:
             await subscribe_flow(interaction, SubscriptionScope.LAUNCH, str(self.item_id))
         except TrackerError as exc:
-            await common.reply(interaction, str(exc))
+            await replies.reply(interaction, str(exc))
 
 
 class ShipButton(IdButton, template=r"sw:ship:(\d+)"):
@@ -74,20 +75,22 @@ class ShipButton(IdButton, template=r"sw:ship:(\d+)"):
     emoji = "✅"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = common.bot_of(interaction)
-        guild_id = common.guild_id_of(interaction)
+        bot = replies.bot_of(interaction)
+        guild_id = replies.guild_id_of(interaction)
         config = await repo.get_guild(bot.db.read, guild_id)
-        if not common.is_manager(interaction, config):
-            await common.reply(interaction, str(common.NotManager()))
+        if not replies.is_manager(interaction, config):
+            await replies.reply(interaction, str(replies.NotManager()))
             return
         try:
-            launch = await bot.tracker.shipped(guild_id, self.item_id, common.actor_of(interaction))
+            launch = await bot.tracker.shipped(
+                guild_id, self.item_id, replies.actor_of(interaction)
+            )
         except TrackerError as exc:
-            await common.reply(interaction, str(exc))
+            await replies.reply(interaction, str(exc))
             return
         late = launch.days_late or 0
         verdict = "on time" if late == 0 else f"{late} days late"
-        await common.reply(
+        await replies.reply(
             interaction,
             f"Marked {launch.product} shipped today ({verdict}). The channel and subscribers "
             "are being told.",
@@ -107,3 +110,54 @@ def alert_view(message: Message) -> discord.ui.View | None:
     if launch.state in (LaunchState.UPCOMING, LaunchState.SLIPPED):
         view.add_item(ShipButton(launch.id))
     return view
+
+
+DMS_CLOSED = (
+    "I can't send you DMs, so you would miss the alerts. Allow them: right-click the server "
+    "icon > Privacy Settings > turn on Direct Messages, then subscribe again. Nothing was saved."
+)
+
+
+async def describe_subscription(
+    bot: SlipwatchBot, guild_id: int, scope: SubscriptionScope, target: str
+) -> str:
+    if scope is SubscriptionScope.LAUNCH:
+        launch = await bot.tracker.get(guild_id, int(target))
+        return render.launch_name(launch.product, launch.vendor)
+    if scope is SubscriptionScope.VENDOR:
+        return f"every {render.safe(target, 60)} launch"
+    return "every launch in this server"
+
+
+async def subscribe_flow(
+    interaction: discord.Interaction[Any],
+    scope: SubscriptionScope,
+    target: str,
+    mode: str = "instant",
+) -> None:
+    """Subscribe, after making sure the bot can DM the user (else say how to allow DMs)."""
+    bot = replies.bot_of(interaction)
+    guild_id = replies.guild_id_of(interaction)
+    what = await describe_subscription(bot, guild_id, scope, target)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    subscription, created = await bot.tracker.subscribe(
+        guild_id, interaction.user.id, scope, target, mode
+    )
+    guild_name = render.safe(interaction.guild.name if interaction.guild else "the server", 100)
+    problem = await bot.notifier.can_dm(
+        interaction.user.id,
+        f"You will get slipwatch alerts here for {what} from {guild_name}. "
+        "Use /unsubscribe in the server to stop.",
+    )
+    if problem is not None:
+        if created:
+            await bot.tracker.unsubscribe(guild_id, interaction.user.id, scope, subscription.target)
+        await interaction.followup.send(DMS_CLOSED, ephemeral=True)
+        return
+    how = "in a digest" if mode == "digest" else "by DM"
+    verb = "Subscribed" if created else "Already subscribed; settings updated"
+    await interaction.followup.send(
+        f"{verb}: you will hear about {what} {how}.",
+        ephemeral=True,
+        allowed_mentions=discord.AllowedMentions.none(),
+    )

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from cogs import render
-from cogs.buttons import alert_view
+from cogs.infra import render
+from cogs.infra.buttons import alert_view
 from storage import repo
-from tracker.delivery import (
+from tracker.models import DestinationKind, OutboxRow
+from tracker.outbox.delivery import (
     BrokenDestination,
     Delivered,
     DeliveryResult,
@@ -22,10 +23,9 @@ from tracker.delivery import (
     RetryLater,
     UnreachableUser,
 )
-from tracker.models import DestinationKind, OutboxRow
 
 if TYPE_CHECKING:
-    from cogs.app import SlipwatchBot
+    from cogs.infra.bot import SlipwatchBot
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,183 @@
+"""Proposals in Discord: the message a probe's detection becomes (with persistent "Confirm
+shipped" / "Not yet" buttons) and the poster that sends pending proposals to alert channels."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from cogs.infra import render, replies
+from cogs.infra.buttons import IdButton
+from storage import repo
+from tracker.errors import TrackerError
+from tracker.probes import DetectionState, Proposal
+
+if TYPE_CHECKING:
+    from cogs.infra.bot import SlipwatchBot
+
+log = logging.getLogger(__name__)
+
+
+def proposal_nonce(detection_id: int) -> str:
+    """The same proposal always carries the same nonce, so a re-post is deduplicated."""
+    return hashlib.sha256(f"proposal:{detection_id}".encode()).hexdigest()[:25]
+
+
+def proposal_embed(proposal: Proposal) -> discord.Embed:
+    """What a probe saw, where and when."""
+    detection = proposal.detection
+    name = render.launch_name(proposal.product, proposal.vendor)
+    if detection.state is DetectionState.AUTO_CONFIRMED:
+        title = f"🔎 {name} was released: marked shipped automatically"
+    else:
+        title = f"🔎 {name} may have been released"
+    embed = discord.Embed(
+        title=render.cut(title, render.TITLE),
+        colour=discord.Colour.teal(),
+        url=render.safe_url(detection.url),
+    )
+    embed.add_field(name="Seen", value=render.safe(detection.title, 1000) or "—", inline=False)
+    if detection.matched and detection.matched != detection.title:
+        embed.add_field(name="Matched", value=render.safe(detection.matched, 1000), inline=False)
+    embed.add_field(
+        name="Where",
+        value=render.cut(
+            f"{proposal.probe.kind.value}: {render.safe(proposal.probe.target)}", 1024
+        ),
+        inline=False,
+    )
+    embed.add_field(name="When", value=render.ts(detection.detected_at), inline=True)
+    if detection.published_at:
+        embed.add_field(name="Source date", value=render.ts(detection.published_at, "D"))
+    if detection.url and render.safe_url(detection.url):
+        embed.add_field(name="Evidence", value=render.cut(detection.url, 1024), inline=False)
+    if detection.state is DetectionState.PROPOSED:
+        embed.description = (
+            "A manager can confirm it (the launch is marked shipped on the detection day with "
+            "this evidence as source) or say not yet (the probe keeps watching)."
+        )
+    embed.set_footer(text=f"slipwatch · detection #{detection.id} · launch #{detection.launch_id}")
+    return render.fit(embed)
+
+
+class ConfirmDetection(IdButton, template=r"sw:pconfirm:(\d+)"):
+    """ "Confirm shipped" on a proposal (managers)."""
+
+    prefix = "sw:pconfirm"
+    label = "Confirm shipped"
+    style = discord.ButtonStyle.success
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _decide(interaction, self.item_id, confirm=True)
+
+
+class RejectDetection(IdButton, template=r"sw:preject:(\d+)"):
+    """ "Not yet" on a proposal (managers)."""
+
+    prefix = "sw:preject"
+    label = "Not yet"
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _decide(interaction, self.item_id, confirm=False)
+
+
+async def _decide(
+    interaction: discord.Interaction[Any], detection_id: int, *, confirm: bool
+) -> None:
+    bot = replies.bot_of(interaction)
+    guild_id = replies.guild_id_of(interaction)
+    config = await repo.get_guild(bot.db.read, guild_id)
+    if not replies.is_manager(interaction, config):
+        await replies.reply(interaction, str(replies.NotManager()))
+        return
+    actor = replies.actor_of(interaction)
+    try:
+        if confirm:
+            launch = await bot.probes.confirm(guild_id, detection_id, actor)
+            late = launch.days_late or 0
+            verdict = "on time" if late == 0 else f"{late} days late"
+            text = (
+                f"Confirmed: {render.launch_name(launch.product, launch.vendor)} shipped on "
+                f"{launch.shipped_on:%Y-%m-%d} ({verdict})."
+            )
+        else:
+            await bot.probes.reject(guild_id, detection_id, actor)
+            text = "Noted as not yet; the probe keeps watching for something new."
+    except TrackerError as exc:
+        await replies.reply(interaction, str(exc))
+        return
+    await interaction.response.edit_message(view=None)
+    await interaction.followup.send(text, ephemeral=True)
+
+
+class ProposalPoster:
+    """Posts pending proposals to the alert channel; the service keeps them until posted, so a
+    Discord outage or a restart loses none."""
+
+    def __init__(self, bot: SlipwatchBot) -> None:
+        self.bot = bot
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start posting in the background (and post what was pending at start)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="slipwatch-proposals")
+            self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop the background task."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def on_detection(self, proposal: Proposal) -> None:
+        """ProbeService callback."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.post_pending()
+            except Exception:
+                log.exception("posting proposals failed; retrying in 30 s")
+                asyncio.get_running_loop().call_later(30.0, self._wake.set)
+
+    async def post_pending(self) -> int:
+        """Post every pending proposal whose guild has an alert channel; returns how many."""
+        posted = 0
+        for proposal in await self.bot.probes.pending_posts():
+            detection = proposal.detection
+            config = await repo.get_guild(self.bot.db.read, detection.guild_id)
+            if config.alert_channel_id is None:
+                continue
+            view = None
+            if detection.state is DetectionState.PROPOSED:
+                view = discord.ui.View(timeout=None)
+                view.add_item(ConfirmDetection(detection.id))
+                view.add_item(RejectDetection(detection.id))
+            channel = self.bot.get_partial_messageable(config.alert_channel_id)
+            try:
+                await self.bot.notifier.pacer.acquire()
+                message = await channel.send(
+                    embed=proposal_embed(proposal),
+                    view=view,
+                    nonce=proposal_nonce(detection.id),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except discord.HTTPException as exc:
+                log.warning("posting detection %s failed (%s)", detection.id, exc.status)
+                continue
+            await self.bot.probes.mark_posted(detection.guild_id, detection.id, message.id)
+            posted += 1
+        return posted
