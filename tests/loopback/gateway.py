@@ -61,6 +61,22 @@ _REACTION_EVENTS = {"MESSAGE_REACTION_ADD", "MESSAGE_REACTION_REMOVE"}
 
 _CLOSE = object()
 
+# Discord lets one IDENTIFY per rate-limit key (shard_id % max_concurrency) start every 5 s.
+IDENTIFY_INTERVAL_S = 5.0
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that carries a guild's events: (guild_id >> 22) % shard_count."""
+    return (guild_id >> 22) % shard_count
+
+
+def event_guild(event: str, data: dict[str, Any]) -> int | None:
+    """The guild an event belongs to (GUILD_* events carry it as ``id``), None for DMs."""
+    raw = data.get("guild_id")
+    if raw is None and event.startswith("GUILD_") and "id" in data:
+        raw = data["id"]
+    return int(raw) if raw is not None else None
+
 
 def required_intent(event: str, data: dict[str, Any]) -> int | None:
     if event in _GUILD_EVENTS:
@@ -106,7 +122,18 @@ class GatewaySession:
         self.ready = False  # READY + initial GUILD_CREATEs emitted
         self.resumes = 0
 
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this session's shard carries *guild_id* (DMs travel on shard 0)."""
+        if self.shard is None:
+            return True
+        shard_id, shard_count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return shard_of(guild_id, shard_count) == shard_id
+
     def wants(self, event: str, data: dict[str, Any]) -> bool:
+        if not self.owns(event_guild(event, data)):
+            return False
         intent = required_intent(event, data)
         return intent is None or bool(self.intents & intent)
 
@@ -127,6 +154,10 @@ class Gateway:
         self.sessions: dict[str, GatewaySession] = {}
         self.connections: set[GatewayConnection] = set()
         self.log: list[dict[str, Any]] = []  # every frame in and out: {dir, op, t, s, d, time}
+        # IDENTIFY pacing as Discord counts it: last IDENTIFY per rate-limit key, and every
+        # IDENTIFY that came sooner than IDENTIFY_INTERVAL_S after the previous one of its key.
+        self._last_identify: dict[int, float] = {}
+        self.identify_too_fast: list[tuple[int, float]] = []  # (shard_id, seconds since last)
 
     # -- dispatch -------------------------------------------------------------------------
     @property
@@ -243,6 +274,14 @@ class Gateway:
         if conn.session is not None:
             conn.close(4005)  # already authenticated
             return
+        shard = data.get("shard")
+        if shard is not None and not _valid_shard(shard):
+            conn.close(4010)  # invalid shard
+            return
+        if shard is not None and shard[1] != server.shard_count:
+            conn.close(4011)  # sharding required / wrong shard count
+            return
+        self._pace_identify(int(shard[0]) if shard is not None else 0)
         session = GatewaySession(secrets.token_hex(16), data)
         self.sessions[session.session_id] = session
         conn.session = session
@@ -250,7 +289,9 @@ class Gateway:
         ready: dict[str, Any] = {
             "v": 10,
             "user": server._bot_user_private(),
-            "guilds": [{"id": str(gid), "unavailable": True} for gid in server.guilds],
+            "guilds": [
+                {"id": str(gid), "unavailable": True} for gid in server.guilds if session.owns(gid)
+            ],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": server.gateway_url,
@@ -267,8 +308,17 @@ class Gateway:
             ready["shard"] = session.shard
         session.emit("READY", ready)
         for guild in server.guilds.values():
-            session.emit("GUILD_CREATE", server._guild_create_payload(guild))
+            if session.owns(guild.id):
+                session.emit("GUILD_CREATE", server._guild_create_payload(guild))
         session.ready = True
+
+    def _pace_identify(self, shard_id: int) -> None:
+        key = shard_id % self.server.max_concurrency
+        now = time.monotonic()
+        last = self._last_identify.get(key)
+        if last is not None and now - last < IDENTIFY_INTERVAL_S:
+            self.identify_too_fast.append((shard_id, now - last))
+        self._last_identify[key] = now
 
     def _resume(self, conn: GatewayConnection, data: dict[str, Any]) -> None:
         session = self.sessions.get(str(data.get("session_id")))
@@ -334,6 +384,15 @@ class Gateway:
                 conn.writer.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.ws.close(code=1001), timeout=1.0)
+
+
+def _valid_shard(shard: Any) -> bool:
+    return (
+        isinstance(shard, list)
+        and len(shard) == 2
+        and all(isinstance(v, int) for v in shard)
+        and 0 <= shard[0] < shard[1]
+    )
 
 
 def _strip_content(data: dict[str, Any], bot_id: int) -> dict[str, Any]:

@@ -405,8 +405,14 @@ class LoopbackDiscord:
         attachment_size_limit: int = 10 * 1024 * 1024,
         bot_name: str = "slipwatch",
         application_flags: int = 0,
+        shard_count: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         self.token = token
+        # Sharding: GET /gateway/bot recommends shard_count; an IDENTIFY must carry this count
+        # (or none, for a single connection); max_concurrency IDENTIFYs may start per 5 s.
+        self.shard_count = shard_count
+        self.max_concurrency = max_concurrency
         self.global_rate_limit = global_rate_limit
         self.bucket_limit = bucket_limit
         self.bucket_window = bucket_window
@@ -416,6 +422,7 @@ class LoopbackDiscord:
         self.application_flags = application_flags
 
         self._ids = SnowflakeGenerator()
+        self._placed = 0  # guilds placed on a chosen shard
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._routes = _compile_routes()
@@ -543,9 +550,11 @@ class LoopbackDiscord:
         everyone_permissions: Any = DEFAULT_EVERYONE_PERMISSIONS,
         preferred_locale: str = "en-US",
         features: Iterable[str] = (),
+        shard: int | None = None,
     ) -> Guild:
-        """Create a guild the bot is in (with @everyone, a managed bot role, owner, bot)."""
-        guild_id = self._ids()
+        """Create a guild the bot is in (with @everyone, a managed bot role, owner, bot);
+        with *shard*, its id is chosen so that the guild lives on that shard."""
+        guild_id = self._ids() if shard is None else self._guild_id_on(shard)
         if owner_id is None:
             owner_id = self.add_user(f"{name.lower().replace(' ', '-')}-owner")
         guild = Guild(
@@ -580,6 +589,18 @@ class LoopbackDiscord:
         self.gateway.dispatch("GUILD_CREATE", self._guild_create_payload(guild))
         self._notify()
         return guild
+
+    def _guild_id_on(self, shard: int) -> int:
+        # (id >> 22) % shard_count picks the shard: move the timestamp part to the next value
+        # with that remainder. Worker 31 and our own counter keep these ids apart from the
+        # generator's (worker 1) and from each other.
+        if not 0 <= shard < self.shard_count:
+            raise ValueError(f"shard {shard} is not in 0..{self.shard_count - 1}")
+        ms = (self._ids() >> 22) + self.shard_count * (self._placed // 0x1000)
+        ms += (shard - ms) % self.shard_count
+        guild_id = (ms << 22) | (31 << 17) | (self._placed % 0x1000)
+        self._placed += 1
+        return guild_id
 
     def add_channel(
         self,
@@ -1909,12 +1930,12 @@ class LoopbackDiscord:
     async def h_gateway_bot(self, ctx: _Ctx) -> Any:
         return {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.shard_count,
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 1000,
                 "reset_after": 0,
-                "max_concurrency": 1,
+                "max_concurrency": self.max_concurrency,
             },
         }
 

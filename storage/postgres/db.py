@@ -1,0 +1,337 @@
+"""The PostgreSQL database: connections, migrations, transactions, and the SQL dialect bridge.
+
+PostgreSQL is the scale-out backend (several processes share one database); SQLite stays the
+default. Both keep the same storage format (integer milliseconds, ISO days, 0/1 flags), so the
+repositories in storage/ run unchanged on either: this module gives them the same surface as
+storage.db.Database (``transaction()``, ``read``, ``fetchall``/``fetchone``) over psycopg 3.
+
+The dialect bridge is deliberately small and explicit. Repositories write ``?`` placeholders;
+:func:`to_pyformat` turns them into psycopg's ``%s`` (outside quoted text only) and Python bools
+into the 0/1 integers the schema stores. Everything else a repository writes is SQL that both
+databases accept (``ON CONFLICT``, ``RETURNING``, ``COLLATE nocase``: the PostgreSQL migrations
+create a case-insensitive ICU collation of that name).
+
+One writer connection per process, guarded by an asyncio lock like SQLite's writer, so that
+coroutines never interleave statements inside one transaction; one reader connection in
+autocommit mode that sees only committed data. Across processes, PostgreSQL's row locks and the
+repositories' compare-and-set updates keep writers apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg.rows import RowMaker
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+# pg_advisory_lock key that serialises migrations when several processes start at once.
+MIGRATION_LOCK_KEY = 0x736C_6970_0001  # "slip" 1
+
+
+class MigrationError(RuntimeError):
+    """A migration failed; the database was left at the version it had before."""
+
+
+def is_postgres_url(target: str) -> bool:
+    """Whether a SLIPWATCH_DB value names a PostgreSQL database rather than a SQLite file."""
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered SQL file of storage/postgres/migrations."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    """The PostgreSQL migrations shipped with slipwatch, in order (1..n, no gaps)."""
+    found: list[Migration] = []
+    folder = resources.files("storage.postgres") / "migrations"
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise MigrationError(f"migration numbers must be 1..n without gaps: {migration.name}")
+    return found
+
+
+# ---------------------------------------------------------------------------------- rows
+
+
+class Row(tuple[Any, ...]):
+    """A result row that reads like sqlite3.Row: by position or by column name."""
+
+    __slots__ = ()
+    _index: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._index)
+
+
+@functools.lru_cache(maxsize=512)
+def _row_class(names: tuple[str, ...]) -> type[Row]:
+    return type("Row", (Row,), {"__slots__": (), "_index": {n: i for i, n in enumerate(names)}})
+
+
+def _row_factory(cursor: psycopg.AsyncCursor[Any]) -> RowMaker[Row]:
+    names = tuple(column.name for column in cursor.description or ())
+    cls = _row_class(names)
+
+    def make(values: Sequence[Any]) -> Row:
+        return cls(values)
+
+    return make
+
+
+# ---------------------------------------------------------------------------------- dialect
+
+
+@functools.lru_cache(maxsize=4096)
+def to_pyformat(sql: str) -> str:
+    """Rewrite ``?`` placeholders to psycopg's ``%s`` (and escape literal ``%``), leaving quoted
+    text, quoted identifiers and comments alone."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in ("'", '"'):
+            end = i + 1
+            while end < n:
+                if sql[end] == ch:
+                    if end + 1 < n and sql[end + 1] == ch:  # '' or "" inside the quotes
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(sql[i : end + 1].replace("%", "%%"))
+            i = end + 1
+        elif ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+        elif ch == "?":
+            out.append("%s")
+            i += 1
+        elif ch == "%":
+            out.append("%%")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _params(params: Iterable[Any] | None) -> tuple[Any, ...]:
+    # The schema stores flags as 0/1 integers on both databases.
+    return tuple(int(p) if isinstance(p, bool) else p for p in (params or ()))
+
+
+class Cursor:
+    """What a statement left behind: its rows (already fetched) and how many rows it changed."""
+
+    def __init__(self, rowcount: int, rows: list[Row]) -> None:
+        self.rowcount = rowcount
+        self._rows = rows
+
+    @property
+    def lastrowid(self) -> int:
+        """Not available on PostgreSQL: write ``INSERT ... RETURNING id`` and fetch it."""
+        raise NotImplementedError("use INSERT ... RETURNING id")
+
+    async def fetchall(self) -> list[Row]:
+        """Every row the statement returned."""
+        return self._rows
+
+    async def fetchone(self) -> Row | None:
+        """The first row, if any."""
+        return self._rows[0] if self._rows else None
+
+    async def close(self) -> None:
+        """Nothing to release: the rows were fetched with the statement."""
+
+
+class Connection:
+    """One psycopg connection with the statement surface the repositories use."""
+
+    def __init__(self, raw: psycopg.AsyncConnection[Row]) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
+        """Run one statement; its rows are fetched at once (no cursor stays open)."""
+        async with self.raw.cursor() as cur:
+            await cur.execute(to_pyformat(sql), _params(parameters))
+            rows = await cur.fetchall() if cur.description is not None else []
+            return Cursor(cur.rowcount, rows)
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
+        """Run one statement for each parameter row (pipelined); rowcount is the total."""
+        batch = [_params(p) for p in parameters]
+        if not batch:
+            return Cursor(0, [])
+        async with self.raw.cursor() as cur:
+            await cur.executemany(to_pyformat(sql), batch)
+            return Cursor(cur.rowcount, [])
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> list[Row]:
+        """Run a query and return all its rows."""
+        return await (await self.execute(sql, parameters)).fetchall()
+
+
+async def connect(url: str, *, purpose: str) -> psycopg.AsyncConnection[Row]:
+    """An autocommit connection whose application_name tells which process and purpose it
+    serves (pg_stat_activity shows who holds the deliverer's lock)."""
+    return await psycopg.AsyncConnection.connect(
+        url,
+        autocommit=True,
+        row_factory=_row_factory,
+        application_name=f"slipwatch:{os.getpid()}:{purpose}",
+    )
+
+
+class PgDatabase:
+    """Owns the connections to one PostgreSQL database. Use ``async with PgDatabase.open(url)``."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, writer: Connection, reader: Connection) -> None:
+        self.url = url
+        self.path = redact(url)  # what messages show where SQLite shows its file
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, url: str, *, migrations: list[Migration] | None = None
+    ) -> AsyncIterator[PgDatabase]:
+        """Connect to (and migrate) the database at *url*."""
+        writer = await connect(url, purpose="writer")
+        try:
+            await migrate(writer, bundled_migrations() if migrations is None else migrations)
+            reader = await connect(url, purpose="reader")
+        except BaseException:
+            await writer.close()
+            raise
+        db = cls(url, Connection(writer), Connection(reader))
+        try:
+            yield db
+        finally:
+            await reader.close()
+            await writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """One write transaction (BEGIN ... COMMIT, ROLLBACK on any error)."""
+        async with self._lock, self._writer.raw.transaction():
+            yield self._writer
+
+    @property
+    def read(self) -> Connection:
+        """The reader connection, for repository functions that only read committed data."""
+        return self._reader
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """Run a read-only query on the reader connection."""
+        return await self._reader.execute_fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        """Run a read-only query and return its first row, if any."""
+        rows = await self._reader.execute_fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def user_version(self) -> int:
+        """The schema version recorded in the database (0 before the first migration)."""
+        return await schema_version(self._reader.raw)
+
+    async def integrity_check(self) -> list[str]:
+        """PostgreSQL keeps its own constraints; report constraints left unvalidated."""
+        rows = await self.fetchall(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            "WHERE NOT convalidated AND connamespace = 'public'::regnamespace"
+        )
+        return [f"constraint {r[1]} on {r[0]} is not validated" for r in rows]
+
+
+async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
+    """The highest applied migration (0 when none is)."""
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        exists = await cur.fetchone()
+        if not exists or not exists[0]:
+            return 0
+        await cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+async def migrate(conn: psycopg.AsyncConnection[Any], migrations: list[Migration]) -> int:
+    """Apply every migration newer than the recorded schema version, each in its own
+    transaction together with its schema_migrations row; a failing one is rolled back whole.
+
+    Processes starting together take turns (a session advisory lock), so each migration runs
+    once. Returns the resulting version.
+    """
+    await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version BIGINT PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        current = await schema_version(conn)
+        latest = migrations[-1].version if migrations else 0
+        if current > latest:
+            raise MigrationError(
+                f"database schema version {current} is newer than this slipwatch ({latest}); "
+                "upgrade slipwatch"
+            )
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            log.info("applying PostgreSQL migration %s", migration.name)
+            try:
+                async with conn.transaction():
+                    await conn.execute(migration.sql.encode())
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                        (migration.version, migration.name),
+                    )
+            except psycopg.Error as exc:
+                raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+            current = migration.version
+        return current
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
