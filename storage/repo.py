@@ -116,7 +116,11 @@ async def save_guild(conn: Conn, config: GuildConfig, now: dt.datetime) -> None:
     ]
     cols = ", ".join(("guild_id", *_GUILD_FIELDS, "updated_at"))
     marks = ", ".join("?" * (len(_GUILD_FIELDS) + 2))
-    updates = ", ".join(f"{f} = excluded.{f}" for f in (*_GUILD_FIELDS, "updated_at"))
+    # Any change may move the next digest (schedule, timezone, channel): NULL has the next
+    # sweep compute it again (see migration 004).
+    updates = ", ".join(
+        [f"{f} = excluded.{f}" for f in (*_GUILD_FIELDS, "updated_at")] + ["digest_due_at = NULL"]
+    )
     await conn.execute(
         f"INSERT INTO guilds ({cols}) VALUES ({marks}) "
         f"ON CONFLICT (guild_id) DO UPDATE SET {updates}",
@@ -680,25 +684,52 @@ async def enqueue(
     state: OutboxState = OutboxState.PENDING,
 ) -> bool:
     """Queue a message; a repeated idempotency key is ignored. Returns True if inserted."""
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO outbox (guild_id, dest_kind, dest_id, idem_key, nonce, payload, "
-        "state, next_attempt_at, created_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            guild_id,
-            dest_kind.value,
-            dest_id,
-            idem_key,
-            nonce,
-            json.dumps(payload.to_json(), separators=(",", ":")),
-            state.value,
-            to_ms(now),
-            to_ms(now),
-            to_ms(now),
-        ),
+    inserted = await enqueue_many(
+        conn, [(guild_id, dest_kind, dest_id, idem_key, nonce, payload, state)], now
     )
-    inserted = cur.rowcount == 1
-    await cur.close()
-    return inserted
+    return inserted == 1
+
+
+async def fair_keys(conn: Conn, guild_ids: Sequence[int | None], now: dt.datetime) -> list[int]:
+    """Delivery-order keys for new outbox rows of *guild_ids* (one per row, in order): fair
+    queuing between guilds. A guild's next key is the larger of the head (the first due pending
+    key: where delivery stands now) and one past its own last pending key, so its message waits
+    behind at most one message of each other guild, however many those have queued. Ties go to
+    the older row."""
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT fair_key FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY fair_key LIMIT 1",
+            (to_ms(now),),
+        )
+    )
+    if rows:
+        head = int(rows[0][0])
+    else:
+        rows = list(
+            await conn.execute_fetchall("SELECT MAX(fair_key) FROM outbox WHERE state = 'pending'")
+        )
+        head = int(rows[0][0] or 0) + 1 if rows else 1
+    last: dict[int, int] = {}
+    known = sorted({g for g in guild_ids if g is not None})
+    for chunk in _chunks(known, 400):
+        values = ", ".join("(?)" for _ in chunk)
+        # One index probe per guild (outbox_guild_fair), however many rows each holds.
+        for gid, key in await conn.execute_fetchall(
+            "SELECT g.column1, (SELECT MAX(o.fair_key) FROM outbox o "
+            "WHERE o.state = 'pending' AND o.guild_id = g.column1) "
+            f"FROM (VALUES {values}) AS g",
+            chunk,
+        ):
+            if key is not None:
+                last[int(gid)] = int(key)
+    keys: list[int] = []
+    for gid in guild_ids:
+        key = max(head, last.get(gid, 0) + 1 if gid is not None else 0)
+        if gid is not None:
+            last[gid] = key
+        keys.append(key)
+    return keys
 
 
 async def next_outbox_attempt(conn: Conn) -> dt.datetime | None:
@@ -713,15 +744,16 @@ async def next_outbox_attempt(conn: Conn) -> dt.datetime | None:
 
 
 async def due_outbox(
-    conn: Conn, now: dt.datetime, limit: int, exclude: Sequence[int] = ()
+    conn: Conn, now: dt.datetime, limit: int, busy: Sequence[int] = ()
 ) -> list[OutboxRow]:
-    """Pending rows ready to send, oldest first, leaving out ids already in flight."""
+    """Pending rows ready to send in fair order (see :func:`fair_keys`), leaving out every
+    destination in *busy* (those with a message in flight)."""
     sql = "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
     params: list[Any] = [to_ms(now)]
-    if exclude:
-        sql += f" AND id NOT IN ({','.join('?' * len(exclude))})"
-        params.extend(exclude)
-    sql += " ORDER BY next_attempt_at, id LIMIT ?"
+    if busy:
+        sql += f" AND dest_id NOT IN ({','.join('?' * len(busy))})"
+        params.extend(busy)
+    sql += " ORDER BY fair_key, id LIMIT ?"
     params.append(limit)
     rows = list(await conn.execute_fetchall(sql, params))
     return [_row_to_outbox(r) for r in rows]
@@ -993,10 +1025,14 @@ async def enqueue_many(
 ) -> int:
     """Batch form of :func:`enqueue` for (guild, dest_kind, dest_id, idem_key, nonce, payload,
     state) rows; repeated keys are ignored. Returns how many were inserted."""
+    if not rows:
+        return 0
     stamp = to_ms(now)
+    keys = await fair_keys(conn, [row[0] for row in rows], now)
     cur = await conn.executemany(
         "INSERT OR IGNORE INTO outbox (guild_id, dest_kind, dest_id, idem_key, nonce, payload, "
-        "state, next_attempt_at, created_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "state, next_attempt_at, created_at, queued_at, fair_key) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 guild_id,
@@ -1009,8 +1045,11 @@ async def enqueue_many(
                 stamp,
                 stamp,
                 stamp,
+                fair,
             )
-            for guild_id, kind, dest_id, key, nonce, payload, state in rows
+            for (guild_id, kind, dest_id, key, nonce, payload, state), fair in zip(
+                rows, keys, strict=True
+            )
         ],
     )
     inserted = cur.rowcount

@@ -139,27 +139,42 @@ class DigestGuild:
     guild_id: int
     timezone: str
     schedule: str  # GuildConfig.digest_schedule as stored
-    last: DigestRun | None  # its most recently recorded period
 
 
-async def digest_guilds(conn: Conn) -> list[DigestGuild]:
-    """Every configured guild whose digests are not off, with its latest recorded period
-    (one query)."""
-    rows = await conn.execute_fetchall(
-        "SELECT g.guild_id AS g_id, g.timezone AS g_timezone, g.digest_schedule AS g_schedule, "
-        "r.* FROM guilds g LEFT JOIN digest_runs r ON r.id = "
-        "(SELECT MAX(d.id) FROM digest_runs d WHERE d.guild_id = g.guild_id) "
-        "WHERE g.digest_schedule != 'off' ORDER BY g.guild_id"
-    )
-    return [
-        DigestGuild(
-            guild_id=r["g_id"],
-            timezone=r["g_timezone"],
-            schedule=r["g_schedule"],
-            last=_row_to_run(r) if r["id"] is not None else None,
+async def next_digest_due(conn: Conn) -> tuple[bool, dt.datetime | None]:
+    """(whether some guild's next digest time is not computed yet, the earliest stored one)
+    over guilds whose digests are not off: two index lookups, however many guilds exist."""
+    pending = list(
+        await conn.execute_fetchall(
+            "SELECT 1 FROM guilds WHERE digest_schedule <> 'off' AND digest_due_at IS NULL LIMIT 1"
         )
-        for r in rows
-    ]
+    )
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT MIN(digest_due_at) FROM guilds WHERE digest_schedule <> 'off'"
+        )
+    )
+    earliest = rows[0][0] if rows else None
+    return bool(pending), from_ms(earliest) if earliest is not None else None
+
+
+async def due_digest_guilds(conn: Conn, now: dt.datetime, limit: int) -> list[DigestGuild]:
+    """Guilds whose digest needs handling at *now* (its time has come, or it is not computed
+    yet), at most *limit*, earliest first."""
+    rows = await conn.execute_fetchall(
+        "SELECT guild_id, timezone, digest_schedule FROM guilds "
+        "WHERE digest_schedule <> 'off' AND (digest_due_at IS NULL OR digest_due_at <= ?) "
+        "ORDER BY digest_due_at, guild_id LIMIT ?",
+        (to_ms(now), limit),
+    )
+    return [DigestGuild(r[0], r[1], r[2]) for r in rows]
+
+
+async def set_digest_due(conn: Conn, guild_id: int, due_at: dt.datetime) -> None:
+    """Store when the guild's digest next needs handling."""
+    await conn.execute(
+        "UPDATE guilds SET digest_due_at = ? WHERE guild_id = ?", (to_ms(due_at), guild_id)
+    )
 
 
 # --------------------------------------------------------------------------- subscriptions

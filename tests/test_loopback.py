@@ -700,3 +700,55 @@ async def test_multipart_uploads_are_recorded_with_their_bytes(
     reply = await world.server.run_command(world.guild.id, world.alerts, world.alice, "export")
     assert reply.content == "here"
     assert [(f.filename, f.data) for f in reply.files] == [("launches.csv", b"id,name\n1,Grok 3\n")]
+
+
+@pytest.mark.asyncio
+async def test_message_creates_are_limited_per_channel_like_discord(world: World) -> None:
+    other = world.server.add_channel(world.guild.id, "other")
+    headers = {"Authorization": f"Bot {TOKEN}"}
+    timeout = aiohttp.ClientTimeout(total=5)
+    answers = []
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for channel in [world.alerts] * 6 + [other]:
+            url = f"{world.server.api_base}/channels/{channel}/messages"
+            async with session.post(url, headers=headers, json={"content": "hi"}) as resp:
+                answers.append((resp.status, dict(resp.headers), await resp.json()))
+    assert [status for status, _, _ in answers] == [200] * 5 + [429, 200]
+    assert [h["X-RateLimit-Remaining"] for _, h, _ in answers] == [
+        "4",
+        "3",
+        "2",
+        "1",
+        "0",
+        "0",
+        "4",
+    ]
+    assert {h["X-RateLimit-Limit"] for _, h, _ in answers} == {"5"}
+    # One bucket hash for the route, counted per channel (the major parameter).
+    assert len({h["X-RateLimit-Bucket"] for _, h, _ in answers}) == 1
+    _, limited, body = answers[5]
+    assert body["global"] is False and 0 < body["retry_after"] <= 5.0
+    assert 0 < float(limited["X-RateLimit-Reset-After"]) <= 5.0
+    assert limited["X-RateLimit-Scope"] == "user"
+    assert len(world.server.messages(world.alerts)) == 5
+    assert len(world.server.messages(other)) == 1
+
+
+@pytest.mark.asyncio
+async def test_discord_py_paces_itself_on_the_channel_bucket(world: World) -> None:
+    world.server.route_limits["POST /channels/{channel_id}/messages"] = (2, 0.3)
+    client = await start_bare_client(world.server)
+    try:
+        channel = text_channel(client, world.alerts)
+        for i in range(5):
+            await asyncio.wait_for(channel.send(f"message {i}"), 5)
+        assert [m.content for m in world.server.messages(world.alerts)] == [
+            f"message {i}" for i in range(5)
+        ]
+        # discord.py read X-RateLimit-Remaining: 0 and waited for the reset: nothing refused.
+        statuses = [
+            r.status for r in world.server.requests_matching(r"POST /channels/\d+/messages")
+        ]
+        assert statuses == [200] * 5
+    finally:
+        await stop_client(client)

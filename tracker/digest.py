@@ -760,7 +760,6 @@ class DigestService:
         self.late_tolerance = late_tolerance
         self.retry_after = retry_after
         self.last_report = DigestReport()
-        self._retry_at: dict[int, dt.datetime] = {}
         self._warned: set[tuple[int, str, str]] = set()
 
     def attach(self, engine: Engine) -> None:
@@ -788,58 +787,39 @@ class DigestService:
         return (schedule, tz) if schedule.enabled else None
 
     async def due(self) -> dt.datetime | None:
-        """The next time a digest needs handling across all guilds: a past time when a period
-        is waiting now, else the next scheduled local time; None when no guild has digests."""
-        now = self.clock.now()
-        best: dt.datetime | None = None
-        for guild in await summaries.digest_guilds(self.db.read):
-            plan = self._plan(guild.guild_id, guild.schedule, guild.timezone)
-            if plan is None:
-                continue
-            schedule, tz = plan
-            period = period_for(schedule, tz, now)
-            assert period is not None
-            if not _handled(guild.last, period, schedule, tz):
-                when = max(period.end, self._retry_at.get(guild.guild_id, period.end))
-            else:
-                nxt = next_run_after(schedule, tz, now)
-                assert nxt is not None
-                when = nxt
-            if best is None or when < best:
-                best = when
-        return best
+        """The next time a digest needs handling across all guilds: a stored, indexed time per
+        guild (now, when some guild's time is not computed yet); None when no guild has
+        digests. The cost does not grow with the number of guilds."""
+        uncomputed, earliest = await summaries.next_digest_due(self.db.read)
+        if uncomputed:
+            return self.clock.now()
+        return earliest
 
     async def sweep(self, now: dt.datetime) -> None:
         """Engine hook: handle every guild whose latest scheduled time has passed unhandled."""
         self.last_report = await self.run(now)
 
-    async def run(self, now: dt.datetime) -> DigestReport:
-        """Handle every waiting period at *now* and say what was done."""
+    async def run(self, now: dt.datetime, *, batch: int = 500) -> DigestReport:
+        """Handle every guild that is due at *now* (and only those) and say what was done."""
         counts = dict.fromkeys(("posted", "no_channel", "skipped", "baseline"), 0)
         dms = failed = 0
-        for guild in await summaries.digest_guilds(self.db.read):
-            plan = self._plan(guild.guild_id, guild.schedule, guild.timezone)
-            if plan is None:
-                continue
-            period = period_for(plan[0], plan[1], now)
-            assert period is not None
-            if _handled(guild.last, period, *plan):
-                continue
-            retry = self._retry_at.get(guild.guild_id)
-            if retry is not None and now < retry:
-                continue
-            try:
-                result = await self._handle(guild.guild_id, now)
-            except Exception:
-                failed += 1
-                self._retry_at[guild.guild_id] = now + self.retry_after
-                log.exception("digest for guild %s failed; retrying later", guild.guild_id)
-                continue
-            self._retry_at.pop(guild.guild_id, None)
-            if result is not None:
-                outcome, sent_dms = result
-                counts[outcome] += 1
-                dms += sent_dms
+        while True:
+            guilds = await summaries.due_digest_guilds(self.db.read, now, batch)
+            for guild in guilds:
+                try:
+                    result = await self._handle(guild.guild_id, now)
+                except Exception:
+                    failed += 1
+                    log.exception("digest for guild %s failed; retrying later", guild.guild_id)
+                    async with self.db.transaction() as conn:
+                        await summaries.set_digest_due(conn, guild.guild_id, now + self.retry_after)
+                    continue
+                if result is not None:
+                    outcome, sent_dms = result
+                    counts[outcome] += 1
+                    dms += sent_dms
+            if len(guilds) < batch:
+                break
         report = DigestReport(
             posted=counts["posted"],
             dms=dms,
@@ -853,15 +833,21 @@ class DigestService:
         return report
 
     async def _handle(self, gid: int, now: dt.datetime) -> tuple[str, int] | None:
-        """Handle the guild's waiting period in one transaction; None if nothing to do."""
+        """Handle the guild's waiting period, if any, and store when its next digest is due,
+        in one transaction; None if there was nothing to post."""
         async with self.db.transaction() as conn:
             # Everything is read again under the write lock: the settings may have changed and
             # another sweep may have handled the period meanwhile.
             config = await repo.get_guild(conn, gid)
             plan = self._plan(gid, config.digest_schedule, config.timezone)
             if plan is None:
+                # Unreadable (logged once): look again in a day rather than at every sweep.
+                await summaries.set_digest_due(conn, gid, now + dt.timedelta(days=1))
                 return None
             schedule, tz = plan
+            nxt = next_run_after(schedule, tz, now)
+            assert nxt is not None
+            await summaries.set_digest_due(conn, gid, nxt)
             setting = schedule.to_setting()
             period = period_for(schedule, tz, now)
             assert period is not None

@@ -155,10 +155,12 @@ def alert_embed(alert: Alert) -> discord.Embed:
 
 
 def merged_embed(message: Message) -> discord.Embed:
-    """Many alerts from a catch-up, as one embed listing each."""
+    """Many alerts at once (a catch-up, or a burst into one channel), as one embed listing
+    each."""
     alerts = message.alerts
+    late = all(alert.detected_late for alert in alerts)
     embed = discord.Embed(
-        title=f"{len(alerts)} alerts while slipwatch was offline",
+        title=f"{len(alerts)} alerts" + (" while slipwatch was offline" if late else " at once"),
         colour=discord.Colour.red(),
     )
     lines: list[str] = []
@@ -172,7 +174,7 @@ def merged_embed(message: Message) -> discord.Embed:
         lines.append(line)
         used += len(line) + 1
     embed.description = "\n".join(lines)
-    embed.set_footer(text="slipwatch · detected late")
+    embed.set_footer(text="slipwatch · detected late" if late else "slipwatch")
     return fit(embed)
 
 

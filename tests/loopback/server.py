@@ -343,6 +343,14 @@ _ROUTES: list[tuple[str, str, str, bool, bool]] = [
 ]
 
 
+# Discord's per-route buckets that matter to a bot that posts alerts: a channel takes 5 messages
+# per 5 seconds (the bucket is per channel: the same hash, a different major parameter). Routes
+# not listed here share the server's generic bucket_limit per bucket_window.
+DISCORD_ROUTE_LIMITS: dict[str, tuple[int, float]] = {
+    "POST /channels/{channel_id}/messages": (5, 5.0),
+}
+
+
 def _compile_routes() -> list[_Route]:
     routes = []
     for method, template, handler, auth, global_limited in _ROUTES:
@@ -400,6 +408,7 @@ class LoopbackDiscord:
         global_rate_limit: float | None = 50.0,
         bucket_limit: int = 1000,
         bucket_window: float = 1.0,
+        route_limits: Mapping[str, tuple[int, float]] | None = None,
         interaction_ack_timeout: float | None = 3.0,
         heartbeat_interval: float = 41.25,
         attachment_size_limit: int = 10 * 1024 * 1024,
@@ -416,6 +425,10 @@ class LoopbackDiscord:
         self.global_rate_limit = global_rate_limit
         self.bucket_limit = bucket_limit
         self.bucket_window = bucket_window
+        # "METHOD /template" -> (limit, window seconds); Discord's own by default.
+        self.route_limits: dict[str, tuple[int, float]] = dict(
+            DISCORD_ROUTE_LIMITS if route_limits is None else route_limits
+        )
         self.interaction_ack_timeout = interaction_ack_timeout
         self.heartbeat_interval = heartbeat_interval
         self.attachment_size_limit = attachment_size_limit
@@ -1799,6 +1812,12 @@ class LoopbackDiscord:
         window.append(now)
         return None
 
+    def route_limit(self, route: _Route) -> tuple[int, float]:
+        """(requests, window seconds) of a route's bucket."""
+        return self.route_limits.get(
+            f"{route.method} {route.template}", (self.bucket_limit, self.bucket_window)
+        )
+
     def _bucket_check(
         self, route: _Route, params: dict[str, str], headers: dict[str, str]
     ) -> float | None:
@@ -1807,27 +1826,33 @@ class LoopbackDiscord:
             for k in ("channel_id", "guild_id", "application_id", "token", "interaction_id")
             if k in params and (k != "application_id" or "token" in params)
         )
+        limit, span = self.route_limit(route)
         key = (route.bucket_hash, major)
         now = time.monotonic()
         window = self._buckets.get(key)
         if window is None or now >= window[1]:
-            window = [0.0, now + self.bucket_window]
+            window = [0.0, now + span]
             self._buckets[key] = window
-        window[0] += 1
-        remaining = self.bucket_limit - int(window[0])
         reset_after = max(0.0, window[1] - now)
-        headers.update(
-            {
-                "X-RateLimit-Limit": str(self.bucket_limit),
-                "X-RateLimit-Remaining": str(max(0, remaining)),
-                "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
-                "X-RateLimit-Reset-After": f"{reset_after:.3f}",
-                "X-RateLimit-Bucket": route.bucket_hash,
-            }
-        )
-        if remaining < 0:
+        if window[0] >= limit:
+            # Refused requests do not count (Discord does not charge a 429 to the bucket).
+            headers.update(self._bucket_headers(route, limit, 0, reset_after))
             return max(0.001, reset_after)
+        window[0] += 1
+        headers.update(self._bucket_headers(route, limit, limit - int(window[0]), reset_after))
         return None
+
+    @staticmethod
+    def _bucket_headers(
+        route: _Route, limit: int, remaining: int, reset_after: float
+    ) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": route.bucket_hash,
+        }
 
     def _rate_limited(
         self,
@@ -1867,7 +1892,7 @@ class LoopbackDiscord:
             bucket_headers = {}
             if route is not None:
                 bucket_headers = {
-                    "X-RateLimit-Limit": str(self.bucket_limit),
+                    "X-RateLimit-Limit": str(self.route_limit(route)[0]),
                     "X-RateLimit-Bucket": route.bucket_hash,
                 }
             return self._rate_limited(

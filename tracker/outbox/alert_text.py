@@ -98,7 +98,8 @@ def render_text(message: Message) -> str:
 
         return render_digest_text(Digest.from_json(message.digest))
     if message.merged:
-        lines = [f"{len(message.alerts)} alerts while the bot was away:"]
+        late = all(a.detected_late for a in message.alerts)
+        lines = [f"{len(message.alerts)} alerts{' while the bot was away' if late else ''}:"]
         lines += [f"  - {headline(a)}" for a in message.alerts]
         return "\n".join(lines)
     alert = message.alerts[0]

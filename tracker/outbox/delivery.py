@@ -106,6 +106,7 @@ class Deliverer:
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._busy_dests: dict[int, int] = {}  # row id in flight -> its destination id
         self._task: asyncio.Task[None] | None = None
         self._busy = False
         self.sent = 0
@@ -131,6 +132,7 @@ class Deliverer:
         if self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
         self._in_flight.clear()
+        self._busy_dests.clear()
 
     def kick(self) -> None:
         """Look for due rows now."""
@@ -164,18 +166,28 @@ class Deliverer:
                     list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED
                 )
                 continue
+            # One message in flight per destination: a channel paced by Discord (5 per 5 s)
+            # holds one slot, never all of them, and its messages keep their order.
+            busy = set(self._busy_dests.values())
+            excluded = bool(busy)
             rows = await repo.due_outbox(
-                self.db.read, self.clock.now(), free, exclude=list(self._in_flight)
+                self.db.read, self.clock.now(), free * 4, busy=sorted(busy)
             )
-            if not rows:
-                if not self._in_flight:
-                    return
-                await asyncio.wait(
-                    list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED
-                )
-                continue
+            started = 0
             for row in rows:
+                if row.dest_id in busy or started == free:
+                    continue
+                busy.add(row.dest_id)
+                started += 1
+                self._busy_dests[row.id] = row.dest_id
                 self._in_flight[row.id] = asyncio.create_task(self._deliver_one(row))
+            if started:
+                continue
+            if not self._in_flight:
+                if excluded:
+                    continue  # sends finished during the query: their destinations are free
+                return
+            await asyncio.wait(list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
 
     async def _deliver_one(self, row: OutboxRow) -> None:
         try:
@@ -184,6 +196,7 @@ class Deliverer:
             log.exception("delivering outbox row %s failed unexpectedly", row.id)
         finally:
             self._in_flight.pop(row.id, None)
+            self._busy_dests.pop(row.id, None)
 
     async def deliver_row(self, row: OutboxRow) -> DeliveryResult | None:
         """Send one row and record the outcome; returns the result (None when skipped)."""
