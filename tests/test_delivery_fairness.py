@@ -10,10 +10,10 @@ from pathlib import Path
 from storage import repo
 from storage.db import Database
 from tests.harness import RecordingNotifier
-from tracker.alerts import nonce_for
 from tracker.clock import SimClock
-from tracker.delivery import Deliverer, DeliveryResult, DeliverySettings
 from tracker.models import DestinationKind, Message, OutboxRow, OutboxState
+from tracker.outbox.delivery import Deliverer, DeliveryResult, DeliverySettings
+from tracker.outbox.fanout import nonce_for
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 3, 1, 12, tzinfo=UTC)
