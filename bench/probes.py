@@ -108,7 +108,10 @@ async def run(n: int) -> dict[str, object]:
                     max_probes_per_guild=n + 1,
                     endpoints=Endpoints(huggingface=f"{base}/hf", github_api=f"{base}/gh"),
                 )
-                env = {"SLIPWATCH_KEY_BENCH": "bench-key-not-secret"}
+                env = {
+                    "SLIPWATCH_KEY_BENCH": "bench-key-not-secret",
+                    "SLIPWATCH_KEY_BENCH_HOSTS": f"127.0.0.1:{port}",
+                }
                 async with Fetcher(guard, fetch, environ=env) as fetcher:
                     svc = ProbeService(db, clock, tracker, fetcher, settings)
                     setup = time.perf_counter()
@@ -153,6 +156,7 @@ async def run(n: int) -> dict[str, object]:
                     print(f"unconditional round: {full_s:.2f}s, {full}", file=sys.stderr)
                     if cond.failed or full.failed or warm.failed:
                         raise RuntimeError("some probes failed; the figures would be wrong")
+                    await svc.stop()
     finally:
         await stop_server(proc)
     return {

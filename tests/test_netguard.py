@@ -22,6 +22,7 @@ from tracker.probes.netguard import (
     AllowList,
     BlockedTarget,
     GuardedTransport,
+    KeyHosts,
     NetGuard,
     refusal,
 )
@@ -206,8 +207,11 @@ async def test_api_keys_go_only_over_https_unless_the_address_is_allowed() -> No
         return httpx.Response(200, json={"data": []})
 
     resolve = static_resolver({"api.test": ["93.184.216.34"]})
-    transport = GuardedTransport(NetGuard(resolver=resolve), httpx.MockTransport(network))
-    secret = {GuardedTransport.SECRET: ("Authorization", "Bearer sk-test-123")}
+    hosts = KeyHosts.from_environ({"SLIPWATCH_KEY_TEST_HOSTS": "api.test, api.test:80"})
+    transport = GuardedTransport(NetGuard(resolver=resolve), httpx.MockTransport(network), hosts)
+    secret = {
+        GuardedTransport.SECRET: ("SLIPWATCH_KEY_TEST", "Authorization", "Bearer sk-test-123")
+    }
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(BlockedTarget, match="only sent over https"):
             await client.get("http://api.test/v1/models", extensions=secret)
@@ -215,6 +219,80 @@ async def test_api_keys_go_only_over_https_unless_the_address_is_allowed() -> No
         await client.get("https://api.test/v1/models", extensions=secret)
     assert seen[0].headers["Authorization"] == "Bearer sk-test-123"
     assert GuardedTransport.SECRET not in seen[0].extensions
+
+
+async def test_a_key_is_refused_by_the_transport_for_a_host_it_is_not_bound_to() -> None:
+    seen: list[httpx.Request] = []
+
+    def network(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": []})
+
+    resolve = static_resolver({"evil.test": ["93.184.216.34"], "api.openai.com": ["1.2.3.4"]})
+    transport = GuardedTransport(
+        NetGuard(resolver=resolve), httpx.MockTransport(network), KeyHosts.from_environ({})
+    )
+    secret = {GuardedTransport.SECRET: ("SLIPWATCH_KEY_OPENAI", "Authorization", "Bearer sk-1")}
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(BlockedTarget) as caught:
+            await client.get("https://evil.test/v1/models", extensions=secret)
+        assert str(caught.value) == (
+            "SLIPWATCH_KEY_OPENAI may only be sent to api.openai.com, and this probe's address "
+            "is evil.test. Point the probe at api.openai.com, or ask the bot's operator to add "
+            "evil.test to SLIPWATCH_KEY_OPENAI_HOSTS."
+        )
+        assert seen == []
+        await client.get("https://api.openai.com/v1/models", extensions=secret)
+    assert [r.headers["Authorization"] for r in seen] == ["Bearer sk-1"]
+
+
+def test_key_hosts_built_in_and_from_the_operator() -> None:
+    hosts = KeyHosts.from_environ(
+        {
+            "SLIPWATCH_KEY_LAB_HOSTS": "api.lab.example, mirror.lab.example:8443, [::1]:9000",
+            "SLIPWATCH_KEY_XAI_HOSTS": "xai-proxy.example",
+        }
+    )
+    assert hosts.allows("SLIPWATCH_KEY_OPENAI", "api.openai.com", 443)
+    assert not hosts.allows("SLIPWATCH_KEY_OPENAI", "api.openai.com", 8443)
+    assert not hosts.allows("SLIPWATCH_KEY_OPENAI", "api.x.ai", 443)
+    assert hosts.allows("SLIPWATCH_KEY_ANTHROPIC", "API.Anthropic.com.", 443)
+    assert hosts.allows("SLIPWATCH_KEY_MISTRAL", "api.mistral.ai", 443)
+    # The operator's list replaces the built-in one.
+    assert hosts.allows("SLIPWATCH_KEY_XAI", "xai-proxy.example", 443)
+    assert not hosts.allows("SLIPWATCH_KEY_XAI", "api.x.ai", 443)
+    assert hosts.allows("SLIPWATCH_KEY_LAB", "mirror.lab.example", 8443)
+    assert not hosts.allows("SLIPWATCH_KEY_LAB", "mirror.lab.example", 443)
+    assert hosts.allows("SLIPWATCH_KEY_LAB", "0:0::1", 9000)
+    assert hosts.refusal("SLIPWATCH_KEY_OTHER", "https://api.other.example/v1") == (
+        "SLIPWATCH_KEY_OTHER is not bound to any host yet, so no probe can send it. The bot's "
+        "operator lists the hosts it belongs to in SLIPWATCH_KEY_OTHER_HOSTS (for example "
+        "SLIPWATCH_KEY_OTHER_HOSTS=api.example.com)."
+    )
+    with pytest.raises(ValueError, match=r"SLIPWATCH_KEY_LAB_HOSTS: 'https://x\.example' is not"):
+        KeyHosts.from_environ({"SLIPWATCH_KEY_LAB_HOSTS": "https://x.example"})
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ("data:text/html,<h1>hi</h1>", "a redirect to a data: address, not a web page"),
+        ("mailto:someone@example.com", "a redirect to a mailto: address, not a web page"),
+        ("javascript:alert(1)", "a redirect to a javascript: address, not a web page"),
+        ("file:///etc/passwd", "a redirect to a file: address, not a web page"),
+        ("http://[::1", "a redirect to a malformed address"),
+    ],
+)
+async def test_a_redirect_to_something_not_a_web_address_is_the_sources_fault(
+    server: ProbeServer, location: str, shown: str
+) -> None:
+    guard = NetGuard(AllowList.parse([server.allow]))
+    async with Fetcher(guard, FAST) as fetcher:
+        with pytest.raises(FetchError) as caught:
+            await fetcher.get(server.url("/redirect?to=" + quote(location, safe="")))
+    assert caught.value.kind == "unreadable"
+    assert str(caught.value) == f"the source answered something unreadable: {shown}"
+    assert fetcher.transport.connects == 1
 
 
 async def test_redirect_to_another_loopback_port_is_refused_before_connecting(
@@ -239,7 +317,6 @@ async def test_redirect_to_another_loopback_port_is_refused_before_connecting(
         "http://169.254.169.254/latest/meta-data/iam/",
         "http://[::ffff:192.168.0.1]/",
         "http://localhost:{port}/feed",
-        "file:///etc/passwd",
     ],
 )
 async def test_redirect_to_a_private_address_is_refused_before_connecting(
@@ -277,7 +354,10 @@ async def test_api_key_does_not_follow_a_redirect_to_another_origin(
 ) -> None:
     other.put_json("/v1/models", {"data": []})
     guard = NetGuard(AllowList.parse([server.allow, other.allow]))
-    env = {"SLIPWATCH_KEY_TEST": "sk-live-abcdef"}
+    env = {
+        "SLIPWATCH_KEY_TEST": "sk-live-abcdef",
+        "SLIPWATCH_KEY_TEST_HOSTS": f"{server.allow},{other.allow}",
+    }
     async with Fetcher(guard, FAST, environ=env) as fetcher:
         answer = await fetcher.get(
             server.url("/redirect?to=" + quote(other.url("/v1/models"), safe="")),
@@ -316,6 +396,61 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     return key, cert
+
+
+async def test_a_local_https_server_never_sees_a_key_that_is_not_bound_to_it(
+    certificate: tuple[Path, Path],
+) -> None:
+    key, cert = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    bound = await ProbeServer().start(ssl_context=server_tls)
+    hostile = await ProbeServer().start(ssl_context=server_tls)
+    try:
+        for s in (bound, hostile):
+            s.put_json("/v1/models", {"data": []})
+        resolve = static_resolver({"probe.test": ["127.0.0.1"]})
+        guard = NetGuard(AllowList.parse([bound.allow, hostile.allow]), resolver=resolve)
+        trust = ssl.create_default_context(cafile=str(cert))
+        env = {
+            "SLIPWATCH_KEY_OPENAI": "sk-OPENAI-SECRET",
+            "SLIPWATCH_KEY_LAB": "sk-LAB-SECRET",
+            "SLIPWATCH_KEY_LAB_HOSTS": f"probe.test:{bound.port}",
+        }
+        bound_url = f"https://probe.test:{bound.port}"
+        hostile_url = f"https://probe.test:{hostile.port}"
+        async with Fetcher(guard, FAST, environ=env, verify=trust) as fetcher:
+            # A manager points a probe holding the OpenAI key at their own server: refused
+            # before anything is sent.
+            with pytest.raises(FetchError) as caught:
+                await fetcher.get(
+                    f"{hostile_url}/v1/models", api_key=ApiKey("SLIPWATCH_KEY_OPENAI")
+                )
+            assert caught.value.kind == "config"
+            assert str(caught.value).startswith(
+                "SLIPWATCH_KEY_OPENAI may only be sent to api.openai.com, and this probe's "
+                f"address is probe.test:{hostile.port}."
+            )
+            # The key's own host gets it; a redirect from there to another origin drops it.
+            answer = await fetcher.get(
+                f"{bound_url}/v1/models", api_key=ApiKey("SLIPWATCH_KEY_LAB")
+            )
+            assert answer.status == 200
+            hop = quote(f"{hostile_url}/v1/models", safe="")
+            answer = await fetcher.get(
+                f"{bound_url}/redirect?to={hop}", api_key=ApiKey("SLIPWATCH_KEY_LAB")
+            )
+            assert answer.status == 200 and answer.url == f"{hostile_url}/v1/models"
+        assert [r.headers.get("Authorization") for r in bound.requests] == [
+            "Bearer sk-LAB-SECRET",
+            "Bearer sk-LAB-SECRET",
+        ]
+        assert [r.path for r in hostile.requests] == ["/v1/models"]
+        everything = repr([r.headers for r in hostile.requests])
+        assert "SECRET" not in everything and "Authorization" not in everything
+    finally:
+        await bound.close()
+        await hostile.close()
 
 
 async def test_tls_is_verified_for_the_name_while_connecting_to_the_checked_address(

@@ -91,7 +91,13 @@ async def world(
     probe_settings = dataclasses.replace(base, endpoints=endpoints)
     async with harness(tmp_path / "db.sqlite", start=start) as h:
         guard = NetGuard(AllowList.parse([server.allow]))
-        async with Fetcher(guard, fetch, environ=ENV) as fetcher:
+        # The keys are bound to the loopback server, as an operator would bind a mirror's.
+        env = {
+            **ENV,
+            "SLIPWATCH_KEY_XAI_HOSTS": server.allow,
+            "SLIPWATCH_KEY_ANTHROPIC_HOSTS": server.allow,
+        }
+        async with Fetcher(guard, fetch, environ=env) as fetcher:
             w = World(h, None, fetcher, server)  # type: ignore[arg-type]
 
             async def on_detection(p: Proposal) -> None:
@@ -739,6 +745,18 @@ async def test_adding_a_probe_refuses_what_cannot_work_and_says_what_to_type(
         )
         assert "SLIPWATCH_KEY_NOPE is not set in the bot's environment" in await refused(
             "models", "https://api.x.ai", "grok-3*", api_key_env="SLIPWATCH_KEY_NOPE"
+        )
+        # A key goes only to the hosts it is bound to (here the operator bound SLIPWATCH_KEY_XAI
+        # to the loopback server), refused before anything is looked up or fetched.
+        assert await refused(
+            "models", "https://evil.example", "grok-3*", api_key_env="SLIPWATCH_KEY_XAI"
+        ) == (
+            f"SLIPWATCH_KEY_XAI may only be sent to {server.allow}, and this probe's address is "
+            f"evil.example. Point the probe at {server.allow}, or ask the bot's operator to add "
+            "evil.example to SLIPWATCH_KEY_XAI_HOSTS."
+        )
+        assert "is not a key" in await refused(
+            "models", server.url("/xai"), "grok-3*", api_key_env="SLIPWATCH_KEY_XAI_HOSTS"
         )
         assert "leave api_key_env empty" in await refused(
             "page", "https://x.ai/news", "Grok 3", api_key_env="SLIPWATCH_KEY_XAI"

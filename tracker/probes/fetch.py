@@ -2,15 +2,18 @@
 
 - Every request and every redirect hop goes through ``GuardedTransport`` (public addresses only,
   connect to the address that was checked). Redirects are followed here, at most three, so each
-  hop is checked; an API key never follows a redirect to another origin.
+  hop is checked; an API key never follows a redirect to another origin, and is only ever sent
+  to a host it is bound to (``KeyHosts``: checked when the fetch starts and again, in the
+  transport, on every request).
 - Timeouts: 5 s to connect, 20 s for a whole fetch (all hops and the body), enforced with
   ``asyncio.timeout`` so that a server trickling bytes cannot hold a probe forever.
 - Bodies are streamed and capped at 2 MB; the rest is never read. Compressed bodies are asked
   not to be sent (``Accept-Encoding: identity``) and are inflated with the same cap otherwise.
 - Conditional requests (If-None-Match / If-Modified-Since): a 304 costs no body and no parsing.
-- At most ``concurrency`` requests at once and one request per ``per_host_interval_s`` to the
-  same host. No cookies are ever stored; no proxy or other setting is taken from the
-  environment; the User-Agent names the project.
+- At most ``concurrency`` requests at once, at most ``per_owner`` of them for one server
+  (``FairSlots``: one server's slow sources cannot hold every connection), and one request per
+  ``per_host_interval_s`` to the same host. No cookies are ever stored; no proxy or other
+  setting is taken from the environment; the User-Agent names the project.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from typing import Any
 
 import httpx
 
-from tracker.probes.netguard import BlockedTarget, GuardedTransport, NetGuard, split_url
+from tracker.probes.fair import FairSlots
+from tracker.probes.netguard import BlockedTarget, GuardedTransport, KeyHosts, NetGuard, split_url
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ class FetchSettings:
     max_body_bytes: int = 2 * 1024 * 1024
     max_redirects: int = 3
     concurrency: int = 8
+    per_owner: int = 2  # requests one server may have in flight at once
     # At most one request per this many seconds to the same host name. 0 turns pacing off
     # (the benchmark does, to measure 1,000 probes against one loopback server).
     per_host_interval_s: float = 1.0
@@ -156,6 +161,36 @@ def _origin(url: httpx.URL) -> tuple[str, bytes, int | None]:
     return (url.scheme, url.raw_host.lower(), url.port)
 
 
+def _host_port(url: httpx.URL) -> tuple[str, int]:
+    host = url.raw_host.decode("ascii", "replace").lower().rstrip(".")
+    return host, url.port or (443 if url.scheme == "https" else 80)
+
+
+def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
+    """Where a redirect leads; a FetchError when it leads nowhere a probe may go. A location
+    that is not a web address at all (data:, mailto:, javascript:, malformed) is the source's
+    fault: "the source answered something unreadable"."""
+    try:
+        target = current.join(location)
+    except Exception as exc:  # httpx raises several types on malformed locations
+        raise FetchError(
+            "the source answered something unreadable: a redirect to a malformed address",
+            kind="unreadable",
+        ) from exc
+    if target.scheme.lower() not in ("http", "https"):
+        scheme = target.scheme.lower()[:20] or "no scheme"
+        raise FetchError(
+            f"the source answered something unreadable: a redirect to a {scheme}: address, "
+            "not a web page",
+            kind="unreadable",
+        )
+    try:
+        split_url(target)
+    except BlockedTarget as exc:
+        raise FetchError(f"refused redirect: {exc}", kind="blocked") from exc
+    return target
+
+
 class Fetcher:
     """Owns the shared httpx.AsyncClient; use ``async with Fetcher(guard) as fetcher``."""
 
@@ -172,6 +207,7 @@ class Fetcher:
         self.guard = guard
         self.settings = settings or FetchSettings()
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.key_hosts = KeyHosts.from_environ(self._environ)
         self.stats = FetchStats()
         inner = httpx.AsyncHTTPTransport(
             # No keep-alive: connections are keyed by the pinned IP, and a TLS connection made
@@ -184,7 +220,7 @@ class Fetcher:
             trust_env=False,
             verify=verify if verify is not None else True,
         )
-        self.transport = GuardedTransport(guard, inner)
+        self.transport = GuardedTransport(guard, inner, self.key_hosts)
         self._jar = CookieJar(policy=_NeverStore())
         total = self.settings.total_timeout_s
         self._client = httpx.AsyncClient(
@@ -195,7 +231,8 @@ class Fetcher:
             cookies=self._jar,
             headers={"User-Agent": self.settings.user_agent},
         )
-        self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
+        concurrency = max(1, self.settings.concurrency)
+        self._slots = FairSlots(concurrency, max(1, min(self.settings.per_owner, concurrency)))
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._host_last: dict[str, float] = {}
 
@@ -219,6 +256,11 @@ class Fetcher:
         returned: only requests read it)."""
         return bool(self._environ.get(name))
 
+    def key_refusal(self, env_name: str, url: str) -> str | None:
+        """Why the key in *env_name* may not be sent to *url* (a sentence for a person), or
+        None when it may."""
+        return self.key_hosts.refusal(env_name, url)
+
     @property
     def cookie_count(self) -> int:
         """Cookies held by the client (always 0; tests check it)."""
@@ -226,11 +268,11 @@ class Fetcher:
 
     # ------------------------------------------------------------------ pacing
 
-    async def _take_turn(self, host: str) -> None:
-        """Wait for *host*'s turn and a free slot; the caller releases the slot."""
+    async def _take_turn(self, host: str, owner: int) -> None:
+        """Wait for *host*'s turn and a free slot for *owner*; the caller releases the slot."""
         interval = self.settings.per_host_interval_s
         if interval <= 0:
-            await self._slots.acquire()
+            await self._slots.acquire(owner)
             return
         loop = asyncio.get_running_loop()
         if len(self._host_locks) > 1024:
@@ -240,7 +282,7 @@ class Fetcher:
             wait = self._host_last.get(host, -math.inf) + interval - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            await self._slots.acquire()
+            await self._slots.acquire(owner)
             self._host_last[host] = loop.time()
 
     def _forget_idle_hosts(self, now: float) -> None:
@@ -260,10 +302,12 @@ class Fetcher:
         api_key: ApiKey | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        owner: int = 0,
     ) -> Fetched:
         """GET *url*, following up to ``max_redirects`` checked redirects. Returns the final
         answer (2xx with its body, 304, or another status without body); raises FetchError
-        when there is none (refused address, timeout, too large, network error)."""
+        when there is none (refused address, refused key, timeout, too large, network error).
+        *owner* (a server id) shares the connections fairly between servers."""
         loop = asyncio.get_running_loop()
         try:
             start = httpx.URL(url)
@@ -273,8 +317,11 @@ class Fetcher:
             ) from exc
         current = start
         remaining = self.settings.total_timeout_s
-        secret: tuple[str, str] | None = None
+        secret: tuple[str, str, str] | None = None
         if api_key is not None:
+            refusal = self.key_hosts.refusal(api_key.env_name, start)
+            if refusal is not None:
+                raise FetchError(refusal, kind="config")
             value = self._environ.get(api_key.env_name, "")
             if not value:
                 raise FetchError(
@@ -282,7 +329,7 @@ class Fetcher:
                     "no API key.",
                     kind="config",
                 )
-            secret = (api_key.header, api_key.prefix + value)
+            secret = (api_key.env_name, api_key.header, api_key.prefix + value)
         for _hop in range(self.settings.max_redirects + 1):
             hop_headers = {"Accept-Encoding": "identity", **(headers or {})}
             if etag:
@@ -290,12 +337,16 @@ class Fetcher:
             if last_modified:
                 hop_headers["If-Modified-Since"] = last_modified
             extensions: dict[str, Any] = {}
-            if secret is not None and _origin(current) == _origin(start):
+            if (
+                secret is not None
+                and _origin(current) == _origin(start)
+                and self.key_hosts.allows(secret[0], *_host_port(current))
+            ):
                 extensions[GuardedTransport.SECRET] = secret
             request = self._client.build_request(
                 "GET", current, headers=hop_headers, extensions=extensions
             )
-            await self._take_turn(current.host)
+            await self._take_turn(current.host, owner)
             began = loop.time()
             try:
                 if remaining <= 0:
@@ -306,25 +357,20 @@ class Fetcher:
                 total = self.settings.total_timeout_s
                 raise FetchError(f"no complete answer within {total:g} s", kind="timeout") from None
             finally:
-                self._slots.release()
+                self._slots.release(owner)
             remaining -= loop.time() - began
             if isinstance(outcome, Fetched):
                 return outcome
-            try:
-                current = current.join(outcome.location)
-                split_url(current)
-            except (httpx.InvalidURL, ValueError) as exc:
-                raise FetchError(
-                    "the server redirected to an invalid address", kind="blocked"
-                ) from exc
-            except BlockedTarget as exc:
-                raise FetchError(f"refused redirect: {exc}", kind="blocked") from exc
+            current = _redirect_target(current, outcome.location)
         raise FetchError(f"more than {self.settings.max_redirects} redirects", kind="redirects")
 
     async def _exchange(self, request: httpx.Request, shown_url: str) -> Fetched | _Redirect:
         self.stats.requests += 1
         try:
-            response = await self._client.send(request, stream=True)
+            # Straight to the transport: the client would parse every Location header itself
+            # (and raise on a malformed one) even with redirects off; they are judged here.
+            response = await self.transport.handle_async_request(request)
+            response.request = request
         except BlockedTarget as exc:
             raise FetchError(str(exc), kind="blocked") from exc
         except httpx.TimeoutException as exc:

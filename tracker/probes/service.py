@@ -45,6 +45,7 @@ from tracker.probes import (
 )
 from tracker.probes.fetch import Fetcher, FetchError
 from tracker.probes.netguard import BlockedTarget
+from tracker.probes.reader import BodyReader, Read, Unreadable
 from tracker.service import MAX_NOTE, Tracker, clean_url
 
 if TYPE_CHECKING:
@@ -53,8 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AUTO_ACTOR = "slipwatch (probe)"
-# Parsing above this size runs in a worker thread so a big page never stalls the event loop.
-THREAD_PARSE_BYTES = 64 * 1024
 
 DetectionCallback = Callable[[Proposal], Awaitable[None]]
 DisabledCallback = Callable[[ProbeDisabled], Awaitable[None]]
@@ -132,7 +131,10 @@ class ProbeService:
         on_disabled: DisabledCallback | None = None,
         on_change: Callable[[], None] | None = None,
         rng: random.Random | None = None,
+        reader: BodyReader | None = None,
     ) -> None:
+        """*reader* reads answers in worker processes; without one the service starts its own
+        and stops it in :meth:`stop`."""
         self.db = db
         self.clock = clock
         self.tracker = tracker
@@ -142,6 +144,8 @@ class ProbeService:
         self.on_disabled = on_disabled
         self._on_change = on_change
         self._rng = rng or random.Random()
+        self._own_reader = reader is None
+        self.reader = reader or BodyReader()
         self._round_lock = asyncio.Lock()
         self._background: asyncio.Task[None] | None = None
         self.stats = ProbeStats()
@@ -196,7 +200,8 @@ class ProbeService:
                 await asyncio.shield(self._background)
 
     async def stop(self) -> None:
-        """Cancel a running background round (its finished probes are already recorded)."""
+        """Cancel a running background round (its finished probes are already recorded) and
+        stop the reader's workers when the service started them."""
         task = self._background
         if task is not None:
             task.cancel()
@@ -205,6 +210,8 @@ class ProbeService:
             except asyncio.CancelledError:
                 pass
             self._background = None
+        if self._own_reader:
+            await self.reader.aclose()
 
     # ------------------------------------------------------------------ probes
 
@@ -246,6 +253,16 @@ class ProbeService:
                 f"{key_env} is not set in the bot's environment. Ask the bot's operator to add "
                 f"{key_env}=<the key> to the bot's .env and restart it, then try again."
             )
+        if key_env is not None:
+            # The key goes only to the hosts it is bound to (KeyHosts); the fetcher checks
+            # again at every request and redirect.
+            endpoints = s.endpoints
+            key_url = url or (
+                endpoints.github_api if probe_kind is ProbeKind.GITHUB else endpoints.huggingface
+            )
+            refusal = self.fetcher.key_refusal(key_env, key_url)
+            if refusal is not None:
+                raise InvalidInput(refusal)
         if url is not None:
             try:
                 await self.fetcher.guard.validate_target(url)
@@ -507,7 +524,7 @@ class ProbeService:
             tally.polled += 1
             try:
                 checked = await self._check(probe, tally)
-            except (FetchError, kinds.ParseError) as exc:
+            except (FetchError, kinds.ParseError, Unreadable) as exc:
                 retry = exc.retry_after_s if isinstance(exc, FetchError) else None
                 await self._failed(probe, str(exc), retry, tally)
                 return
@@ -532,6 +549,7 @@ class ProbeService:
                 api_key=request.api_key,
                 etag=etag,
                 last_modified=modified,
+                owner=probe.guild_id,
             )
             if answer.not_modified:
                 statuses.append("unchanged")
@@ -551,12 +569,13 @@ class ProbeService:
             self.stats.parses += 1
             self.stats.parsed_bytes += len(answer.body)
             tally.parsed_bytes += len(answer.body)
-            if len(answer.body) > THREAD_PARSE_BYTES:
-                found = await asyncio.to_thread(
-                    kinds.parse, probe, request, answer, self.settings.endpoints
-                )
-            else:
-                found = kinds.parse(probe, request, answer, self.settings.endpoints)
+            # Bytes become plain data in a worker process with a hard budget (reader.py);
+            # only that plain data is matched here.
+            data = await self.reader.read(
+                kinds.reads(probe.kind), answer.body, answer.content_type, owner=probe.guild_id
+            )
+            read = Read(answer.url, answer.content_type, data)
+            found = kinds.parse(probe, request, read, self.settings.endpoints)
             evidence.extend(found)
             validators.append((request.name, answer.etag, answer.last_modified))
             statuses.append("checked")

@@ -26,7 +26,6 @@ from collections.abc import Mapping
 
 from tracker.errors import InvalidInput
 from tracker.probes import Probe, ProbeKind
-from tracker.probes.fetch import Fetched
 from tracker.probes.kinds import (
     anthropic_models,
     feed,
@@ -35,7 +34,6 @@ from tracker.probes.kinds import (
     models,
     page,
 )
-from tracker.probes.kinds.html import decode_html, html_text
 from tracker.probes.kinds.matching import (
     MAX_ID_PATTERN,
     MAX_SPAN,
@@ -55,6 +53,7 @@ from tracker.probes.kinds.records import (
     ParseError,
     PlannedRequest,
 )
+from tracker.probes.reader import Read, Reading
 
 __all__ = [
     "KEY_ENV_PREFIX",
@@ -72,11 +71,11 @@ __all__ = [
     "KindSpec",
     "ParseError",
     "PlannedRequest",
+    "Read",
+    "Reading",
     "TextPattern",
     "check_key_env",
-    "decode_html",
     "find_text",
-    "html_text",
     "id_matches",
     "needs_key",
     "parse",
@@ -84,6 +83,7 @@ __all__ = [
     "parse_pattern",
     "parse_target",
     "plan",
+    "reads",
     "spec",
 ]
 
@@ -143,6 +143,11 @@ def check_key_env(kind: ProbeKind, name: str | None) -> str | None:
             f"Probes can only use keys in variables named {KEY_ENV_PREFIX}..., such as {example}. "
             "Ask the bot's operator to add one to the bot's .env."
         )
+    if name.endswith("_HOSTS"):
+        raise InvalidInput(
+            f"{name} lists the hosts a key may be sent to; it is not a key. Give the key's own "
+            f"variable, such as {example}."
+        )
     return name
 
 
@@ -169,9 +174,14 @@ def plan(probe: Probe, endpoints: Endpoints) -> list[PlannedRequest]:
     return KINDS[probe.kind].plan(probe, endpoints)
 
 
+def reads(kind: ProbeKind) -> Reading:
+    """What *kind*'s answers are read as (JSON, a feed, a page), before :func:`parse`."""
+    return KINDS[kind].reads
+
+
 def parse(
-    probe: Probe, request: PlannedRequest, answer: Fetched, endpoints: Endpoints
+    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints
 ) -> list[Evidence]:
-    """Evidence in a 2xx answer to one planned request (CPU only; ParseError when the answer
-    is not what this kind expects)."""
+    """Evidence in a 2xx answer to one planned request, already read into plain data (CPU
+    only; ParseError when the answer is not what this kind expects)."""
     return KINDS[probe.kind].parse(probe, request, answer, endpoints)

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from tracker.errors import InvalidInput
 from tracker.probes import Probe, ProbeKind
-from tracker.probes.fetch import ApiKey, Fetched
+from tracker.probes.fetch import ApiKey
 from tracker.probes.kinds.matching import id_matches, id_pattern_reader
 from tracker.probes.kinds.records import (
     MAX_ITEMS,
@@ -23,10 +23,10 @@ from tracker.probes.kinds.records import (
     PlannedRequest,
     evidence_key,
     http_url,
-    json_body,
     strip_site,
     when,
 )
+from tracker.probes.reader import Read
 from tracker.text import cut
 
 EXAMPLE = "openai/openai-python"
@@ -92,9 +92,9 @@ def _tag(probe: Probe, item: dict[str, object], web: str) -> Evidence | None:
 
 
 def _parse(
-    probe: Probe, request: PlannedRequest, answer: Fetched, endpoints: Endpoints
+    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints
 ) -> list[Evidence]:
-    data = json_body(answer)
+    data = answer.data
     if not isinstance(data, list):
         raise ParseError(f"the answer is not a list of {request.name}")
     web = f"{endpoints.github_web.rstrip('/')}/{probe.target}"

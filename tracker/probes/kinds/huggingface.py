@@ -7,7 +7,6 @@ import re
 
 from tracker.errors import InvalidInput
 from tracker.probes import Probe, ProbeKind
-from tracker.probes.fetch import Fetched
 from tracker.probes.kinds.records import (
     MAX_MATCHED,
     MAX_TITLE,
@@ -19,9 +18,9 @@ from tracker.probes.kinds.records import (
     PlannedRequest,
     evidence_key,
     http_url,
-    json_body,
     strip_site,
 )
+from tracker.probes.reader import Read
 from tracker.text import cut
 
 EXAMPLE = "xai-org/grok-1"
@@ -57,9 +56,9 @@ def _plan(probe: Probe, endpoints: Endpoints) -> list[PlannedRequest]:
 
 
 def _parse(
-    probe: Probe, request: PlannedRequest, answer: Fetched, endpoints: Endpoints
+    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints
 ) -> list[Evidence]:
-    data = json_body(answer)
+    data = answer.data
     if not isinstance(data, dict):
         raise ParseError("the answer is not a Hugging Face model")
     repo_id = data.get("id") or data.get("modelId")

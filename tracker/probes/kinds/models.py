@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from tracker.errors import InvalidInput
 from tracker.probes import Probe, ProbeKind
-from tracker.probes.fetch import ApiKey, Fetched
+from tracker.probes.fetch import ApiKey
 from tracker.probes.kinds.matching import id_matches, id_pattern_reader
 from tracker.probes.kinds.records import (
     MAX_ITEMS,
@@ -22,9 +22,9 @@ from tracker.probes.kinds.records import (
     ParseError,
     PlannedRequest,
     evidence_key,
-    json_body,
     when,
 )
+from tracker.probes.reader import Read
 from tracker.text import cut
 
 
@@ -44,10 +44,10 @@ def read_api_base(example: str) -> Callable[[str], tuple[str, str | None]]:
 
 
 def parse_model_list(
-    probe: Probe, request: PlannedRequest, answer: Fetched, endpoints: Endpoints
+    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints
 ) -> list[Evidence]:
     """The model ids in a ``{"data": [{"id": ...}, ...]}`` answer that match the pattern."""
-    data = json_body(answer)
+    data = answer.data
     items = data.get("data") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ParseError('the answer has no model list ("data")')

@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 
 from tracker.probes import Probe, ProbeKind
-from tracker.probes.fetch import Fetched
-from tracker.probes.kinds.html import decode_html, html_text
 from tracker.probes.kinds.matching import (
     TextPattern,
     find_text,
@@ -25,6 +23,7 @@ from tracker.probes.kinds.records import (
     evidence_key,
     http_url,
 )
+from tracker.probes.reader import PageText, Read, Reading
 from tracker.text import cut
 
 EXAMPLE = "https://x.ai/news"
@@ -35,9 +34,10 @@ def _plan(probe: Probe, endpoints: Endpoints) -> list[PlannedRequest]:
 
 
 def _parse(
-    probe: Probe, request: PlannedRequest, answer: Fetched, endpoints: Endpoints
+    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints
 ) -> list[Evidence]:
-    text = html_text(decode_html(answer.body, answer.content_type))
+    page: PageText = answer.data
+    text = page.text
     found_text = find_text(TextPattern.of(probe.pattern), text)
     if found_text is None:
         return []
@@ -63,4 +63,5 @@ KIND = KindSpec(
     parse_pattern=read_text_pattern,
     plan=_plan,
     parse=_parse,
+    reads=Reading.PAGE,
 )

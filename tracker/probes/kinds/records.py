@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from tracker.probes import Probe, ProbeKind
-from tracker.probes.fetch import ApiKey, Fetched
+from tracker.probes.fetch import ApiKey
+from tracker.probes.reader import Read, Reading
 
 MAX_TITLE = 300
 MAX_MATCHED = 300
@@ -68,7 +66,9 @@ class KeyUse:
 
 
 Planner = Callable[[Probe, Endpoints], list[PlannedRequest]]
-Parser = Callable[[Probe, PlannedRequest, Fetched, Endpoints], list[Evidence]]
+# A parser turns an answer already read into plain data (JSON, feed, page text: see
+# tracker/probes/reader.py) into evidence; it never sees the bytes.
+Parser = Callable[[Probe, PlannedRequest, Read, Endpoints], list[Evidence]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,7 @@ class KindSpec:
     parse_pattern: Callable[[str], str]
     plan: Planner
     parse: Parser
+    reads: Reading = Reading.JSON  # what the answers are read as, in a worker process
 
 
 def evidence_key(prefix: str, value: str) -> str:
@@ -107,14 +108,6 @@ def http_url(value: object) -> str | None:
     return None
 
 
-def json_body(answer: Fetched) -> Any:
-    """The answer's body as JSON, or ParseError."""
-    try:
-        return json.loads(answer.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"the answer is not JSON ({type(exc).__name__})") from exc
-
-
 def when(value: object) -> dt.datetime | None:
     """A source's own date (epoch seconds or ISO 8601 with a zone), or None."""
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2**33:
@@ -125,16 +118,6 @@ def when(value: object) -> dt.datetime | None:
         except ValueError:
             return None
         return parsed.astimezone(dt.UTC) if parsed.tzinfo else None
-    return None
-
-
-def struct_time(value: object) -> dt.datetime | None:
-    """A feedparser time tuple as an aware UTC datetime, or None."""
-    if isinstance(value, time.struct_time):
-        try:
-            return dt.datetime(*value[:6], tzinfo=dt.UTC)
-        except ValueError:
-            return None
     return None
 
 
