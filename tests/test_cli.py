@@ -140,6 +140,11 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
             {"DISCORD_GATEWAY_URL": "http://x"},
             "DISCORD_GATEWAY_URL must be a ws:// or wss:// address, not 'http://x'.",
         ),
+        (
+            {"SLIPWATCH_KEY_LAB_HOSTS": "api.lab.example, https://api.lab.example/v1"},
+            "SLIPWATCH_KEY_LAB_HOSTS: 'https://api.lab.example/v1' is not a host name or "
+            "host:port (api.example.com, api.example.com:8443, 127.0.0.1:8080).",
+        ),
     ],
 )
 def test_settings_refuse_bad_values(env: dict[str, str], message: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from tracker.probes.netguard import AllowList
+from tracker.probes.netguard import AllowList, KeyHosts
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
@@ -81,6 +81,7 @@ class Settings:
         allow = tuple(p.strip() for p in get("SLIPWATCH_PROBE_ALLOW").split(",") if p.strip())
         try:
             AllowList.parse(allow)
+            KeyHosts.from_environ(env)
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
         db_path = get("SLIPWATCH_DB", "slipwatch.db") or "slipwatch.db"
