@@ -811,6 +811,41 @@ async def test_the_api_key_never_reaches_the_database_or_the_log(
     assert caplog.records and XAI_KEY not in caplog.text
 
 
+async def test_hostile_answers_are_the_probes_own_error_or_plain_text(
+    tmp_path: Path, server: ProbeServer
+) -> None:
+    server.put("/deep/v1/models", b"[" * 100_000 + b"]" * 100_000, "application/json")
+    server.put("/hostile", b"<a" * 1_000_000 + b"<p>Grok 3 is here</p>", "text/html")
+    server.put(
+        "/punycode", b"<p>Grok 3 arrives</p>" + b"a-" * 400_000, "text/html; charset=punycode"
+    )
+    async with world(tmp_path, server) as w:
+        launch_id = await grok3(w.h)
+        deep = await w.svc.add_probe(
+            GUILD, launch_id, "models", server.url("/deep"), "grok-3*",
+            api_key_env="SLIPWATCH_KEY_XAI",
+        )  # fmt: skip
+        hostile = await w.svc.add_probe(GUILD, launch_id, "page", server.url("/hostile"), "Grok 3")
+        puny = await w.svc.add_probe(GUILD, launch_id, "page", server.url("/punycode"), "Grok 3")
+        bounce = await w.svc.add_probe(
+            GUILD, launch_id, "page", server.url("/redirect?to=mailto:x@example.com"), "Grok 3"
+        )
+        report = await w.svc.sweep(w.h.clock.now())
+        assert (report.polled, report.failed) == (4, 2)
+        assert (await w.probe(deep.id)).last_error == (
+            "the source answered something unreadable: JSON nested deeper than 64 levels"
+        )
+        assert (await w.probe(bounce.id)).last_error == (
+            "the source answered something unreadable: a redirect to a mailto: address, "
+            "not a web page"
+        )
+        for ok in (hostile, puny):
+            probe = await w.probe(ok.id)
+            assert (probe.last_error, probe.consecutive_failures) == (None, 0)
+        detections = await w.svc.list_detections(GUILD, launch_id)
+        assert sorted(d.state.value for d in detections) == ["baseline", "baseline"]
+
+
 async def test_probes_run_on_the_engines_one_timer(tmp_path: Path, server: ProbeServer) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
     async with world(tmp_path, server) as w:

@@ -279,8 +279,12 @@ class Fetcher:
             self._forget_idle_hosts(loop.time())
         lock = self._host_locks.setdefault(host, asyncio.Lock())
         async with lock:
-            wait = self._host_last.get(host, -math.inf) + interval - loop.time()
-            if wait > 0:
+            # The last request to *host* may still be running; its end moves the mark again
+            # (in get()), so wait until a full interval has passed since whichever is later.
+            for _ in range(3):  # the mark moves at most once more per request in flight
+                wait = self._host_last.get(host, -math.inf) + interval - loop.time()
+                if wait <= 0:
+                    break
                 await asyncio.sleep(wait)
             await self._slots.acquire(owner)
             self._host_last[host] = loop.time()
@@ -358,6 +362,10 @@ class Fetcher:
                 raise FetchError(f"no complete answer within {total:g} s", kind="timeout") from None
             finally:
                 self._slots.release(owner)
+                if self.settings.per_host_interval_s > 0:
+                    # Paced from the end of the exchange too: on a busy machine a request can
+                    # reach the server late, and the next one must still come an interval later.
+                    self._host_last[current.host] = loop.time()
             remaining -= loop.time() - began
             if isinstance(outcome, Fetched):
                 return outcome
