@@ -223,6 +223,50 @@ CASES: list[tuple[str, dt.date, dt.date, str]] = [
     ("sekitar kuartal ketiga 2025", MID, D(2025, 9, 30), "quarter"),
     ("probably around mid 2025", MID, D(2025, 8, 31), "year_part"),
     ("Q3 2025...", MID, D(2025, 9, 30), "quarter"),
+    # what real announcements say (issue 10): bare weeks / months are the coming six
+    ("in weeks", MID, D(2024, 8, 1), "vague_count"),
+    ("months", MID, D(2024, 12, 20), "vague_count"),
+    ("weeks away", MID, D(2024, 8, 1), "vague_count"),
+    ("dalam hitungan minggu", MID, D(2024, 8, 1), "vague_count"),
+    # N more units after the announcement
+    ("one more month", D(2024, 1, 31), LEAP, "duration"),
+    ("another month", NYE, D(2025, 1, 31), "duration"),
+    ("3 more weeks", NYE, D(2025, 1, 21), "duration"),
+    ("two more weeks", NYE, D(2025, 1, 14), "duration"),
+    ("a few more weeks", LEAP, D(2024, 3, 21), "vague_count"),
+    ("beberapa minggu lagi", LEAP, D(2024, 3, 21), "vague_count"),
+    # the first / last three or six months
+    ("the first three months of 2027", MID, D(2027, 3, 31), "quarter"),
+    ("the first six months", D(2024, 7, 1), D(2025, 6, 30), "half"),
+    ("the first six months of next year", NYE, D(2025, 6, 30), "half"),
+    ("the last three months of the year", MID, NYE, "quarter"),
+    ("the last six months of 2025", MID, D(2025, 12, 31), "half"),
+    ("tiga bulan pertama 2027", MID, D(2027, 3, 31), "quarter"),
+    ("enam bulan pertama tahun depan", NYE, D(2025, 6, 30), "half"),
+    ("tiga bulan terakhir tahun ini", MID, NYE, "quarter"),
+    # X or later = X; X but not Y = X
+    ("Q3 or later", MID, D(2024, 9, 30), "quarter"),
+    ("sometime next year or later", MID, D(2025, 12, 31), "year"),
+    ("kuartal ketiga atau setelahnya", MID, D(2024, 9, 30), "quarter"),
+    ("in the autumn but not September", MID, D(2024, 11, 30), "season"),
+    ("early 2025 except January", MID, D(2025, 4, 30), "year_part"),
+    ("musim gugur tapi tidak September", MID, D(2024, 11, 30), "season"),
+    # starting / beginning / from X = X ("the beginning of X" stays early X)
+    ("starting March 2025", MID, D(2025, 3, 31), "month_year"),
+    ("beginning Q2 2025", MID, D(2025, 6, 30), "quarter"),
+    ("from Q3", MID, D(2024, 9, 30), "quarter"),
+    ("starting from next month", NYE, D(2025, 1, 31), "relative_month"),
+    ("mulai Maret 2025", MID, D(2025, 3, 31), "month_year"),
+    ("the beginning of March 2025", MID, D(2025, 3, 10), "month_part"),
+    # hedges
+    ("approximately Q3 2025", MID, D(2025, 9, 30), "quarter"),
+    ("likely in H2 2025", MID, D(2025, 12, 31), "half"),
+    ("most likely early next year", MID, D(2025, 4, 30), "year_part"),
+    ("if all goes well, by the end of the year", MID, NYE, "year_part"),
+    ("semoga akhir tahun ini", MID, NYE, "year_part"),
+    ("kemungkinan besar awal tahun depan", MID, D(2025, 4, 30), "year_part"),
+    ("jika semua berjalan lancar, Q1 2025", MID, D(2025, 3, 31), "quarter"),
+    ("paling lambat akhir tahun", MID, NYE, "year_part"),
 ]
 
 
@@ -291,6 +335,10 @@ UNREADABLE = [
     "Q3 2025 .. Q1 2025",
     "1..2..3",
     "x" * 201,
+    "the last three months",  # which year's? (without one it reads like the months just gone)
+    "Q3 but not soon",  # what is excluded must be a period too
+    "but not September",
+    "weeks ago",
 ]
 
 

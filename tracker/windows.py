@@ -13,6 +13,10 @@ The parser is pure and stdlib-only. It works in two steps:
 
 Anything no rule reads raises ``WindowError``: the parser never guesses.
 
+One grammar, two doors: ``parse_window`` reads one phrase strictly; ``find_windows`` tries the
+phrases inside a sentence or paragraph with the same vocabulary and rules (words cut by
+``tracker.window_scan``), so every window it finds is what ``parse_window`` reads from its span.
+
 Product decisions the specification left open, in one place:
 
 * ``by`` only means something before a bare year ("by 2025" ends Dec 31, 2024). Everywhere
@@ -36,6 +40,22 @@ Product decisions the specification left open, in one place:
   are accepted only when day and month cannot be confused (one part above 12, or equal).
   Two-digit years are refused. Counts may be a range ("6-8 weeks"): the upper bound is used.
 * Windows whose dates fall outside years 1970..2200 are refused.
+
+What real announcements say (issue 10), read as stated:
+
+* Bare "weeks" / "months" ("the next model in weeks", "weeks away", Indonesian "dalam hitungan
+  minggu") are the coming six, like "the coming weeks". "days" stays refused.
+* "one more month", "another month", "N more weeks" ("sebulan lagi", "dua minggu lagi") are N
+  units after the announcement.
+* "the first three months [of YEAR]" is Q1 and "the first six months" H1 ("tiga bulan pertama
+  2027"); "the last three / six months of YEAR" is Q4 / H2 ("tiga bulan terakhir tahun ini").
+  "The last three months" without a year is refused: it usually means the months just gone.
+* "X or later" is X ("atau setelahnya"). "X but not Y" / "X except Y" is X ("kecuali", "tapi
+  tidak"), and Y must read as a period too ("Q3 but not soon" is refused).
+* "starting X", "beginning X", "from X" are X ("mulai", "dari"); "the beginning of X" and "the
+  start of X" are still early X.
+* Hedges are ignored, "if all goes well" and "most likely" among them, and Indonesian "semoga",
+  "kemungkinan (besar)", "jika semua berjalan lancar", "paling lambat".
 """
 
 from __future__ import annotations
@@ -43,12 +63,23 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-__all__ = ["EXAMPLES", "EXAMPLES_EN", "EXAMPLES_ID", "Window", "WindowError", "parse_window"]
+from tracker.window_scan import HARD, NONE, SOFT, clause, raw_tokens, scan
+
+__all__ = [
+    "EXAMPLES",
+    "EXAMPLES_EN",
+    "EXAMPLES_ID",
+    "MAX_TEXT_LENGTH",
+    "Found",
+    "Window",
+    "WindowError",
+    "find_windows",
+    "parse_window",
+]
 
 # Example phrases shown in error messages. They avoid fixed years so they never go stale.
 EXAMPLES_EN: Final[tuple[str, str, str]] = ("end of next year", "Q3 next year", "in 6 weeks")
@@ -61,6 +92,7 @@ EXAMPLES_ID: Final[tuple[str, str, str]] = (
 EXAMPLES: Final[tuple[str, ...]] = EXAMPLES_EN + EXAMPLES_ID
 
 MAX_PHRASE_LENGTH: Final = 200
+MAX_TEXT_LENGTH: Final = 5000
 YEAR_MIN: Final = 1970
 YEAR_MAX: Final = 2200
 
@@ -78,6 +110,14 @@ class Window:
     precision: str
     rule: str
     phrase: str
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A window promised inside a text: ``text[span[0]:span[1]]`` is the phrase that was read."""
+
+    window: Window
+    span: tuple[int, int]
 
 
 class _Span(NamedTuple):
@@ -144,6 +184,20 @@ _EN_WORDS: Final[dict[str, str]] = {
     "some time": "",
     "or so": "",
     "or earlier": "",
+    "or later": "",
+    "most likely": "",
+    "very likely": "",
+    "if all goes well": "",
+    "if all goes to plan": "",
+    "if everything goes well": "",
+    "if everything goes to plan": "",
+    "all going well": "",
+    # "starting March", "from Q3": the period itself.
+    "from": "",
+    "starting": "",
+    "starting from": "",
+    "starting in": "",
+    "beginning": "",
     "from now": "",
     "up to": "",
     "no later than": "",
@@ -157,12 +211,14 @@ _EN_WORDS: Final[dict[str, str]] = {
     "a": "1",
     "an": "1",
     **{word: str(n) for n, word in enumerate(_EN_NUMBERS, start=1)},
+    "another": "1 more",
     "first": "1st",
     "second": "2nd",
     "third": "3rd",
     "fourth": "4th",
     # Parts of a period; "late" and "end" share one meaning (the last day).
-    "beginning": "early",
+    "beginning of": "early",
+    "start of": "early",
     "start": "early",
     "middle": "mid",
     "late": "end",
@@ -175,6 +231,11 @@ _EN_WORDS: Final[dict[str, str]] = {
     "yr": "year", "yrs": "years", "wk": "week", "wks": "weeks",
     "mo": "month", "mos": "months", "mth": "month", "mths": "months",
     "autumn": "fall",
+    "away": "ahead",
+    # "in the autumn but not September" is the autumn.
+    "but not": "butnot",
+    "except": "butnot",
+    "excluding": "butnot",
     # Holidays.
     "xmas": "christmas",
     "christmas day": "christmas",
@@ -223,6 +284,32 @@ _ID_WORDS: Final[dict[str, str]] = {
     "kurang lebih": "",
     "paling lambat": "",
     "selambat lambatnya": "",
+    "semoga": "",
+    "mudah mudahan": "",
+    "kemungkinan": "",
+    "kemungkinan besar": "",
+    "tentatif": "",
+    "lebih kurang": "",
+    "jika semua berjalan lancar": "",
+    "jika semuanya berjalan lancar": "",
+    "kalau semua berjalan lancar": "",
+    "bila semua berjalan lancar": "",
+    "atau setelahnya": "",
+    "atau sesudahnya": "",
+    "atau lebih lambat": "",
+    "mulai": "",
+    "mulai dari": "",
+    "dimulai": "",
+    "dari": "",
+    "kecuali": "butnot",
+    "tapi tidak": "butnot",
+    "tetapi tidak": "butnot",
+    "namun tidak": "butnot",
+    "tapi bukan": "butnot",
+    "tetapi bukan": "butnot",
+    "namun bukan": "butnot",
+    "hitungan minggu": "weeks",
+    "hitungan bulan": "months",
     "dari sekarang": "",
     "sebelum": "before",
     "setelah": "after",
@@ -248,6 +335,7 @@ _ID_WORDS: Final[dict[str, str]] = {
     "kedua": "2nd",
     "ketiga": "3rd",
     "keempat": "4th",
+    "terakhir": "last",
     # Parts of a period.
     "awal": "early",
     "permulaan": "early",
@@ -302,16 +390,14 @@ def _vocabulary(*tables: dict[str, str]) -> dict[tuple[str, ...], tuple[str, ...
 
 _VOCAB: Final = _vocabulary(_MONTH_WORDS, _EN_WORDS, _ID_WORDS)
 _LONGEST_KEY: Final = max(len(key) for key in _VOCAB)
+_STARTS_LONGER_KEY: Final = frozenset(key[0] for key in _VOCAB if len(key) > 1)
 # Words that mark a phrase as Indonesian, to pick the examples shown in an error message.
 _ID_MARKERS: Final = frozenset(word for key in _ID_WORDS for word in key.split()) - {"s", "d"}
 
 _UNITS: Final = frozenset({"day", "week", "month", "year", "quarter", "half", "weekend"})
 _SEASONS: Final = frozenset({"spring", "summer", "fall", "winter"})
 _YEAR_TOKEN: Final = re.compile(r"[0-9]{4}")
-_NUMERIC_TOKEN: Final = re.compile(r"[0-9]+(?:[-./][0-9]+)*")
-_APOSTROPHES: Final = str.maketrans("", "", "'\u2018\u2019`")
 _SHORT_YEAR: Final = re.compile(r"['\u2018\u2019`][0-9]{2}(?![0-9])")
-_DASHES: Final = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 
 
 def _ordinal(number: str) -> str:
@@ -322,40 +408,15 @@ def _ordinal(number: str) -> str:
     return number + suffix
 
 
-def _raw_tokens(phrase: str) -> list[str]:
-    """Lower-case words and numeric dates, punctuation removed; ``..`` kept as its own token."""
-    text = unicodedata.normalize("NFKC", phrase).lower().translate(_APOSTROPHES).translate(_DASHES)
-    chars: list[str] = []
-    for ch in text:
-        if ch.isascii() and (ch.isalnum() or ch in "-./"):
-            chars.append(ch)
-        elif ch.isspace() or unicodedata.category(ch)[0] in "PSZC":
-            chars.append(" ")
-        else:
-            # A non-ASCII letter or digit stays, so the phrase fails to match instead of
-            # silently losing part of its meaning.
-            chars.append(ch)
-    text = re.sub(r"\.{2,}", " .. ", "".join(chars))
-    tokens: list[str] = []
-    for token in text.split():
-        if token == ".." or set(token) == {"-"}:  # a spaced dash separates a range too
-            tokens.append("..")
-            continue
-        token = token.strip("-./")
-        if not token:
-            continue
-        if _NUMERIC_TOKEN.fullmatch(token):
-            tokens.append(token)  # 2025-03-31, 31.03.2025, 6-8
-        else:
-            tokens.extend(part for part in re.split(r"[-./]", token) if part)  # mid-2025, Sept.
-    return tokens
-
-
 def _translate(tokens: list[str]) -> list[str]:
     """Map words onto the canonical vocabulary, longest multi-word match first."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
+        if tokens[i] not in _STARTS_LONGER_KEY:
+            out.extend(_VOCAB.get((tokens[i],), (tokens[i],)))
+            i += 1
+            continue
         for size in range(min(_LONGEST_KEY, len(tokens) - i), 0, -1):
             key = tuple(tokens[i : i + size])
             if key in _VOCAB:
@@ -415,12 +476,12 @@ def _tidy(tokens: list[str]) -> list[str]:
 
 def _tokens(phrase: str) -> list[str]:
     """The canonical words of a phrase (see the module docstring)."""
-    return _tidy(_translate(_raw_tokens(phrase)))
+    return _tidy(_translate(raw_tokens(phrase)))
 
 
 def _looks_indonesian(phrase: str) -> bool:
     """True when the phrase uses a word only Indonesian uses (for choosing examples)."""
-    return any(token in _ID_MARKERS for token in _raw_tokens(phrase))
+    return any(token in _ID_MARKERS for token in raw_tokens(phrase))
 
 
 # --------------------------------------------------------------------------- date helpers
@@ -643,6 +704,23 @@ def _half(match: re.Match[str], announced: dt.date) -> _Span:
     return make(year) if year is not None else _first_occurrence(make, announced)
 
 
+def _months_block(match: re.Match[str], announced: dt.date) -> _Span:
+    # "the first three months of 2027" is Q1, "the last six months of the year" is H2; "the last
+    # three months" alone needs its year, or it would read as the months just gone.
+    count = 3 if "3" in match.group(0).split() else 6
+    which = _group(match, "which") or _group(match, "which2")
+    first_month = 1 if which == "1st" else 13 - count
+    precision = "quarter" if count == 3 else "half"
+    year = _year_spec(_group(match, "ys"), announced)
+    if which == "last" and year is None:
+        raise _Reject("say which year the last months belong to")
+
+    def make(y: int) -> _Span:
+        return _months_span(y, first_month, count, precision)
+
+    return make(year) if year is not None else _first_occurrence(make, announced)
+
+
 _SEASON_START: Final = {"spring": 3, "summer": 6, "fall": 9, "winter": 12}
 
 
@@ -818,18 +896,24 @@ _RULE_SOURCES: Final[tuple[tuple[str, str, _Handler], ...]] = (
     ("quarter", rf"(?:{_PART} )?(?P<rel>this|next) quarter", _relative_quarter),
     ("quarter", rf"{_PART} quarter", _relative_quarter),
     ("quarter", r"quarter (?P<part>end)", _relative_quarter),
+    ("quarter", rf"(?:(?P<which>1st|last) 3 months?|3 months? (?P<which2>1st|last))(?: {_YS})?",
+     _months_block),
     ("half", rf"(?:end )?{_HT}(?: {_YS})?", _half),
+    ("half", rf"(?:(?P<which>1st|last) 6 months?|6 months? (?P<which2>1st|last))(?: {_YS})?",
+     _months_block),
     ("half", rf"(?P<ys>{_Y4}) {_HT}", _half),
     ("season", rf"(?:{_PART} )?(?:(?P<rel>this|next|coming) )?{_SEASON}(?: {_YS})?", _season),
     ("year_part", rf"{_PART} {_YS}", _year_part),
     ("year_part", rf"year (?P<part>end)(?: (?P<ys>{_Y4}|this year|next year))?", _year_part),
     ("by_year", rf"(?:by|before) (?P<year>{_Y4})", _by_year),
     ("year", rf"(?P<ys>{_Y4}|this year|next year)", _whole_year),
-    ("duration", rf"(?:next |coming )?(?:(?P<lo>{_N})(?:-| \.\. | or ))?(?P<n>{_N}) {_UNIT}"
-     r"(?: ahead)?", _duration),
-    ("vague_count", rf"(?:next |coming )?(?P<vague>couple|few|several) {_UNIT}(?: ahead)?",
+    ("duration", rf"(?:next |coming )?(?:(?P<lo>{_N})(?:-| \.\. | or ))?(?P<n>{_N}) (?:more )?"
+     rf"{_UNIT}(?: ahead)?", _duration),
+    ("vague_count", rf"(?:next |coming )?(?P<vague>couple|few|several) (?:more )?"
+     rf"{_UNIT}(?: ahead)?",
      _vague_count),
     ("vague_count", r"coming (?P<unit>day|week|month)s", _coming_plural),
+    ("vague_count", r"(?P<unit>week|month)s", _coming_plural),
     ("vague_count", r"(?P<unit>day|week|month)s ahead", _coming_plural),
     ("vague_count", r"coming (?P<unit>week|month|year)", _coming_single),
     ("vague_count", r"(?P<unit>week|month|year) ahead", _coming_single),
@@ -841,15 +925,39 @@ _RULE_SOURCES: Final[tuple[tuple[str, str, _Handler], ...]] = (
 )  # fmt: skip
 
 _RULES: Final = tuple((name, re.compile(src), handler) for name, src, handler in _RULE_SOURCES)
+# All rules at once, without their group names: one cheap test before trying them in turn.
+_ANY_RULE: Final = re.compile(
+    "|".join(
+        "(?:" + re.sub(r"\(\?P=\w+\)", "[-./]", re.sub(r"\(\?P<\w+>", "(?:", src)) + ")"
+        for _, src, _ in _RULE_SOURCES
+    )
+)
 
 
 def _match(text: str, announced: dt.date) -> tuple[str, _Span]:
     """Apply the first rule whose pattern matches all of the canonical ``text``."""
+    kept, excluding, excluded = text.partition(" butnot ")
+    if excluding:
+        # "X but not Y" is X; Y must still be a period, so "Q3 but not soon" is refused.
+        _match(excluded, announced)
+        return _match(kept, announced)
+    if not _ANY_RULE.fullmatch(text):
+        raise _Reject(None)
     for name, pattern, handler in _RULES:
         found = pattern.fullmatch(text)
         if found:
             return name, handler(found, announced)
     raise _Reject(None)
+
+
+def _read(text: str, announced: dt.date) -> tuple[str, _Span]:
+    """The rule and dates for canonical ``text``; both doors (phrase and paragraph) use this."""
+    if not text:
+        raise _Reject(None)
+    rule, span = _match(text, announced)
+    for day in (span.start, span.end):
+        _year(day.year)
+    return rule, span
 
 
 # --------------------------------------------------------------------------- public API
@@ -879,12 +987,7 @@ def parse_window(phrase: str, announced: dt.date) -> Window:
         # Without this, "Mar '25" would lose its apostrophe and read as March 25.
         raise _error(phrase, "write the year with four digits")
     try:
-        text = " ".join(_tokens(phrase))
-        if not text:
-            raise _Reject(None)
-        rule, span = _match(text, announced)
-        for day in (span.start, span.end):
-            _year(day.year)
+        rule, span = _read(" ".join(_tokens(phrase)), announced)
     except _Reject as exc:
         raise _error(phrase, exc.reason) from None
     except (ValueError, OverflowError):
@@ -897,3 +1000,363 @@ def parse_window(phrase: str, announced: dt.date) -> Window:
         rule=rule,
         phrase=phrase,
     )
+
+
+# --------------------------------------------------------------------------- finding windows
+# find_windows tries phrases inside a text with the same grammar parse_window uses, then keeps
+# only the promises; tracker.window_scan judges the words around each phrase.
+
+_MAX_PIECES: Final = 12  # the longest phrase tried, in words ("no later than the end of Q3 2025")
+_ANCHORS: Final = frozenset(
+    {
+        *_MONTHS, *_UNITS, *_SEASONS, "fortnight", "days", "weeks", "months", "years",
+        "quarters", "fortnights", "christmas", "christmaseve", "newyear", "newyearseve",
+        "halloween", "thanksgiving", "q1", "q2", "q3", "q4", "1q", "2q", "3q", "4q", "h1", "h2",
+        "1h", "2h",
+    }
+)  # fmt: skip
+# The last word of a phrase that reads: a period, a number, or a word placed after its noun.
+_ENDINGS: Final = _ANCHORS | {
+    "end", "ahead", "@this", "@next", "i", "ii", "iii", "iv", "1st", "2nd", "3rd", "4th", "now",
+    "lagi", "later", "so", "ish", "last",
+}  # fmt: skip
+_NUMBER_SHAPE: Final = re.compile(r"[0-9]+(?:st|nd|rd|th)?|[0-9]+(?:[-./][0-9]+)+")
+_DATE_SHAPE: Final = re.compile(r"[0-9]{4}|[0-9]+(?:[-./][0-9]+)+")
+# Every word the grammar can use: vocabulary keys and values, and the words of the rules.
+_RULE_WORDS: Final = frozenset(
+    re.findall(
+        r"[a-z0-9]+",
+        re.sub(r"\(\?P[<=]\w+>?|\\[a-z]", " ", " ".join(src for _, src, _ in _RULE_SOURCES)),
+    )
+)
+_KNOWN: Final = (
+    frozenset(word for key in _VOCAB for word in key)
+    | frozenset(word for value in _VOCAB.values() for word in value)
+    | _RULE_WORDS
+    | _ANCHORS
+    | {"..", "i", "ke", "by", "before", "after", "more", "last", "later", "now"}
+)
+# Lead-ins kept at the start of a phrase although they add no date ("in March").
+_KEEP_LEADS: Final = frozenset({"in", "dalam", "from", "starting", "beginning", "mulai", "dari"})
+# A reading of one bare word ("2025", "March", "Q3", "summer") or a bare count ("6 weeks") is a
+# promise only after one of these: "the 2025 roadmap" and "it took 6 weeks" are not.
+_POINT_LEADS: Final = frozenset(
+    {
+        "in", "by", "before", "until", "till", "during", "for", "around", "about", "sometime",
+        "from", "starting", "beginning", "through", "throughout", "within", "into", "to", "at",
+        "on", "due", "eta", "expected", "slated", "scheduled", "planned", "targeted",
+        "targeting", "target", "pada", "di", "sebelum", "hingga", "sampai", "sekitar", "mulai",
+        "menjelang", "dalam", "bulan", "tahun", "musim", "tanggal", "paling", "lambat",
+        "lambatnya",
+    }
+)  # fmt: skip
+_COUNT_LEADS: Final = frozenset({"in", "within", "over", "inside", "dalam"})
+_COUNT_TAILS: Final = frozenset({"now", "lagi"})
+# Lower-case words that are usually not the month or season they could be ("it may", "prices
+# fall"): dates only after one of these words or before a number.
+_AMBIGUOUS: Final = frozenset({"may", "march", "mar", "fall", "spring"})
+_AMBIGUOUS_LEADS: Final = frozenset(
+    {
+        "in", "by", "until", "till", "before", "after", "early", "mid", "late", "end", "of",
+        "from", "through", "to", "this", "next", "coming", "during", "since", "pada", "bulan",
+        "awal", "akhir", "pertengahan", "sebelum", "hingga", "sampai",
+    }
+)  # fmt: skip
+_AFTER_ALONE: Final = frozenset(
+    {"soon after", "shortly after", "just after", "right after", "immediately after"}
+)
+_AFTER_FIRST: Final = frozenset(
+    {"soon", "shortly", "just", "right", "immediately", "not", "tak", "tidak", "segera", "sesaat"}
+)
+# What a piece can do, as bits.
+_KNOWN_BIT: Final = 1  # every token is a word the grammar knows
+_ANCHOR_BIT: Final = 2  # it names a period: no phrase reads without one
+_HEDGE_BIT: Final = 4  # it only softens ("around", "the"): phrases neither start nor end on it
+_END_BIT: Final = 8  # a phrase may end on it
+_NUMBER_BIT: Final = 16  # a bare number, which may belong to a name ("Android 15")
+_RANGE_BIT: Final = 32  # the ".." of a range
+_SEEN_BIT: Final = 64  # always set, so that a word of no use is not looked at twice
+
+
+def _token_bits(word: str) -> int:
+    if not (word in _KNOWN or _NUMBER_SHAPE.fullmatch(word)):
+        return 0
+    canon = _VOCAB.get((word,), (word,))
+    bits = _KNOWN_BIT
+    longer = [value for key, value in _VOCAB.items() if len(key) > 1 and word in key]
+    if _DATE_SHAPE.fullmatch(word) or any(
+        token in _ANCHORS for value in (canon, *longer) for token in value
+    ):
+        bits |= _ANCHOR_BIT
+    if not canon and word not in _KEEP_LEADS:
+        bits |= _HEDGE_BIT
+    ends = [value for key, value in _VOCAB.items() if key[-1] == word and value]
+    if (
+        _NUMBER_SHAPE.fullmatch(word)
+        or word in _ENDINGS
+        or (canon and canon[-1] in _ENDINGS)
+        or any(value[-1] in _ENDINGS for value in ends)
+    ):
+        bits |= _END_BIT
+    if word[:1].isdigit() and _NUMBER_SHAPE.fullmatch(word):
+        bits |= _NUMBER_BIT
+    if word == "..":
+        bits |= _RANGE_BIT
+    return bits
+
+
+_BITS: dict[tuple[str, ...], int] = {}
+
+
+def _piece_bits(tokens: tuple[str, ...]) -> int:
+    bits = _BITS.get(tokens)
+    if bits is None:
+        each = [_token_bits(word) for word in tokens]
+        bits = _SEEN_BIT
+        if all(b & _KNOWN_BIT for b in each):
+            bits |= _KNOWN_BIT | (_HEDGE_BIT if all(b & _HEDGE_BIT for b in each) else 0)
+            bits |= each[-1] & _END_BIT
+            bits |= _ANCHOR_BIT if any(b & _ANCHOR_BIT for b in each) else 0
+            if len(tokens) == 1:
+                bits |= each[0] & (_NUMBER_BIT | _RANGE_BIT)
+        if len(_BITS) < 50_000:
+            _BITS[tokens] = bits
+    return bits
+
+
+class _Finder:
+    """One find_windows call: the text's pieces, what each can do, and the readings so far."""
+
+    def __init__(self, text: str, announced: dt.date) -> None:
+        self.text = text
+        self.announced = announced
+        self.pieces = pieces = scan(text)
+        get = _BITS.get
+        self.bits = [get(tokens) or _piece_bits(tokens) for tokens in pieces.tokens]
+        self.readings: dict[str, tuple[str, _Span] | None] = {}
+        self._known: dict[int, bool] = {}
+
+    def known(self, i: int) -> bool:
+        """Whether piece i may be part of a phrase (not a name's number, not "it may")."""
+        bits = self.bits[i]
+        if not bits & _KNOWN_BIT:
+            return False
+        if not (bits & _NUMBER_BIT or self.pieces.tokens[i][0] in _AMBIGUOUS):
+            return True
+        known = self._known.get(i)
+        if known is None:
+            known = not (
+                (bits & _NUMBER_BIT and self._names_a_product(i))
+                or (self.pieces.tokens[i][0] in _AMBIGUOUS and self._not_a_date(i))
+            )
+            self._known[i] = known
+        return known
+
+    def _names_a_product(self, i: int) -> bool:
+        """A number that belongs to a name: "GPT-4", "Phi-3", "Android 15", "Gemini 1.5"."""
+        pieces, bits = self.pieces, self.bits
+        n = len(pieces)
+        if i + 1 < n and pieces.joined(i + 1) and not bits[i + 1] & _KNOWN_BIT:
+            return True  # "3-mini"
+        if i == 0 or pieces.before(i) != NONE:
+            return False
+        previous_known = bool(bits[i - 1] & _KNOWN_BIT)
+        if pieces.joined(i):
+            return not previous_known  # "GPT-4", but "mid-2025"
+        if previous_known:
+            return False
+        # "ship 3 weeks from now" counts weeks; "Grok 3 in March" names a model.
+        follower = pieces.tokens[i + 1][0] if i + 1 < n else ""
+        counts = _VOCAB.get((follower,), (follower,))
+        counted = bool(counts) and (counts[0] in _ANCHORS or counts[0] in {"more", ".."})
+        return pieces.capital(i - 1) or not counted
+
+    def _not_a_date(self, i: int) -> bool:
+        """Lower-case "may", "march", "fall" used as the words they usually are."""
+        pieces = self.pieces
+        if pieces.capital(i):
+            return False
+        if i + 1 < len(pieces) and pieces.before(i + 1) == NONE and self.bits[i + 1] & _NUMBER_BIT:
+            return False  # "may 15"
+        k = i - 1
+        if k >= 0 and pieces.before(k + 1) == NONE and pieces.tokens[k][-1] == "the":
+            k -= 1
+        return not (
+            k >= 0 and pieces.before(k + 1) == NONE and pieces.tokens[k][-1] in _AMBIGUOUS_LEADS
+        )
+
+    def continues(self, k: int) -> bool:
+        """Whether a phrase may run on from piece k-1 into piece k."""
+        before = self.pieces.before(k)
+        if before == HARD or not self.known(k):
+            return False
+        if before == SOFT:
+            # Only "March 31, 2025" and "June, 2025" cross a comma.
+            word, previous = self.pieces.tokens[k][0], self.pieces.tokens[k - 1][-1]
+            return bool(re.fullmatch(r"[0-9]{4}", word)) and (
+                bool(_NUMBER_SHAPE.fullmatch(previous)) or previous in _MONTH_WORDS or (
+                    previous in _MONTHS
+                )
+            )  # fmt: skip
+        return True
+
+    def canon(self, first: int, last: int) -> str:
+        """The canonical text of pieces first..last."""
+        tokens: list[str] = []
+        for piece in self.pieces.tokens[first : last + 1]:
+            tokens.extend(piece)
+        return " ".join(_tidy(_translate(tokens)))
+
+    def reading(self, canon: str) -> tuple[str, _Span] | None:
+        if canon not in self.readings:
+            try:
+                self.readings[canon] = _read(canon, self.announced)
+            except (_Reject, ValueError, OverflowError):
+                self.readings[canon] = None
+        return self.readings[canon]
+
+    def longest(self, first: int, anchor: int, last: int) -> tuple[int, Window, str] | None:
+        """The longest phrase in pieces first..last starting at ``first`` that reads; every
+        phrase holds an anchor, and the first one from ``first`` is at ``anchor``."""
+        pieces, bits = self.pieces, self.bits
+        for end in range(last, anchor - 1, -1):
+            if not bits[end] & _END_BIT:
+                continue
+            canon = self.canon(first, end)
+            found = self.reading(canon)
+            if found is None:
+                continue
+            rule, span = found
+            phrase = self.text[pieces.start(first) : pieces.end(end)]
+            window = Window(min(span.start, span.end), span.end, span.precision, rule, phrase)
+            if not phrase.isascii() or _SHORT_YEAR.search(phrase):
+                # ASCII pieces are cut exactly where parse_window cuts; anything else is
+                # checked against parse_window itself, so a span always reads as found.
+                try:
+                    if parse_window(phrase, self.announced) != window:
+                        continue
+                except WindowError:
+                    continue
+            return end, window, canon
+        return None
+
+    def promised(self, first: int, last: int, window: Window, canon: str) -> bool:
+        """Whether the text promises ``window``, read as ``canon`` from pieces first..last."""
+        if window.end < self.announced:
+            return False  # "launched in May 2023"
+        pieces = self.pieces
+        around = clause(pieces, first, last)
+        relative = window.rule in ("duration", "vague_count")
+        if around.dropped(relative=relative):
+            return False
+        words = canon.split()
+        lead = {pieces.tokens[first][0], around.before[0] if around.before else ""}
+        if relative:
+            if words[0] in ("next", "coming") or words[-1] == "ahead" or "more" in words:
+                return True
+            raw = {word for tokens in pieces.tokens[first : last + 1] for word in tokens}
+            return bool(lead & _COUNT_LEADS or raw & _COUNT_TAILS)
+        if len(words) == 1 and window.rule not in ("explicit_date", "month_year"):
+            return bool(lead & _POINT_LEADS)
+        return True
+
+    def after_previous(
+        self, first: int, last: int, found: list[Found]
+    ) -> tuple[int, Window, str] | None:
+        """ "... and general availability soon after": the week after the window before it."""
+        if not found or self.pieces.tokens[first][0] not in _AFTER_FIRST:
+            return None
+        for end in (first + 1, first + 2):
+            canon = self.canon(first, end) if end <= last else ""
+            if canon in _AFTER_ALONE:
+                previous = found[-1].window.end
+                window = Window(
+                    start=previous + dt.timedelta(days=1),
+                    end=previous + dt.timedelta(days=7),
+                    precision="week",
+                    rule="shortly_after",
+                    phrase=self.text[self.pieces.start(first) : self.pieces.end(end)],
+                )
+                return end, window, canon
+        return None
+
+    def slipped_range(self, first: int, last: int, window: Window) -> int | None:
+        """In "delayed from Q2 to Q3" only Q3 holds: where the range's second end starts."""
+        if window.rule != "range" or self.pieces.tokens[first][0] != "from":
+            return None
+        if not clause(self.pieces, first, last).moved_from():
+            return None
+        for k in range(first + 1, last + 1):
+            if _translate(list(self.pieces.tokens[k])) == [".."]:
+                return k + 1
+        return None
+
+    def run(self) -> list[Found]:
+        found: list[Found] = []
+        bits = self.bits
+        n = len(bits)
+        first = 0
+        while first < n:
+            # Only runs of known words that name a period can hold a phrase.
+            if not bits[first] & _KNOWN_BIT or not self.known(first):
+                first += 1
+                continue
+            last = first
+            while last + 1 < n and self.continues(last + 1):
+                last += 1
+            anchors = [k for k in range(first, last + 1) if bits[k] & _ANCHOR_BIT]
+            if anchors or (found and any(
+                self.pieces.tokens[k][0] in _AFTER_FIRST for k in range(first, last + 1)
+            )):  # fmt: skip
+                self.run_phrases(first, last, anchors, found)
+            first = last + 1
+        return found
+
+    def run_phrases(self, first: int, last: int, anchors: list[int], found: list[Found]) -> None:
+        """Find the phrases in pieces first..last, a run that no unknown word breaks."""
+        bits, pieces = self.bits, self.pieces
+        start = first
+        while start <= last:
+            if bits[start] & (_HEDGE_BIT | _RANGE_BIT):
+                start += 1
+                continue
+            stop = min(last, start + _MAX_PIECES - 1)
+            while pieces.end(stop) - pieces.start(start) > MAX_PHRASE_LENGTH:
+                stop -= 1
+            anchor = next((k for k in anchors if k >= start), last + 1)
+            hit = self.longest(start, anchor, stop) if anchor <= stop else None
+            if hit is None:
+                try:
+                    hit = self.after_previous(start, stop, found)
+                except (ValueError, OverflowError):
+                    hit = None
+            if hit is None:
+                start += 1
+                continue
+            end, window, canon = hit
+            second = self.slipped_range(start, end, window)
+            if second is not None:
+                start = second
+                continue
+            if self.promised(start, end, window, canon):
+                found.append(Found(window=window, span=(pieces.start(start), pieces.end(end))))
+            start = end + 1
+
+
+def find_windows(text: str, announced: dt.date) -> list[Found]:
+    """Every launch window that ``text`` promises, in order of appearance.
+
+    Reads English and Indonesian sentences and paragraphs with the grammar of parse_window:
+    each ``Found.window`` is what parse_window reads from ``text[span[0]:span[1]]``, except
+    "soon after" with no date of its own, which is the week after the window before it. Left
+    out: what only looks like a date ("GPT-4", "Android 15", "70B"), windows that end before
+    ``announced``, plans the text abandons ("originally planned for Q2"), periods it excludes
+    ("but not September") and what already happened. A text with no promise gives [].
+    Raises WindowError for a text longer than MAX_TEXT_LENGTH, and nothing else.
+    """
+    if len(text) > MAX_TEXT_LENGTH:
+        raise WindowError(
+            f"The text is {len(text):,} characters long; windows are read from at most "
+            f"{MAX_TEXT_LENGTH:,}."
+        )
+    return _Finder(text, announced).run()

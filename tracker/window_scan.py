@@ -1,0 +1,342 @@
+"""Words with their places: the text side of reading launch windows.
+
+``tracker.windows`` holds the grammar (which words make a window). This module holds what that
+grammar needs from raw text, in one place for both of its doors:
+
+* ``raw_tokens`` turns a phrase into lower-case words and numeric dates; ``parse_window`` reads
+  those.
+* ``scan`` cuts a whole paragraph into ``Piece``s: the same words, each with the character
+  offsets it came from and the punctuation that separates it from the piece before, so that
+  ``find_windows`` can try phrases inside sentences and point back at the text it read.
+* ``Clause`` and the word lists below judge the words around a phrase that reads as a window:
+  is it a promise, or a plan the text abandons, a period it excludes, something that already
+  happened?
+
+The tokens of a piece are exactly what ``raw_tokens`` gives for the piece's own text, and pieces
+are only ever cut where ``raw_tokens`` would cut too, so the text between two pieces' offsets
+reads as the concatenation of their tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Final
+
+__all__ = ["HARD", "NONE", "SOFT", "Clause", "Pieces", "clause", "raw_tokens", "scan"]
+
+_NUMERIC_TOKEN: Final = re.compile(r"[0-9]+(?:[-./][0-9]+)*")
+_APOSTROPHES: Final = str.maketrans("", "", "'\u2018\u2019`")
+_DASHES: Final = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
+
+
+def raw_tokens(phrase: str) -> list[str]:
+    """Lower-case words and numeric dates, punctuation removed; ``..`` kept as its own token."""
+    text = unicodedata.normalize("NFKC", phrase).lower().translate(_APOSTROPHES).translate(_DASHES)
+    chars: list[str] = []
+    for ch in text:
+        if ch.isascii() and (ch.isalnum() or ch in "-./"):
+            chars.append(ch)
+        elif ch.isspace() or unicodedata.category(ch)[0] in "PSZC":
+            chars.append(" ")
+        else:
+            # A non-ASCII letter or digit stays, so the phrase fails to match instead of
+            # silently losing part of its meaning.
+            chars.append(ch)
+    text = re.sub(r"\.{2,}", " .. ", "".join(chars))
+    tokens: list[str] = []
+    for token in text.split():
+        if token == ".." or set(token) == {"-"}:  # a spaced dash separates a range too
+            tokens.append("..")
+            continue
+        token = token.strip("-./")
+        if not token:
+            continue
+        if _NUMERIC_TOKEN.fullmatch(token):
+            tokens.append(token)  # 2025-03-31, 31.03.2025, 6-8
+        else:
+            tokens.extend(part for part in re.split(r"[-./]", token) if part)  # mid-2025, Sept.
+    return tokens
+
+
+# --------------------------------------------------------------------------- pieces
+
+# How a piece is separated from the one before it.
+NONE: Final = 0  # by spaces (or a dash inside a word, as in "mid-2025")
+SOFT: Final = 1  # by a comma: a clause may go on, a phrase only in "March 31, 2025"
+HARD: Final = 2  # by a sentence end, a line break, brackets or quotes: nothing crosses it
+
+# Typographic punctuation folded onto ASCII, one character for one, so offsets stay valid.
+_FOLD: Final = str.maketrans(
+    {
+        **dict.fromkeys("\u201c\u201d\u201e\u00ab\u00bb", '"'),
+        **dict.fromkeys("\u2018\u2019\u201a`", "'"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"),
+        **dict.fromkeys("\u00a0\u2007\u2009\u202f", " "),
+        "\u2026": ".",
+        "\u2022": "|",
+    }
+)
+# A piece: a numeric date or count range ("2025-03-31", "6-8"), a word ("year's" is one), the
+# ".." of a range, or a dash standing alone between spaces (a range too: "Q1 - Q2").
+_PIECES: Final = re.compile(
+    r"((?<![^\W_])(?<![-./'])[0-9]+(?:[-./][0-9]+)+(?![^\W_]|[-./'][^\W_])"
+    r"|[^\W_]+(?:'[^\W_]+)*|\.{2,}|(?<!\S)-+(?!\S))"
+)
+_HARD_GAP: Final = re.compile(r"[!?;:()\[\]{}\"|\n\r]|\.\s")
+# Words a dot follows without ending the sentence ("Sept. 3rd", "approx. Q3").
+_ABBREVIATIONS: Final = frozenset(
+    {
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "agt", "agu", "ags", "okt", "nop", "des", "peb", "approx", "ca", "est", "etc", "vs",
+        "no", "mr", "ms", "dr", "st", "jr", "inc", "co", "ltd", "corp", "tgl",
+    }
+)  # fmt: skip
+_JOINS: Final = frozenset({"", "-", ".", "/"})
+_TOKENS: dict[str, tuple[str, ...]] = {}
+
+
+def _piece_tokens(word: str) -> tuple[str, ...]:
+    tokens = _TOKENS.get(word)
+    if tokens is None:
+        if word.isascii() and word.isalnum():
+            tokens = (word.lower(),)
+        else:
+            tokens = tuple(raw_tokens(word)) or ("\x00",)  # "\x00": a word of no known kind
+        if len(_TOKENS) < 50_000:
+            _TOKENS[word] = tokens
+    return tokens
+
+
+class Pieces:
+    """A text cut into pieces: ``tokens[i]`` is what ``raw_tokens`` reads from piece i.
+
+    Offsets, separators and capitals are worked out only for the pieces someone asks about,
+    since most of a long text is never near a date.
+    """
+
+    __slots__ = ("_before", "_offsets", "_parts", "text", "tokens")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        flat = text.translate(_FOLD)
+        lowered = flat.lower()
+        # parts alternates separators and pieces: [gap 0, piece 0, gap 1, piece 1, ..., gap n].
+        self._parts = _PIECES.split(lowered if len(lowered) == len(flat) else flat)
+        self._offsets = [0, *accumulate(map(len, self._parts))]
+        get = _TOKENS.get
+        self.tokens = [get(word) or _piece_tokens(word) for word in self._parts[1::2]]
+        self._before: list[int] = [-1] * len(self.tokens)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def start(self, i: int) -> int:
+        """Where piece i starts in the text."""
+        return self._offsets[2 * i + 1]
+
+    def end(self, i: int) -> int:
+        """Where piece i ends in the text."""
+        return self._offsets[2 * i + 2]
+
+    def capital(self, i: int) -> bool:
+        """Whether piece i starts with a capital ("May" the month, "Grok" a name)."""
+        return self.text[self.start(i)].isupper()
+
+    def joined(self, i: int) -> bool:
+        """Whether piece i is glued to the one before inside a word ("GPT-4", "mid-2025")."""
+        return i > 0 and self._parts[2 * i] in _JOINS
+
+    def before(self, i: int) -> int:
+        """What separates piece i from the piece before: NONE, SOFT or HARD."""
+        kind = self._before[i]
+        if kind < 0:
+            gap = self._parts[2 * i]
+            if gap == " " or i == 0:
+                kind = NONE
+            elif _HARD_GAP.search(gap) and (
+                "." not in gap
+                or _HARD_GAP.search(gap.replace(".", " "))
+                or not self._abbreviation(i - 1)
+            ):
+                kind = HARD
+            elif "," in gap:
+                kind = SOFT
+            else:
+                kind = NONE
+            self._before[i] = kind
+        return kind
+
+    def _abbreviation(self, i: int) -> bool:
+        word = self.tokens[i][-1]
+        return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def scan(text: str) -> Pieces:
+    """Cut ``text`` into pieces; see the module docstring for what a piece promises."""
+    return Pieces(text)
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """The words of the clause around a phrase: before it (nearest last) and after it."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    def moved_from(self) -> bool:
+        """Whether the phrase follows "delayed" or "pushed back" (then "from" gives a plan up)."""
+        return bool(self.before) and (self.before[0], "from") in _ABANDON_PAIRS
+
+    def dropped(self, *, relative: bool) -> str | None:
+        """Why the phrase between ``before`` and ``after`` is no promise, or None if it is one.
+
+        ``relative`` marks a reading counted from the announcement ("in 6 weeks"), which a
+        following "after launch" or "later" would tie to some other moment.
+        """
+        nearest = self.before[0] if self.before else ""
+        following = self.after[0] if self.after else ""
+        if nearest in _EXCLUDING:
+            return "excluded"  # "but not September", "earlier this year", "since March"
+        if following in _PAST_AFTER or (relative and following in _RELATIVE_AFTER):
+            return "past"  # "three weeks ago", "two weeks after launch"
+        # An abandoned plan counts until the clause says what holds now ("... now Q3"); "from
+        # Q2 to Q3" gives up Q2 but promises Q3.
+        if nearest not in _TOWARDS:
+            earlier = ""
+            for word in self.before:
+                if word in _RESETS:
+                    break
+                if word in _ABANDON or (word, earlier) in _ABANDON_PAIRS:
+                    return "abandoned"
+                earlier = word
+        if any(word in _NEGATIONS for word in self.before):
+            return "negated"
+        words = self.before + self.after
+        if any(word in _PAST for word in words) and not any(word in _FUTURE for word in words):
+            return "past"
+        return None
+
+
+# The words that decide. Tokens are lower-case with apostrophes removed ("won't" -> "wont").
+_CLAUSE_STOPS: Final = frozenset(
+    {
+        "but", "however", "yet", "although", "though", "whereas", "while", "whilst",
+        "namun", "tetapi", "tapi", "sedangkan", "melainkan", "padahal", "sementara",
+    }
+)  # fmt: skip
+_EXCLUDING: Final = frozenset(
+    {
+        "not", "except", "excluding", "besides", "than", "earlier", "last", "past", "previous",
+        "since", "ago", "kecuali", "selain", "bukan", "tidak", "tak", "sejak", "semenjak", "lalu",
+    }
+)  # fmt: skip
+_PAST_AFTER: Final = frozenset(
+    {"ago", "earlier", "prior", "previously", "lalu", "silam", "sebelumnya", "terakhir"}
+)
+_RELATIVE_AFTER: Final = frozenset(
+    {
+        "before", "after", "later", "into", "since", "prior", "sebelum", "setelah", "sesudah",
+        "kemudian", "sejak", "berikutnya",
+    }
+)  # fmt: skip
+_TOWARDS: Final = frozenset({"to", "until", "till", "into", "ke", "hingga", "sampai"})
+_RESETS: Final = frozenset({"now", "instead", "currently", "kini", "sekarang"})
+_ABANDON: Final = frozenset(
+    {
+        "originally", "initially", "previously", "formerly", "semula", "awalnya", "sebelumnya",
+        "tadinya", "mulanya", "seharusnya", "semestinya",
+    }
+)  # fmt: skip
+# (earlier word, later word): "had hoped", "was supposed", "delayed from".
+_ABANDON_PAIRS: Final = frozenset(
+    [
+        *(
+            ("had", verb)
+            for verb in (
+                "hoped", "planned", "expected", "intended", "aimed", "targeted", "promised",
+                "wanted", "scheduled", "slated",
+            )
+        ),
+        *(
+            (be, verb)
+            for be in ("was", "were")
+            for verb in (
+                "supposed", "planned", "scheduled", "expected", "slated", "due", "meant",
+                "set", "targeted", "originally", "initially",
+            )
+        ),
+        *(
+            (verb, "from")
+            for verb in (
+                "delayed", "pushed", "moved", "postponed", "slipped", "shifted", "back",
+                "rescheduled", "diundur", "ditunda", "mundur", "bergeser", "dimundurkan",
+            )
+        ),
+        ("used", "to"),
+        ("instead", "of"),
+        ("rather", "than"),
+        ("no", "longer"),
+        ("tidak", "lagi"),
+        ("bukan", "lagi"),
+        ("rencana", "awal"),
+    ]
+)  # fmt: skip
+_NEGATIONS: Final = frozenset(
+    {
+        "not", "never", "no", "wont", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt",
+        "werent", "cannot", "cant", "couldnt", "wouldnt", "shouldnt", "hasnt", "havent",
+        "tidak", "tak", "bukan", "belum", "takkan", "jangan",
+    }
+)  # fmt: skip
+_PAST: Final = frozenset(
+    {
+        "launched", "released", "shipped", "introduced", "unveiled", "debuted", "arrived",
+        "came", "went", "became", "rolled", "published", "delivered", "landed", "happened",
+        "occurred", "began", "opened", "completed", "finished", "trained", "was", "were", "did",
+        "saw", "took", "had", "been", "telah", "sudah", "pernah", "sempat",
+        "kemarin", "tadi", "silam",
+    }
+)  # fmt: skip
+_FUTURE: Final = frozenset(
+    {
+        "will", "ll", "itll", "theyll", "youll", "shell", "hell", "well", "ill", "shall",
+        "going", "gonna", "plan", "plans", "planning", "planned", "expect", "expects",
+        "expected", "expecting", "hope", "hopes", "hoping", "aim", "aims", "aiming", "intend",
+        "intends", "should", "would", "could", "may", "might", "coming", "upcoming", "soon",
+        "next", "due", "slated", "scheduled", "set", "targeting", "targeted", "delayed",
+        "pushed", "postponed", "moved", "rescheduled", "shifted", "slipped", "now",
+        "akan", "bakal", "segera", "rencana", "berencana", "direncanakan", "dijadwalkan",
+        "diharapkan", "diperkirakan", "ditargetkan", "menargetkan", "hendak", "ingin", "siap",
+        "ditunda", "diundur", "mundur", "bergeser",
+    }
+)  # fmt: skip
+_CLAUSE_REACH: Final = 24
+
+
+def clause(pieces: Pieces, first: int, last: int) -> Clause:
+    """The clause around pieces first..last: words back to the previous comma, sentence end or
+    "but", and on to the next one."""
+    tokens, stops = pieces.tokens, _CLAUSE_STOPS
+    before: list[str] = []
+    k = first - 1
+    while k >= 0 and len(before) < _CLAUSE_REACH and pieces.before(k + 1) == NONE:
+        words = tokens[k]
+        if words[0] in stops or (len(words) > 1 and not stops.isdisjoint(words)):
+            break
+        before.extend(reversed(words))
+        k -= 1
+    after: list[str] = []
+    k = last + 1
+    while k < len(tokens) and len(after) < _CLAUSE_REACH and pieces.before(k) == NONE:
+        words = tokens[k]
+        if words[0] in stops or (len(words) > 1 and not stops.isdisjoint(words)):
+            break
+        after.extend(words)
+        k += 1
+    return Clause(tuple(before), tuple(after))
