@@ -193,11 +193,12 @@ class Clause:
         """Whether the phrase follows "delayed" or "pushed back" (then "from" gives a plan up)."""
         return bool(self.before) and (self.before[0], "from") in _ABANDON_PAIRS
 
-    def dropped(self, *, relative: bool) -> str | None:
+    def dropped(self, *, relative: bool, first: str) -> str | None:
         """Why the phrase between ``before`` and ``after`` is no promise, or None if it is one.
 
         ``relative`` marks a reading counted from the announcement ("in 6 weeks"), which a
-        following "after launch" or "later" would tie to some other moment.
+        following "after launch" or "later" would tie to some other moment; ``first`` is the
+        phrase's first word.
         """
         nearest = self.before[0] if self.before else ""
         following = self.after[0] if self.after else ""
@@ -215,7 +216,12 @@ class Clause:
                 if word in _ABANDON or (word, earlier) in _ABANDON_PAIRS:
                     return "abandoned"
                 earlier = word
-        if any(word in _NEGATIONS for word in self.before):
+        # "won't ship until March" still promises March.
+        if (
+            nearest not in _NOT_UNTIL
+            and first not in _NOT_UNTIL
+            and any(word in _NEGATIONS for word in self.before)
+        ):
             return "negated"
         words = self.before + self.after
         if any(word in _PAST for word in words) and not any(word in _FUTURE for word in words):
@@ -246,6 +252,7 @@ _RELATIVE_AFTER: Final = frozenset(
     }
 )  # fmt: skip
 _TOWARDS: Final = frozenset({"to", "until", "till", "into", "ke", "hingga", "sampai"})
+_NOT_UNTIL: Final = frozenset({"until", "till", "before", "sebelum", "hingga", "sampai"})
 _RESETS: Final = frozenset({"now", "instead", "currently", "kini", "sekarang"})
 _ABANDON: Final = frozenset(
     {
@@ -305,7 +312,7 @@ _PAST: Final = frozenset(
 )  # fmt: skip
 _FUTURE: Final = frozenset(
     {
-        "will", "ll", "itll", "theyll", "youll", "shell", "hell", "well", "ill", "shall",
+        "will", "wont", "ll", "itll", "theyll", "youll", "shell", "hell", "well", "ill", "shall",
         "going", "gonna", "plan", "plans", "planning", "planned", "expect", "expects",
         "expected", "expecting", "hope", "hopes", "hoping", "aim", "aims", "aiming", "intend",
         "intends", "should", "would", "could", "may", "might", "coming", "upcoming", "soon",

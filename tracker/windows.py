@@ -1247,7 +1247,7 @@ class _Finder:
         pieces = self.pieces
         around = clause(pieces, first, last)
         relative = window.rule in ("duration", "vague_count")
-        if around.dropped(relative=relative):
+        if around.dropped(relative=relative, first=pieces.tokens[first][0]):
             return False
         words = canon.split()
         lead = {pieces.tokens[first][0], around.before[0] if around.before else ""}
