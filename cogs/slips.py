@@ -13,6 +13,7 @@ from discord.ext import commands
 from cogs.infra import render, replies
 from cogs.infra.bot import SlipwatchBot
 from tracker import stats as score
+from tracker.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def days(value: float | None) -> str:
 
 
 def stats_embed(result: score.Stats) -> discord.Embed:
-    """/slips stats as an embed."""
+    """/slips stats as an embed; the footer states the rules of the score."""
     scope = " · ".join(
         part
         for part in (
@@ -49,53 +50,55 @@ def stats_embed(result: score.Stats) -> discord.Embed:
         title=render.cut("Track record" + (f": {scope}" if scope else ""), render.TITLE),
         colour=discord.Colour.blurple(),
     )
-    embed.description = (
-        f"{result.total} launches: {result.resolved} resolved (shipped or cancelled), "
-        f"{result.open} still open. Open launches never count as failures before their deadline."
-    )
+    parts = [
+        f"{plural(result.total, 'launch')}: {result.scored} scored, "
+        f"{result.not_yet_due} not yet due."
+    ]
+    if result.rumours_left_out:
+        parts.append(
+            f"{plural(result.rumours_left_out, 'rumour')} left out (evidence:all counts them)."
+        )
+    elif result.evidence == "all":
+        parts.append("Rumours included.")
+    embed.description = " ".join(parts)
     embed.add_field(name="On time", value=f"{pct(result.on_time_rate)} ({result.on_time})")
     embed.add_field(name="Shipped late", value=str(result.shipped_late))
+    embed.add_field(name="Still out, overdue", value=str(result.overdue_open))
     embed.add_field(name="Cancelled", value=str(result.cancelled))
     embed.add_field(name="Median late", value=days(result.median_days_late))
-    embed.add_field(name="Mean late", value=days(result.mean_days_late))
     multiplier = (
         "—"
         if result.time_multiplier is None
-        else f"×{result.time_multiplier:.2f} (over {result.time_multiplier_count})"
+        else f"×{result.time_multiplier:.2f} (median of {result.time_multiplier_count})"
     )
     embed.add_field(name="Time multiplier", value=multiplier)
-    per_launch = (
-        "—"
-        if result.reannouncements_per_launch is None
-        else f"{result.reannouncements_per_launch:.2f}"
+    embed.add_field(
+        name="Kept the latest promise",
+        value=f"{pct(result.kept_latest_rate)} ({result.kept_latest})",
     )
-    embed.add_field(name="Re-announcements per launch", value=per_launch)
+    embed.add_field(name="Slips", value=str(result.slips))
     if result.worst is not None:
         worst = result.worst
         embed.add_field(
             name="Worst slip",
             value=render.cut(
-                f"{render.launch_name(worst.product, worst.vendor)}: {worst.days_late} days late",
-                1024,
+                f"{render.launch_name(worst.product, worst.vendor)}: {worst.words()}", 1024
             ),
             inline=False,
         )
     if result.still_late:
         lines = [
-            f"• {render.launch_name(f.product, f.vendor)}: {f.days_late} days late so far"
+            f"• {render.launch_name(f.product, f.vendor)}: {f.words()}"
             for f in result.still_late[:10]
         ]
         if len(result.still_late) > 10:
             lines.append(f"…and {len(result.still_late) - 10} more")
         embed.add_field(
-            name=f"Slipped, still out ({len(result.still_late)})",
+            name=f"Still out past the first promise ({len(result.still_late)})",
             value=render.cut("\n".join(lines), 1024),
             inline=False,
         )
-    embed.set_footer(
-        text="Time multiplier: mean of (shipped − announced) / (promised − announced) "
-        "over launches shipped late."
-    )
+    embed.set_footer(text=render.cut(score.RULES, render.FOOTER))
     return render.fit(embed)
 
 
@@ -103,21 +106,32 @@ def board_embed(board: score.Leaderboard) -> discord.Embed:
     """/slips leaderboard as an embed."""
     lines = [
         f"**{e.rank}.** {render.safe(e.name, 60)} · {pct(e.on_time_rate)} on time "
-        f"({e.on_time}/{e.resolved}) · median {days(e.median_days_late)} late"
+        f"({e.on_time}/{e.scored}) · median {days(e.median_days_late)} late"
         for e in board.entries
     ]
     if not lines:
         lines = [
-            f"No {board.by} has {board.min_resolved} or more resolved launches yet. "
+            f"No {board.by} has {board.min_scored} or more scored launches yet. "
             "Try a lower minimum."
         ]
     embed = render.lines_embed(
-        f"Leaderboard by {board.by} (at least {board.min_resolved} resolved)", lines
+        f"Leaderboard by {board.by} (at least {board.min_scored} scored)", lines
     )
     if board.too_few:
         names = ", ".join(render.safe(n, 40) for n in board.too_few[:20])
-        embed.add_field(name="Not enough resolved launches yet", value=render.cut(names, 1024))
+        embed.add_field(name="Not enough scored launches yet", value=render.cut(names, 1024))
+    embed.set_footer(text=render.cut(score.RULES, render.FOOTER))
     return render.fit(embed)
+
+
+EVIDENCE_CHOICES = [
+    app_commands.Choice(name="official and reported (default)", value="counted"),
+    app_commands.Choice(name="all, rumours included", value="all"),
+]
+
+
+def _evidence(choice: app_commands.Choice[str] | None) -> score.EvidenceFilter:
+    return "all" if choice is not None and choice.value == "all" else "counted"
 
 
 class SlipsCog(commands.GroupCog, group_name="slips", group_description="The score"):
@@ -139,17 +153,25 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         await replies.reply(interaction, embed=render.digest_embed(digest), ephemeral=not public)
 
     @app_commands.command(name="stats", description="On-time rate, days late, time multiplier")
-    @app_commands.describe(vendor="Only this vendor", announcer="Only this announcer")
+    @app_commands.describe(
+        vendor="Only this vendor",
+        announcer="Only this announcer",
+        evidence="Count rumours too (default: official and reported only)",
+    )
+    @app_commands.choices(evidence=EVIDENCE_CHOICES)
     @app_commands.guild_only()
     async def slips_stats(
         self,
         interaction: discord.Interaction[Any],
         vendor: app_commands.Range[str, 1, 60] | None = None,
         announcer: app_commands.Range[str, 1, 100] | None = None,
+        evidence: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = replies.guild_id_of(interaction)
-        result = await self.stats.stats(guild_id, vendor=vendor, announcer=announcer)
-        if result.total == 0:
+        result = await self.stats.stats(
+            guild_id, vendor=vendor, announcer=announcer, evidence=_evidence(evidence)
+        )
+        if result.total == 0 and result.rumours_left_out == 0:
             await replies.reply(
                 interaction,
                 "No launches match." if (vendor or announcer) else "The watchlist is empty.",
@@ -158,18 +180,27 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         await replies.reply(interaction, embed=stats_embed(result))
 
     @app_commands.command(name="leaderboard", description="Who keeps their promises")
-    @app_commands.describe(by="Rank vendors or announcers", minimum="Resolved launches needed")
-    @app_commands.choices(by=BY_CHOICES)
+    @app_commands.describe(
+        by="Rank vendors or announcers",
+        minimum="Scored launches needed",
+        evidence="Count rumours too (default: official and reported only)",
+    )
+    @app_commands.choices(by=BY_CHOICES, evidence=EVIDENCE_CHOICES)
     @app_commands.guild_only()
     async def slips_leaderboard(
         self,
         interaction: discord.Interaction[Any],
         by: app_commands.Choice[str] | None = None,
-        minimum: app_commands.Range[int, 1, 1000] = score.DEFAULT_MIN_RESOLVED,
+        minimum: app_commands.Range[int, 1, 1000] = score.DEFAULT_MIN_SCORED,
+        evidence: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = replies.guild_id_of(interaction)
-        group = "announcer" if by is not None and by.value == "announcer" else "vendor"
-        board = await self.stats.leaderboard(guild_id, by=group, min_resolved=minimum)
+        group: score.GroupBy = "vendor"
+        if by is not None and by.value == "announcer":
+            group = "announcer"
+        board = await self.stats.leaderboard(
+            guild_id, by=group, min_scored=minimum, evidence=_evidence(evidence)
+        )
         await replies.reply(interaction, embed=board_embed(board))
 
     @app_commands.command(name="chart", description="Promised vs. delivered, as a timeline")

@@ -35,7 +35,8 @@ def insert_launches(path: str, launches: Iterable[BulkLaunch], now: dt.datetime)
         cur = conn.executemany(
             "INSERT INTO launches (guild_id, product, vendor, announced_on, window_phrase, "
             "window_start, window_end, window_rule, deadline_at, next_due_at, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'explicit_date', ?, ?, ?, ?)",
+            "updated_at, first_window_end) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'explicit_date', ?, ?, ?, ?, ?)",
             (
                 (
                     launch.guild_id,
@@ -49,6 +50,7 @@ def insert_launches(path: str, launches: Iterable[BulkLaunch], now: dt.datetime)
                     to_ms(launch.next_due_at) if launch.next_due_at else None,
                     stamp,
                     stamp,
+                    launch.window_end.isoformat(),
                 )
                 for launch in launches
             ),

@@ -21,6 +21,7 @@ from storage.db import from_ms, from_ms_or_none, to_ms
 from tracker.models import (
     DestinationKind,
     EventKind,
+    Evidence,
     GuildConfig,
     Launch,
     LaunchEvent,
@@ -28,6 +29,7 @@ from tracker.models import (
     Message,
     OutboxRow,
     OutboxState,
+    Precision,
     Subscription,
     SubscriptionScope,
 )
@@ -161,6 +163,10 @@ def row_to_launch(row: sqlite3.Row) -> Launch:
         next_due_at=from_ms_or_none(row["next_due_at"]),
         created_at=from_ms(row["created_at"]),
         updated_at=from_ms(row["updated_at"]),
+        first_window_end=dt.date.fromisoformat(row["first_window_end"] or row["window_end"]),
+        evidence=Evidence(row["evidence"]),
+        announced_precision=Precision(row["announced_precision"]),
+        outcome_precision=Precision(row["outcome_precision"]),
     )
 
 
@@ -182,13 +188,16 @@ async def insert_launch(
     deadline_at: dt.datetime,
     next_due_at: dt.datetime | None,
     now: dt.datetime,
+    evidence: Evidence = Evidence.OFFICIAL,
+    announced_precision: Precision = Precision.DAY,
 ) -> Launch:
-    """Insert an upcoming launch and return it."""
+    """Insert an upcoming launch (its window is its first promise) and return it."""
     cur = await conn.execute(
         "INSERT INTO launches (guild_id, product, vendor, announcer, source_url, quote, "
         "announced_on, window_phrase, window_start, window_end, window_rule, timezone, "
-        "deadline_at, next_due_at, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "deadline_at, next_due_at, created_at, updated_at, first_window_end, evidence, "
+        "announced_precision) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             guild_id,
             product,
@@ -206,6 +215,9 @@ async def insert_launch(
             to_ms(next_due_at) if next_due_at else None,
             to_ms(now),
             to_ms(now),
+            window_end.isoformat(),
+            evidence.value,
+            announced_precision.value,
         ),
     )
     launch_id = cur.lastrowid
@@ -249,6 +261,10 @@ _LAUNCH_FIELDS = (
     "cancelled_on",
     "days_late",
     "next_due_at",
+    "first_window_end",
+    "evidence",
+    "announced_precision",
+    "outcome_precision",
 )
 
 
@@ -274,6 +290,10 @@ def _launch_values(launch: Launch) -> tuple[Any, ...]:
         launch.cancelled_on.isoformat() if launch.cancelled_on else None,
         launch.days_late,
         to_ms(launch.next_due_at) if launch.next_due_at else None,
+        launch.first_window_end.isoformat(),
+        launch.evidence.value,
+        launch.announced_precision.value,
+        launch.outcome_precision.value,
     )
 
 

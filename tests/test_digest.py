@@ -214,7 +214,7 @@ def test_build_digest_sections_record_and_round_trip() -> None:
         launch(3, "Claude 3.5 Opus", "Anthropic", None, LaunchState.CANCELLED, d(2024, 6, 20),
                d(2024, 12, 31), cancelled_on=d(2025, 2, 13), days_late=44),
         launch(4, "GPT-5", "OpenAI", None, LaunchState.UPCOMING, d(2025, 2, 12), d(2025, 3, 5),
-               slips=1),
+               slips=1, first_window_end=d(2025, 2, 11)),
         launch(5, "Llama 4", "Meta", None, LaunchState.SLIPPED, d(2025, 1, 1), d(2025, 2, 10)),
         launch(6, "Far away", "Meta", None, LaunchState.UPCOMING, d(2025, 1, 1), d(2025, 12, 31)),
     ]  # fmt: skip
@@ -238,14 +238,17 @@ def test_build_digest_sections_record_and_round_trip() -> None:
         (5, "2025-02-10", d(2025, 2, 10)),
         (4, "February", None),
     ]
-    assert [(e.launch_id, e.days_late) for e in digest.shipped] == [(2, 0), (1, 48)]
+    # Signed against the first promise: Gemini 2 shipped 14 days before Feb 28.
+    assert [(e.launch_id, e.days_late) for e in digest.shipped] == [(2, -14), (1, 48)]
     assert [(e.launch_id, e.day) for e in digest.cancelled] == [(3, d(2025, 2, 13))]
     assert [(e.previous_window, e.window, e.slip_count) for e in digest.reannounced] == [
         ("February", "2025-03-05", 1)
     ]
     assert [e.launch_id for e in digest.upcoming] == [4]  # due Mar 6, within 30 days
-    assert [(e.launch_id, e.days_late) for e in digest.still_late] == [(5, 7)]
-    assert digest.on_time_rate == pytest.approx(1 / 3) and digest.resolved == 3
+    # GPT-5 is re-dated to March, yet 6 days past its first promise (Feb 11): still late.
+    assert [(e.launch_id, e.days_late) for e in digest.still_late] == [(5, 7), (4, 6)]
+    # Scored: Grok 3 late, Gemini 2 on time, Claude cancelled, GPT-5 and Llama 4 overdue.
+    assert digest.on_time_rate == pytest.approx(1 / 5) and digest.scored == 5
     assert not digest.empty and digest.changes == 6
     assert Digest.from_json(digest.to_json()) == digest
     message = Message.from_json(Message(alerts=(), digest=digest.to_json()).to_json())
@@ -254,9 +257,9 @@ def test_build_digest_sections_record_and_round_trip() -> None:
     assert '#5 Llama 4 (Meta) missed "2025-02-10" (by 2025-02-10)' in text
     assert '#4 GPT-5 (OpenAI) missed "February"\n' in text
     assert "#1 Grok 3 (xAI) shipped 48 days late (2025-02-17)" in text
-    assert "#2 Gemini 2 (Google) shipped on time (2025-02-14)" in text
+    assert "#2 Gemini 2 (Google) shipped 14 days early (2025-02-14)" in text
     assert '#4 GPT-5 (OpenAI): "February" -> "2025-03-05" (slip #1)' in text
-    assert "On time so far: 33% of 3 resolved launches." in text
+    assert "On time so far: 20% of 5 scored launches." in text
 
     quiet = build_digest(guild, launches[5:], [], d(2025, 2, 17), end, period=period)
     assert quiet.empty
@@ -370,7 +373,8 @@ async def test_missed_digests_post_only_the_latest_once_marked_late(tmp_path: Pa
         assert digest.late is True
         # It covers everything since the last digest, so the launch shipped on the 5th is in it.
         assert (digest.period_start, digest.period_end) == (at(2025, 3, 3, 9), at(2025, 3, 24, 9))
-        assert [(e.product, e.days_late) for e in digest.shipped] == [("Gemini 2.5", 0)]
+        # Signed against the first promise: shipped March 5, 26 days before March 31.
+        assert [(e.product, e.days_late) for e in digest.shipped] == [("Gemini 2.5", -26)]
         assert "Posted late: the bot was offline" in render_digest_text(digest)
         assert await service.due() == at(2025, 3, 31, 9)
     again = TimedNotifier(clock)

@@ -11,6 +11,7 @@ from pathlib import Path
 from storage import repo
 from tests.e2e import UTC, World, eventually, world
 from tests.test_discord_launch import NOT_MANAGER
+from tracker import stats as score
 from tracker.models import NewLaunch
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -58,25 +59,37 @@ async def test_stats_leaderboard_and_summary(tmp_path: Path) -> None:
         embed = reply.embeds[0]
         assert embed["title"] == "Track record"
         fields = {f["name"]: f["value"] for f in embed["fields"]}
-        # 4 resolved (3 shipped, 1 cancelled); 1 on time -> 25%.
-        assert fields["On time"] == "25% (1)"
+        # Scored: 3 shipped, 1 cancelled and Beta 3, 20 days past its first promise; Alpha 1
+        # (11 days early) is the only one on time -> 1 of 5.
+        assert fields["On time"] == "20% (1)"
         assert fields["Shipped late"] == "2"
+        assert fields["Still out, overdue"] == "1"
         assert fields["Cancelled"] == "1"
-        # Days late over shipped launches: 0, 10, 30 -> median 10, mean 13.3.
-        assert fields["Median late"] == "10 days"
-        assert fields["Mean late"] == "13.3 days"
+        # Late ones: Alpha 2 30, Beta 1 10, Beta 3 20 (running) -> median 20.
+        assert fields["Median late"] == "20 days"
         assert fields["Worst slip"] == "Alpha 2 (Alpha Labs): 30 days late"
-        assert fields["Slipped, still out (1)"] == "• Beta 3 (Beta AI): 20 days late so far"
-        # Multiplier over late ones: Alpha 2 (120 / 90 days) and Beta 1 (101 / 91 days).
-        assert fields["Time multiplier"] == f"×{((120 / 90) + (101 / 91)) / 2:.2f} (over 2)"
+        assert fields["Still out past the first promise (1)"] == (
+            "• Beta 3 (Beta AI): 20 days late (still out)"
+        )
+        # Multiplier over those shipped late: Alpha 2 (120 / 90 days), Beta 1 (101 / 91 days).
+        assert fields["Time multiplier"] == f"×{((120 / 90) + (101 / 91)) / 2:.2f} (median of 2)"
+        assert fields["Kept the latest promise"] == "20% (1)"
+        assert embed["description"] == "5 launches: 5 scored, 0 not yet due."
+        assert embed["footer"]["text"] == score.RULES
         beta = await w.cmd("slips stats", user=w.member, vendor="beta ai")
         assert {f["name"]: f["value"] for f in beta.embeds[0]["fields"]}["On time"] == "0% (0)"
         board = await w.cmd("slips leaderboard", user=w.member, minimum=1)
         lines = board.embeds[0]["description"].split("\n")
         assert lines[0].startswith("**1.** Alpha Labs · 50% on time (1/2)")
-        assert lines[1].startswith("**2.** Beta AI · 0% on time (0/2)")
+        assert lines[1].startswith("**2.** Beta AI · 0% on time (0/3)")
+        # The overdue launch counts: Beta AI has 3 scored launches and is ranked at 0%.
         strict = await w.cmd("slips leaderboard", user=w.member)
-        assert strict.embeds[0]["description"].startswith("No vendor has 3 or more resolved")
+        assert strict.embeds[0]["description"] == (
+            "**1.** Beta AI · 0% on time (0/3) · median 15 days late"
+        )
+        assert strict.embeds[0]["fields"] == [
+            {"name": "Not enough scored launches yet", "value": "Alpha Labs", "inline": True}
+        ]
         summary = await w.cmd("slips summary", user=w.member, public=True)
         assert not summary.ephemeral
         assert summary.embeds[0]["title"] == "slipwatch digest"

@@ -328,7 +328,7 @@ async def test_lifecycle_shipped_late_and_illegal_transitions(tmp_path: Path) ->
         assert "soon" in str(bad.value)
         on_time = await h.add("Z", "Y", "2025-02-28")
         z = await h.tracker.shipped(GUILD, on_time, "mod", on=dt.date(2025, 2, 17))
-        assert z.days_late == 0
+        assert z.days_late == -11  # signed: 11 days early
         await h.engine.settle()
         kinds = h.notifier.kinds()
         assert kinds == ["slipped", "shipped", "shipped"]

@@ -1,22 +1,58 @@
-"""The track record, checked against a fixture whose every figure is worked out by hand below."""
+"""The score, on a real-shaped history (tests/fixtures/history.csv) read by the event-log replay.
+
+Every figure below is worked out by hand in the comments, as of TODAY = 2025-06-30. The window
+each phrase stands for (read by tracker.windows with the row's date as the announcement day):
+
+  launch            first promise                        later rows                        outcome
+  Claude 3 Opus     2024-01-10 "Q1 2024" -> 2024-03-31                                        shipped 2024-03-04: -27
+  GPT Store         2023-11-06 "later this month" -> 11-30   2023-12-01 "early next year"     shipped 2024-01-10: +41
+                                                             -> 2024-04-30 (slip 1, reported)
+  Gemini Ultra      2023-12-06 "early next year" -> 2024-04-30                                shipped "2024-02" (month):
+                                                                                              from Feb 1: -89
+  Voice Mode        2024-05-13 "in the coming weeks" -> 06-24   2024-06-25 "this fall"        shipped "2024-09" (month):
+                                                                -> 2024-11-30 (slip 1)        from Sep 1: at least +69
+  Project Astra     2024-05-14 "later this year" -> 2024-12-31   (a note)                     still out: 181 so far
+  Siri LLM          2024-06-10 "early next year" -> 2025-04-30   2025-03-07 "next year"       still out: 61 so far
+                                                                -> 2026-12-31 (slip 1)
+  Claude 3.5 Opus   2024-06-20 "later this year" -> 2024-12-31                                cancelled, undated
+  Claude 3.5 Haiku  2024-06-20 "later this year" -> 2024-12-31                                shipped 2024-10-22: -70
+  Grok 3            2024-07-01 "end of 2024" -> 2024-12-31   2025-01-04 "in the coming weeks" shipped 2025-02-17: +48
+                                                             -> 2025-02-15 (slip 1)           (2 days past the latest)
+  GPT-4.5 (rumour)  2024-09-01 "Q4 2024" -> 2024-12-31                                        shipped 2025-02-27: +58
+  Llama 4           2024-10-30 "early next year" -> 2025-04-30   2025-01-15 "early 2025"      shipped 2025-04-05: -25
+                                                                -> 2025-04-30 (same: no slip)
+  Gemini 2.0        2024-11-01 "December" -> 2024-12-31 (reported)                            shipped 2024-12-11: -20
+  O3                2024-12-20 "early next year" -> 2025-04-30   cancelled 2025-02-12,        shipped 2025-04-16: -14
+                                                   revived 2025-04-04 "in the coming weeks" -> 2025-05-16 (slip 1)
+  Grok 3.5          2025-04-29 "next week" -> 2025-05-11                                      still out: 50 so far
+  Gemini 3          2025-06-01 "later this year" -> 2025-12-31                                not yet due
+"""  # noqa: E501
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
-from tracker.models import Launch, LaunchState
-from tracker.stats import compute_stats, filter_launches, leaderboard, running_days_late
+from tracker import eventlog
+from tracker.models import Evidence, GuildConfig, Launch, LaunchState, Precision
+from tracker.stats import (
+    RULES,
+    compute_stats,
+    days_late,
+    leaderboard,
+    score_launch,
+    to_json,
+)
+from tracker.text import lateness
 
-UTC = dt.UTC
 D = dt.date
-TODAY = D(2025, 6, 1)
-
-SHIPPED = LaunchState.SHIPPED
-CANCELLED = LaunchState.CANCELLED
-SLIPPED = LaunchState.SLIPPED
-UPCOMING = LaunchState.UPCOMING
+TODAY = D(2025, 6, 30)
+NOW = dt.datetime(2025, 6, 30, 12, tzinfo=dt.UTC)
+HISTORY = Path(__file__).parent / "fixtures" / "history.csv"
 
 
 def launch(
@@ -32,8 +68,11 @@ def launch(
     cancelled_on: dt.date | None = None,
     days_late: int | None = None,
     slips: int = 0,
+    first_window_end: dt.date | None = None,
+    evidence: Evidence = Evidence.OFFICIAL,
 ) -> Launch:
-    stamp = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    """A launch record built by hand (digest and chart tests use it too)."""
+    stamp = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     return Launch(
         id=launch_id,
         guild_id=1,
@@ -48,7 +87,7 @@ def launch(
         window_end=window_end,
         window_rule="explicit_date",
         timezone=None,
-        deadline_at=dt.datetime.combine(window_end + dt.timedelta(days=1), dt.time(), UTC),
+        deadline_at=dt.datetime.combine(window_end + dt.timedelta(days=1), dt.time(), dt.UTC),
         state=state,
         slip_count=slips,
         revision=0,
@@ -58,154 +97,221 @@ def launch(
         next_due_at=None,
         created_at=stamp,
         updated_at=stamp,
+        first_window_end=first_window_end or window_end,
+        evidence=evidence,
     )
 
 
-# 15 launches; "late" = shipped_on - window_end in days (the window's last day is inclusive).
-FIXTURE = [
-    # xAI / Elon Musk
-    launch(1, "Grok 2", "xAI", "Elon Musk", SHIPPED, D(2024, 3, 1), D(2024, 8, 31),
-           shipped_on=D(2024, 8, 13), days_late=0),  # on time
-    launch(2, "Grok 3", "xAI", "Elon Musk", SHIPPED, D(2024, 7, 1), D(2024, 12, 31),
-           shipped_on=D(2025, 2, 17), days_late=48, slips=1),  # Dec 31 -> Feb 17 = 31 + 17 = 48
-    launch(3, "Grok 1.5 Vision", "xAI", "Elon Musk", SHIPPED, D(2024, 4, 12), D(2024, 5, 31),
-           shipped_on=D(2024, 6, 10), days_late=10),  # May 31 -> Jun 10 = 10
-    launch(4, "Grok 3.5", "xAI", "Elon Musk", SLIPPED, D(2025, 4, 1), D(2025, 5, 15),
-           days_late=10),  # still out: running May 15 -> Jun 1 = 17 days late
-    # Anthropic / Dario Amodei (launch 7 has no announcer)
-    launch(5, "Claude 3.5 Opus", "Anthropic", "Dario Amodei", CANCELLED, D(2024, 6, 20),
-           D(2024, 12, 31), cancelled_on=D(2025, 1, 15), days_late=15),
-    launch(6, "Claude 3.5 Haiku", "Anthropic", "Dario Amodei", SHIPPED, D(2024, 6, 20),
-           D(2024, 10, 31), shipped_on=D(2024, 10, 22), days_late=0),  # on time
-    launch(7, "Claude 3 Opus", "Anthropic", None, SHIPPED, D(2024, 1, 10), D(2024, 3, 31),
-           shipped_on=D(2024, 3, 4), days_late=0),  # on time
-    launch(8, "Claude 5", "Anthropic", "Dario Amodei", UPCOMING, D(2025, 5, 1),
-           D(2025, 9, 30)),  # pending, before its deadline: not scored at all
-    # Google / Sundar Pichai
-    launch(9, "Gemini Ultra", "Google", "Sundar Pichai", SHIPPED, D(2023, 12, 6), D(2024, 1, 31),
-           shipped_on=D(2024, 2, 8), days_late=8, slips=1),  # Jan 31 -> Feb 8 = 8
-    launch(10, "Gemini 2", "Google", "Sundar Pichai", SHIPPED, D(2024, 10, 1), D(2024, 12, 31),
-           shipped_on=D(2024, 12, 11), days_late=0),  # on time
-    launch(11, "Project Astra", "Google", "Sundar Pichai", CANCELLED, D(2024, 5, 14),
-           D(2024, 12, 31), cancelled_on=D(2024, 11, 30)),  # cancelled before its deadline
-    # OpenAI / Sam Altman (spellings vary: the grouping folds case)
-    launch(12, "GPT-4o voice", "OpenAI", "Sam Altman", SHIPPED, D(2024, 5, 13), D(2024, 6, 30),
-           shipped_on=D(2024, 9, 24), days_late=86, slips=2),  # Jun 30 -> Sep 24 = 31+31+24
-    launch(13, "Sora", "openai", "sam altman", SHIPPED, D(2024, 2, 15), D(2024, 12, 31),
-           shipped_on=D(2024, 12, 9), days_late=0),  # on time
-    launch(14, "GPT-5", "OpenAI", "Sam Altman", SLIPPED, D(2025, 2, 12), D(2025, 5, 31),
-           days_late=0),  # still out: running May 31 -> Jun 1 = 1 day late
-    launch(15, "Operator", "OpenAI", "Sam Altman", SHIPPED, D(2025, 1, 23), D(2025, 1, 23),
-           shipped_on=D(2025, 1, 24), days_late=1),  # promised "today": zero promised span
-]  # fmt: skip
+def load(grace_days: int = 0, text: str | None = None) -> list[Launch]:
+    rows, issues = eventlog.read_log(text if text is not None else HISTORY.read_text())
+    assert issues == []
+    replayed, problems = eventlog.replay(rows, GuildConfig(1, grace_days=grace_days), NOW)
+    assert problems == []
+    return [dataclasses.replace(r.launch, id=i) for i, r in enumerate(replayed, start=1)]
 
 
-def test_overall_record_matches_the_hand_computation() -> None:
-    s = compute_stats(FIXTURE, TODAY)
-    # Shipped: 1 2 3 6 7 9 10 12 13 15 (10); cancelled: 5 11 (2); open: 4 8 14 (3).
-    assert (s.total, s.shipped, s.cancelled, s.resolved, s.open) == (15, 10, 2, 12, 3)
-    # On time: 1 6 7 10 13 (5); late: 2 3 9 12 15 (5).
-    assert (s.on_time, s.shipped_late) == (5, 5)
-    assert s.on_time_rate == pytest.approx(5 / 12)
-    # Days late of the shipped, sorted: 0 0 0 0 0 | 1 8 10 48 86 -> median (0 + 1) / 2.
-    assert s.median_days_late == 0.5
-    assert s.mean_days_late == pytest.approx((1 + 8 + 10 + 48 + 86) / 10)  # 15.3
+def by_product(launches: list[Launch]) -> dict[str, Launch]:
+    return {launch.product: launch for launch in launches}
+
+
+def test_the_history_replays_into_fifteen_launches_with_their_lineage() -> None:
+    launches = by_product(load())
+    assert len(launches) == 15
+    grok = launches["Grok 3"]
+    assert (grok.first_window_end, grok.window_end, grok.slip_count) == (
+        D(2024, 12, 31),
+        D(2025, 2, 15),
+        1,
+    )
+    assert (grok.state, grok.shipped_on, grok.days_late) == (
+        LaunchState.SHIPPED,
+        D(2025, 2, 17),
+        48,
+    )
+    llama = launches["Llama 4"]
+    assert llama.slip_count == 0  # "early 2025" restates "early next year": lineage, not a slip
+    o3 = launches["O3"]
+    assert (o3.state, o3.cancelled_on, o3.slip_count) == (LaunchState.SHIPPED, None, 1)
+    opus = launches["Claude 3.5 Opus"]
+    assert (opus.state, opus.cancelled_on, opus.days_late) == (LaunchState.CANCELLED, None, None)
+    assert launches["Gemini Ultra"].outcome_precision is Precision.MONTH
+    assert launches["Gemini Ultra"].shipped_on == D(2024, 2, 1)
+    assert launches["GPT-4.5"].evidence is Evidence.RUMOUR
+    assert launches["Gemini 2.0"].evidence is Evidence.REPORTED
+    # Open launches are settled as of now: past the latest window -> slipped.
+    assert launches["Grok 3.5"].state is LaunchState.SLIPPED
+    assert launches["Siri LLM"].state is LaunchState.UPCOMING  # re-dated to 2026
+    assert launches["Gemini 3"].state is LaunchState.UPCOMING
+
+
+def test_every_launch_s_days_late_against_its_first_promise() -> None:
+    figures = {launch.product: days_late(launch, TODAY) for launch in load()}
+    assert figures == {
+        "Claude 3 Opus": -27,  # Mar 4 -> Mar 31
+        "GPT Store": 41,  # Nov 30 -> Jan 10 = 31 + 10, although "early next year" was kept
+        "Gemini Ultra": -89,  # Feb 1 -> Apr 30 = 28 + 31 + 30 (2024 is a leap year)
+        "Voice Mode": 69,  # Jun 24 -> Sep 1 = 6 + 31 + 31 + 1
+        "Project Astra": 181,  # Dec 31 -> Jun 30 = 31 + 28 + 31 + 30 + 31 + 30
+        "Siri LLM": 61,  # Apr 30 -> Jun 30, running although re-dated to 2026
+        "Claude 3.5 Opus": None,  # cancelled: no lateness
+        "Claude 3.5 Haiku": -70,  # Oct 22 -> Dec 31 = 9 + 30 + 31
+        "Grok 3": 48,  # Dec 31 -> Feb 17 = 31 + 17
+        "GPT-4.5": 58,  # Dec 31 -> Feb 27 = 31 + 27
+        "Llama 4": -25,  # Apr 5 -> Apr 30
+        "Gemini 2.0": -20,  # Dec 11 -> Dec 31
+        "O3": -14,  # Apr 16 -> Apr 30: the first promise, not the revival's May 16
+        "Grok 3.5": 50,  # May 11 -> Jun 30 = 20 + 30
+        "Gemini 3": None,  # not yet past Dec 31 2025
+    }
+
+
+def test_the_score_matches_the_hand_computation() -> None:
+    s = compute_stats(load(), TODAY)
+    # 15 launches, the rumour (GPT-4.5) left out: 14; Gemini 3 is not yet due: 13 scored.
+    assert (s.total, s.rumours_left_out, s.scored, s.not_yet_due) == (14, 1, 13, 1)
+    # On time (<= 0): Claude 3 Opus, Gemini Ultra, Haiku, Llama 4, Gemini 2.0, O3 = 6.
+    # Shipped late: GPT Store, Voice Mode, Grok 3 = 3. Still out: Astra, Siri, Grok 3.5 = 3.
+    assert (s.on_time, s.shipped_late, s.overdue_open, s.cancelled) == (6, 3, 3, 1)
+    assert s.on_time_rate == pytest.approx(6 / 13)
+    # Late ones: 41 48 50 61 69 181 -> median (50 + 61) / 2.
+    assert s.median_days_late == 55.5
     assert s.worst is not None
-    assert (s.worst.launch_id, s.worst.product, s.worst.days_late) == (12, "GPT-4o voice", 86)
-    # slip_count over the 12 resolved: 1 (Grok 3) + 1 (Gemini Ultra) + 2 (GPT-4o voice) = 4.
-    assert s.reannouncements_per_launch == pytest.approx(4 / 12)
-    # Time multiplier over the late ones, (shipped - announced) / (window_end - announced):
-    #   Grok 3:          Jul 1 -> Feb 17 = 231 days / Jul 1 -> Dec 31 = 183 days
-    #   Grok 1.5 Vision: Apr 12 -> Jun 10 = 59 / Apr 12 -> May 31 = 49
-    #   Gemini Ultra:    Dec 6 -> Feb 8 = 64 / Dec 6 -> Jan 31 = 56
-    #   GPT-4o voice:    May 13 -> Sep 24 = 134 / May 13 -> Jun 30 = 48
-    #   Operator:        promised span 0 days: skipped
-    assert s.time_multiplier_count == 4
-    assert s.time_multiplier == pytest.approx((231 / 183 + 59 / 49 + 64 / 56 + 134 / 48) / 4)
-    # Still late, reported apart with running lateness (most late first), never as failures.
-    assert [(f.launch_id, f.days_late) for f in s.still_late] == [(4, 17), (14, 1)]
-
-
-def test_filters_are_case_insensitive_and_combine() -> None:
-    xai = compute_stats(FIXTURE, TODAY, vendor="XAI")
-    # Launches 1 2 3 resolved (4 still out): on time 1 of 3; days late 0, 10, 48.
-    assert (xai.total, xai.resolved, xai.on_time, xai.shipped_late) == (4, 3, 1, 2)
-    assert xai.on_time_rate == pytest.approx(1 / 3)
-    assert xai.median_days_late == 10
-    assert xai.mean_days_late == pytest.approx(58 / 3)
-    assert xai.worst is not None and xai.worst.product == "Grok 3"
-    assert xai.reannouncements_per_launch == pytest.approx(1 / 3)
-    assert xai.time_multiplier == pytest.approx((231 / 183 + 59 / 49) / 2)
-    assert [f.launch_id for f in xai.still_late] == [4]
-
-    sam = compute_stats(FIXTURE, TODAY, announcer="  SAM   altman ")
-    # 12 13 14 15 by Sam Altman (13 spelled in lower case); resolved 12 13 15, on time 13.
-    assert [x.id for x in filter_launches(FIXTURE, announcer="SAM ALTMAN")] == [12, 13, 14, 15]
-    assert (sam.resolved, sam.on_time, sam.on_time_rate) == (3, 1, pytest.approx(1 / 3))
-    assert sam.median_days_late == 1  # 0, 1, 86
-
-    both = compute_stats(FIXTURE, TODAY, vendor="openai", announcer="Sam Altman")
-    assert both.total == 4
-    nobody = compute_stats(FIXTURE, TODAY, vendor="Meta")
-    assert nobody.total == 0 and nobody.on_time_rate is None and nobody.worst is None
-    assert nobody.median_days_late is None and nobody.time_multiplier is None
-
-
-def test_pending_launches_never_count_as_failures() -> None:
-    open_only = [x for x in FIXTURE if not x.state.resolved]
-    s = compute_stats(open_only, TODAY)
-    assert (s.resolved, s.on_time_rate, s.open) == (0, None, 3)
-    assert [f.launch_id for f in s.still_late] == [4, 14]  # the upcoming one is not late
-    assert running_days_late(FIXTURE[7], TODAY) == 0  # Claude 5, due Sep 30
-
-
-def test_vendor_leaderboard_ranks_by_rate_then_median_then_name() -> None:
-    board = leaderboard(FIXTURE)
-    # Anthropic 2/3 (median 0); then three at 1/3: OpenAI median 1 (0, 1, 86),
-    # Google median 4 (8, 0), xAI median 10 (0, 10, 48).
-    assert [(e.rank, e.name, e.resolved, e.on_time) for e in board.entries] == [
-        (1, "Anthropic", 3, 2),
-        (2, "OpenAI", 3, 1),  # "openai" once, "OpenAI" three times: the usual spelling shows
-        (3, "Google", 3, 1),
-        (4, "xAI", 3, 1),
-    ]
-    assert [e.median_days_late for e in board.entries] == [0, 1, 4, 10]
-    assert board.too_few == ()
-    assert leaderboard(FIXTURE, min_resolved=4).entries == ()
-    assert leaderboard(FIXTURE, min_resolved=4).too_few == ("Anthropic", "Google", "OpenAI", "xAI")
-
-
-def test_announcer_leaderboard_leaves_out_thin_records_and_anonymous_launches() -> None:
-    board = leaderboard(FIXTURE, by="announcer")
-    # Dario Amodei has 2 resolved (5, 6; launch 7 has no announcer): below the minimum of 3.
-    assert [e.name for e in board.entries] == ["Sam Altman", "Sundar Pichai", "Elon Musk"]
-    assert board.too_few == ("Dario Amodei",)
-    assert [e.name for e in leaderboard(FIXTURE, by="announcer", min_resolved=2).entries] == [
-        "Dario Amodei",  # 1 of 2 on time = 0.5
-        "Sam Altman",
-        "Sundar Pichai",
-        "Elon Musk",
+    assert (s.worst.product, s.worst.days_late, s.worst.still_out) == ("Project Astra", 181, True)
+    assert s.worst.words() == "181 days late (still out)"
+    # Time multiplier over the shipped late ones, (shipped - announced) / (first - announced):
+    #   GPT Store  Nov 6 -> Jan 10 = 65  / Nov 6 -> Nov 30 = 24  = 2.708
+    #   Voice Mode May 13 -> Sep 1 = 111 / May 13 -> Jun 24 = 42 = 2.643
+    #   Grok 3     Jul 1 -> Feb 17 = 231 / Jul 1 -> Dec 31 = 183 = 1.262   -> median 111 / 42
+    assert s.time_multiplier == pytest.approx(111 / 42)
+    assert s.time_multiplier_count == 3
+    # Kept the latest promise: every shipped one but Grok 3 (Feb 17 > Feb 15) = 8 of 13.
+    assert (s.kept_latest, s.kept_latest_rate) == (8, pytest.approx(8 / 13))
+    # Slips: GPT Store, Voice Mode, Siri, Grok 3, O3 (revival to a later window) = 5.
+    assert s.slips == 5
+    assert [(f.product, f.days_late) for f in s.still_late] == [
+        ("Project Astra", 181),
+        ("Siri LLM", 61),
+        ("Grok 3.5", 50),
     ]
 
 
-def test_leaderboard_ties_fall_to_the_name_and_shipping_nothing_ranks_last() -> None:
-    day = D(2024, 1, 1)
-    late = D(2024, 2, 1)
-    launches = []
-    for i, vendor in enumerate(["Beta", "alpha"] * 3):
-        launches.append(
-            launch(i, "p", vendor, None, SHIPPED, day, late, shipped_on=late, days_late=0)
-        )
-    for i in range(3):
-        launches.append(
-            launch(10 + i, "p", "Gone", None, CANCELLED, day, late, cancelled_on=D(2024, 3, 1))
-        )
-        launches.append(
-            launch(20 + i, "p", "Slow", None, SHIPPED, day, late, shipped_on=D(2024, 3, 2),
-                   days_late=30)
-        )  # fmt: skip
-    board = leaderboard(launches)
-    assert [e.name for e in board.entries] == ["alpha", "Beta", "Slow", "Gone"]
-    assert board.entries[3].median_days_late is None
-    with pytest.raises(ValueError):
-        leaderboard(launches, min_resolved=0)
+def test_rumours_count_only_when_asked_for() -> None:
+    s = compute_stats(load(), TODAY, evidence="all")
+    # GPT-4.5 joins as shipped 58 days late.
+    assert (s.total, s.rumours_left_out, s.scored, s.on_time, s.shipped_late) == (15, 0, 14, 6, 4)
+    assert s.on_time_rate == pytest.approx(6 / 14)
+    assert s.median_days_late == 58  # 41 48 50 58 61 69 181
+    # GPT-4.5: Sep 1 -> Feb 27 = 179 / Sep 1 -> Dec 31 = 121; sorted 1.262 1.479 2.643 2.708.
+    assert s.time_multiplier == pytest.approx((179 / 121 + 111 / 42) / 2)
+
+
+def test_filters_fold_case_and_the_rumour_filter_applies_inside_them() -> None:
+    openai = compute_stats(load(), TODAY, vendor="openai")
+    # GPT Store +41, Voice Mode +69, O3 -14; GPT-4.5 is a rumour.
+    assert (openai.scored, openai.on_time, openai.shipped_late, openai.rumours_left_out) == (
+        3,
+        1,
+        2,
+        1,
+    )
+    assert openai.median_days_late == 55  # (41 + 69) / 2
+    musk = compute_stats(load(), TODAY, announcer="ELON MUSK")
+    assert (musk.scored, musk.shipped_late, musk.overdue_open, musk.on_time_rate) == (2, 1, 1, 0)
+
+
+def test_grace_delays_alerts_never_the_score() -> None:
+    plain = compute_stats(load(grace_days=0), TODAY)
+    graced = compute_stats(load(grace_days=30), TODAY)
+    assert dataclasses.replace(graced) == plain
+
+
+def test_leaderboard_ranks_scored_launches_and_counts_the_overdue() -> None:
+    board = leaderboard(load(), TODAY)
+    # Anthropic: Opus cancelled, Haiku and Claude 3 Opus on time -> 2/3, nothing late.
+    # Google: Ultra and 2.0 on time, Astra 181 days overdue (Gemini 3 not yet due) -> 2/3, 181.
+    # OpenAI: O3 on time, GPT Store and Voice Mode late -> 1/3, median 55.
+    assert [(e.rank, e.name, e.scored, e.on_time, e.median_days_late) for e in board.entries] == [
+        (1, "Anthropic", 3, 2, None),
+        (2, "Google", 3, 2, 181.0),
+        (3, "OpenAI", 3, 1, 55.0),
+    ]
+    assert board.too_few == ("Apple", "Meta", "xAI")
+    with_rumours = leaderboard(load(), TODAY, evidence="all")
+    assert with_rumours.entries[2].scored == 4
+    by_announcer = leaderboard(load(), TODAY, by="announcer", min_scored=2)
+    # Dario Amodei: Claude 3 Opus, Claude 3.5 Opus, Haiku; Sam Altman: GPT Store, Voice Mode,
+    # O3; Elon Musk: Grok 3 and Grok 3.5 (both late). The others have one scored launch each.
+    assert [(e.name, e.scored, e.on_time) for e in by_announcer.entries] == [
+        ("Dario Amodei", 3, 2),
+        ("Sam Altman", 3, 1),
+        ("Elon Musk", 2, 0),
+    ]
+
+
+def test_json_has_exactly_the_documented_keys() -> None:
+    launches = load()
+    data = to_json(compute_stats(launches, TODAY), leaderboard(launches, TODAY))
+    assert list(data) == [
+        "today",
+        "scored",
+        "on_time",
+        "shipped_late",
+        "overdue_open",
+        "cancelled",
+        "on_time_rate",
+        "median_days_late",
+        "time_multiplier",
+        "worst",
+        "leaderboard",
+        "launches",
+    ]
+    assert data["worst"] == {
+        "product": "Project Astra",
+        "vendor": "Google",
+        "days_late": 181,
+        "still_out": True,
+    }
+    assert data["leaderboard"][0] == {  # type: ignore[index]
+        "vendor": "Anthropic",
+        "scored": 3,
+        "on_time": 2,
+        "rate": pytest.approx(2 / 3),
+    }
+    rows = {row["product"]: row for row in data["launches"]}  # type: ignore[attr-defined]
+    assert len(rows) == 14  # the rumour is left out
+    assert rows["Siri LLM"] == {
+        "product": "Siri LLM",
+        "vendor": "Apple",
+        "state": "upcoming",
+        "first_window_end": "2025-04-30",
+        "latest_window_end": "2026-12-31",
+        "days_late": 61,
+        "slips": 1,
+        "evidence": "official",
+    }
+    assert rows["Claude 3.5 Opus"]["days_late"] is None
+    assert rows["Gemini 3"]["days_late"] is None
+    assert rows["Grok 3.5"]["state"] == "slipped"
+    json.dumps(data)  # every value is JSON-ready
+
+
+def test_month_precision_is_at_least_and_early_is_signed() -> None:
+    launches = by_product(load())
+    voice = score_launch(launches["Voice Mode"], TODAY)
+    assert (voice.days_late, voice.at_least) == (69, True)
+    assert lateness(69, at_least=True) == "at least 69 days late"
+    assert lateness(-1) == "1 day early"
+    assert lateness(0) == "on time"
+    assert lateness(1, still_out=True) == "1 day late (still out)"
+
+
+def test_a_launch_becomes_scored_the_day_after_its_first_promise() -> None:
+    gemini3 = by_product(load())["Gemini 3"]
+    assert not score_launch(gemini3, D(2025, 12, 31)).scored
+    after = score_launch(gemini3, D(2026, 1, 1))
+    assert (after.scored, after.days_late, after.state) == (True, 1, LaunchState.SLIPPED)
+
+
+def test_the_rules_fit_an_embed_footer() -> None:
+    assert len(RULES) <= 2048
+    assert "first promise" in RULES and "evidence:all" in RULES

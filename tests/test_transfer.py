@@ -202,9 +202,10 @@ async def test_one_bad_row_makes_the_whole_import_write_nothing(
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        (good_row(days_late=3), "days_late 3 does not match shipped_on 2025-02-17 and window_end"),
+        (good_row(evidence="hearsay"), 'evidence "hearsay" is not one of official, reported'),
+        (good_row(first_window_end="soon"), 'first_window_end "soon" is not a date'),
         (good_row(state="upcoming"), "a launch that is upcoming has no shipped_on or cancelled_on"),
-        (good_row(state="cancelled", shipped_on=None), "a cancelled launch needs cancelled_on"),
+        (good_row(outcome_precision="year"), 'outcome_precision "year" is not one of day, month'),
         (good_row(timezone="Mars/Olympus"), "timezone: Unknown timezone 'Mars/Olympus'"),
         (good_row(source_url="ftp://x"), "source_url: 'ftp://x' is not a web link"),
         (good_row(shipped_on="2024-06-01"), "shipped_on 2024-06-01 is before announced_on"),

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -119,7 +119,7 @@ async def _replay(db: Database, out: QuietOut) -> int:
         late_milestones=(7, 30, 90),
     )
 
-    async def add(product: str, vendor: str, window: str, announced: dt.date, **kw: str) -> str:
+    async def add(product: str, vendor: str, window: str, announced: dt.date, **kw: Any) -> str:
         added = await tracker.add(
             NewLaunch(
                 guild_id=GUILD,

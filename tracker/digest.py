@@ -45,7 +45,7 @@ from tracker.models import (
     SubscriptionScope,
 )
 from tracker.outbox.fanout import nonce_for
-from tracker.text import plural
+from tracker.text import lateness, plural
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -397,8 +397,8 @@ class Digest:
     reannounced: tuple[DigestEntry, ...] = ()
     upcoming: tuple[DigestEntry, ...] = ()  # deadlines in the next UPCOMING_DAYS days
     still_late: tuple[DigestEntry, ...] = ()  # slipped earlier and still out (not a change)
-    on_time_rate: float | None = None  # over the resolved launches the digest was built from
-    resolved: int = 0
+    on_time_rate: float | None = None  # over the scored launches (tracker.stats' rules)
+    scored: int = 0
     late: bool = False  # posted after its scheduled time (the bot was down)
     user_id: int | None = None  # set on a subscriber's DM digest
 
@@ -423,7 +423,7 @@ class Digest:
             "period_end": self.period_end.isoformat(),
             "period_key": self.period_key,
             "on_time_rate": self.on_time_rate,
-            "resolved": self.resolved,
+            "scored": self.scored,
             "late": self.late,
             "user_id": self.user_id,
             "empty": self.empty,
@@ -447,7 +447,8 @@ class Digest:
             period_end=dt.datetime.fromisoformat(data["period_end"]),
             period_key=data.get("period_key"),
             on_time_rate=data.get("on_time_rate"),
-            resolved=int(data.get("resolved") or 0),
+            # Digests queued before the score's rules were rewritten said "resolved".
+            scored=int(data.get("scored", data.get("resolved")) or 0),
             late=bool(data.get("late")),
             user_id=data.get("user_id"),
             **sections,
@@ -531,7 +532,7 @@ def build_digest(
                 launch,
                 at=event.at,
                 day=launch.shipped_on,
-                days_late=stats.final_days_late(launch),
+                days_late=stats.days_late(launch, today),
                 window=launch.window_phrase,
                 actor=event.actor,
             )
@@ -599,7 +600,7 @@ def build_digest(
                 launch_id=f.launch_id,
                 product=f.product,
                 vendor=f.vendor,
-                day=f.window_end,
+                day=f.first_window_end,
                 days_late=f.days_late,
                 window=by_id[f.launch_id].window_phrase,
                 slip_count=f.slip_count,
@@ -607,7 +608,7 @@ def build_digest(
             for f in record.still_late
         ),
         on_time_rate=record.on_time_rate,
-        resolved=record.resolved,
+        scored=record.scored,
         late=late,
         user_id=user_id,
     )
@@ -666,11 +667,7 @@ def render_digest_text(digest: Digest, *, limit: int = 10) -> str:
         "Shipped",
         digest.shipped,
         lambda e: (
-            (
-                f"{_name(e)} shipped on time"
-                if not e.days_late
-                else f"{_name(e)} shipped {plural(e.days_late, 'day')} late"
-            )
+            f"{_name(e)} shipped {lateness(e.days_late or 0)}"
             + (f" ({e.day.isoformat()})" if e.day else "")
         ),
     )
@@ -695,12 +692,12 @@ def render_digest_text(digest: Digest, *, limit: int = 10) -> str:
     section(
         "Still late",
         digest.still_late,
-        lambda e: f"{_name(e)}: {plural(e.days_late or 0, 'day')} late",
+        lambda e: f"{_name(e)}: {plural(e.days_late or 0, 'day')} late (first promise)",
     )
     if digest.on_time_rate is not None:
         lines.append(
             f"On time so far: {digest.on_time_rate:.0%} of "
-            f"{plural(digest.resolved, 'resolved launch')}."
+            f"{plural(digest.scored, 'scored launch')}."
         )
     return "\n".join(lines)
 

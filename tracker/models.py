@@ -28,6 +28,27 @@ class LaunchState(enum.StrEnum):
         return self in (LaunchState.SHIPPED, LaunchState.CANCELLED)
 
 
+class Evidence(enum.StrEnum):
+    """How sure the record of a promise is: the vendor said it, the press reported the vendor's
+    words, or it is a rumour. Rumours are tracked and alerted like the rest but left out of
+    every figure unless a reader asks for them."""
+
+    OFFICIAL = "official"
+    REPORTED = "reported"
+    RUMOUR = "rumour"
+
+
+class Precision(enum.StrEnum):
+    """How precisely a day is known. A MONTH day is stored as the month's first day."""
+
+    DAY = "day"
+    MONTH = "month"
+
+    def show(self, day: dt.date) -> str:
+        """*day* as precisely as it is known: "2025-02-17" or "2025-02"."""
+        return day.isoformat() if self is Precision.DAY else f"{day:%Y-%m}"
+
+
 class AlertKind(enum.StrEnum):
     """What an alert tells its reader."""
 
@@ -37,6 +58,7 @@ class AlertKind(enum.StrEnum):
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
     REANNOUNCED = "reannounced"
+    REVIVED = "revived"
     NOTE = "note"
     TEST = "test"
 
@@ -52,6 +74,7 @@ class EventKind(enum.StrEnum):
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
     REANNOUNCED = "reannounced"
+    REVIVED = "revived"
     NOTE = "note"
 
 
@@ -121,10 +144,16 @@ class Launch:
     revision: int
     shipped_on: dt.date | None
     cancelled_on: dt.date | None
-    days_late: int | None
+    days_late: int | None  # as of the outcome (shipped: signed); read figures from tracker.stats
     next_due_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    # The window end of the first announcement: the promise lateness is measured against.
+    first_window_end: dt.date
+    evidence: Evidence = Evidence.OFFICIAL
+    announced_precision: Precision = Precision.DAY
+    # Precision of shipped_on / cancelled_on; an undated cancellation has cancelled_on None.
+    outcome_precision: Precision = Precision.DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +169,8 @@ class NewLaunch:
     source_url: str | None = None
     quote: str | None = None
     timezone: str | None = None
+    evidence: Evidence = Evidence.OFFICIAL
+    announced_precision: Precision = Precision.DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +223,8 @@ class LaunchSnapshot:
     shipped_on: dt.date | None
     cancelled_on: dt.date | None
     days_late: int | None
+    first_window_end: dt.date | None = None  # None in alerts queued before it existed
+    evidence: Evidence = Evidence.OFFICIAL
 
     @classmethod
     def of(cls, launch: Launch, timezone: str) -> LaunchSnapshot:
@@ -214,6 +247,8 @@ class LaunchSnapshot:
             shipped_on=launch.shipped_on,
             cancelled_on=launch.cancelled_on,
             days_late=launch.days_late,
+            first_window_end=launch.first_window_end,
+            evidence=launch.evidence,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -236,6 +271,8 @@ class LaunchSnapshot:
             "shipped_on": _iso(self.shipped_on),
             "cancelled_on": _iso(self.cancelled_on),
             "days_late": self.days_late,
+            "first_window_end": _iso(self.first_window_end),
+            "evidence": self.evidence.value,
         }
 
     @classmethod
@@ -259,6 +296,8 @@ class LaunchSnapshot:
             shipped_on=_date_or_none(data.get("shipped_on")),
             cancelled_on=_date_or_none(data.get("cancelled_on")),
             days_late=data.get("days_late"),
+            first_window_end=_date_or_none(data.get("first_window_end")),
+            evidence=Evidence(data.get("evidence") or Evidence.OFFICIAL.value),
         )
 
 

@@ -35,6 +35,7 @@ from tracker.models import (
     LaunchSnapshot,
     LaunchState,
     NewLaunch,
+    Precision,
     Subscription,
     SubscriptionScope,
 )
@@ -310,6 +311,8 @@ class Tracker:
                 deadline_at=deadline,
                 next_due_at=first.at if first else None,
                 now=now,
+                evidence=new.evidence,
+                announced_precision=new.announced_precision,
             )
             await repo.append_event(
                 conn,
@@ -326,6 +329,7 @@ class Tracker:
                     "window_end": window.end.isoformat(),
                     "rule": window.rule,
                     "deadline_at": deadline.isoformat(),
+                    "evidence": new.evidence.value,
                 },
             )
         self._changed()
@@ -417,11 +421,13 @@ class Tracker:
                 )
             if day > deadlines.local_today(now, tz) + dt.timedelta(days=1):
                 raise InvalidInput(f"{day.isoformat()} is in the future; give the actual day.")
-            days_late = max(0, (day - launch.window_end).days)
+            # Signed and against the first promise (tracker.stats): re-dating never resets it.
+            days_late = (day - launch.first_window_end).days
             updated = dataclasses.replace(
                 launch,
                 state=LaunchState.SHIPPED,
                 shipped_on=day,
+                outcome_precision=Precision.DAY,
                 days_late=days_late,
                 next_due_at=None,
                 revision=launch.revision + 1,
@@ -451,8 +457,10 @@ class Tracker:
         on: dt.date | None = None,
         reason: str | None = None,
         source_url: str | None = None,
+        undated: bool = False,
     ) -> Launch:
-        """Mark a launch cancelled (abandoned, never coming)."""
+        """Mark a launch cancelled (abandoned, never coming). *undated*: it was quietly dropped
+        and nobody knows the day (cancelled_on stays empty)."""
         source = clean_url(source_url)
         reason = clean_text(reason, what="reason", maximum=MAX_NOTE)
         now = self.clock.now()
@@ -461,8 +469,10 @@ class Tracker:
             config = await repo.get_guild(conn, guild_id)
             self._require_open(launch, "cancelled")
             tz = self._zone_of(launch, config)
-            day = on or deadlines.local_today(now, tz)
-            if day < launch.announced_on:
+            if undated and on is not None:
+                raise InvalidInput("Give a day or say it is undated, not both.")
+            day = None if undated else (on or deadlines.local_today(now, tz))
+            if day is not None and day < launch.announced_on:
                 raise InvalidInput(
                     f"{day.isoformat()} is before the announcement "
                     f"({launch.announced_on.isoformat()}); check the date."
@@ -471,8 +481,8 @@ class Tracker:
                 launch,
                 state=LaunchState.CANCELLED,
                 cancelled_on=day,
-                # How late the promise was when it was abandoned (None when cancelled in time).
-                days_late=(day - launch.window_end).days if day > launch.window_end else None,
+                outcome_precision=Precision.DAY,
+                days_late=None,  # a cancelled launch has no lateness (tracker.stats)
                 next_due_at=None,
                 revision=launch.revision + 1,
             )
@@ -485,7 +495,7 @@ class Tracker:
                 actor=actor,
                 source_url=source,
                 note=reason,
-                data={"cancelled_on": day.isoformat()},
+                data={"cancelled_on": day.isoformat() if day else None},
                 now=now,
             )
         self._changed()
@@ -514,7 +524,8 @@ class Tracker:
             day = announced_on or deadlines.local_today(now, tz)
             window = self.read_window(window_phrase, day)
             deadline = deadlines.deadline_for(window.end, tz, config.grace_days)
-            slipped_further = deadline > launch.deadline_at
+            # A slip is a window that moved later; the same or an earlier one is only lineage.
+            slipped_further = window.end > launch.window_end
             moved = dataclasses.replace(
                 launch,
                 window_phrase=window.phrase.strip(),
@@ -542,7 +553,88 @@ class Tracker:
                 note=quote,
                 data={
                     "from_window": launch.window_phrase,
+                    "from_window_end": launch.window_end.isoformat(),
                     "from_deadline": launch.deadline_at.isoformat(),
+                    "window": window.phrase,
+                    "window_end": window.end.isoformat(),
+                    "deadline_at": deadline.isoformat(),
+                    "announced_on": day.isoformat(),
+                    "slip_count": updated.slip_count,
+                },
+                now=now,
+                previous_window=launch.window_phrase,
+                previous_deadline=launch.deadline_at,
+            )
+        self._changed()
+        return updated
+
+    async def revived(
+        self,
+        guild_id: int,
+        launch_id: int,
+        actor: str,
+        *,
+        window_phrase: str,
+        announced_on: dt.date | None = None,
+        source_url: str | None = None,
+        quote: str | None = None,
+    ) -> Launch:
+        """A cancelled launch comes back with a new window: upcoming again, its cancellation
+        kept in history, a slip when the new window ends later than the one it was cancelled
+        with. The score still measures it against its first promise."""
+        source = clean_url(source_url)
+        quote = clean_text(quote, what="quote", maximum=MAX_QUOTE)
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            launch = await self._get_for_update(conn, guild_id, launch_id)
+            config = await repo.get_guild(conn, guild_id)
+            if launch.state is not LaunchState.CANCELLED:
+                raise InvalidTransition(
+                    f"{launch.product} is {launch.state.value}, not cancelled, so it cannot be "
+                    "revived. Use /launch reannounce for a new window."
+                )
+            tz = self._zone_of(launch, config)
+            day = announced_on or deadlines.local_today(now, tz)
+            if launch.cancelled_on is not None and day < launch.cancelled_on:
+                raise InvalidInput(
+                    f"{day.isoformat()} is before the cancellation "
+                    f"({launch.cancelled_on.isoformat()}); check the date."
+                )
+            window = self.read_window(window_phrase, day)
+            deadline = deadlines.deadline_for(window.end, tz, config.grace_days)
+            moved = dataclasses.replace(
+                launch,
+                window_phrase=window.phrase.strip(),
+                window_start=window.start,
+                window_end=window.end,
+                window_rule=window.rule,
+                deadline_at=deadline,
+                state=LaunchState.UPCOMING,
+                slip_count=launch.slip_count + (1 if window.end > launch.window_end else 0),
+                quote=quote or launch.quote,
+                source_url=source or launch.source_url,
+                cancelled_on=None,
+                days_late=None,
+                outcome_precision=Precision.DAY,
+                revision=launch.revision + 1,
+            )
+            first = deadlines.first_due(self._items(moved, config), now)
+            updated = dataclasses.replace(moved, next_due_at=first.at if first else None)
+            await self._apply(
+                conn,
+                config,
+                launch,
+                updated,
+                EventKind.REVIVED,
+                actor=actor,
+                source_url=source,
+                note=quote,
+                data={
+                    "from_window": launch.window_phrase,
+                    "from_window_end": launch.window_end.isoformat(),
+                    "cancelled_on": launch.cancelled_on.isoformat()
+                    if launch.cancelled_on
+                    else None,
                     "window": window.phrase,
                     "window_end": window.end.isoformat(),
                     "deadline_at": deadline.isoformat(),

@@ -1,20 +1,33 @@
-"""The track record: on-time rates, lateness, slips and leaderboards.
+"""The score: how late announced launches are, measured the same way everywhere.
 
-Pure functions over lists of launches (``today`` is passed in), and at the end a thin
-:class:`StatsService` that loads a guild's launches for the /slips commands. Only resolved
-launches (shipped or cancelled) are scored: a launch that is still open never counts as a
-failure before its deadline, and one already past its deadline (slipped, still out) is reported
-apart with its running lateness instead of a final number.
+Pure functions over domain records (``today`` is always passed in), and at the end a thin
+:class:`StatsService` that loads a guild's launches for /slips, digests and the CLI. These are
+the rules of the score; /slips shows them in its footer (:data:`RULES`).
 
-The definitions, so that every reader computes the same figures:
-
-- on-time rate = shipped with 0 days late / resolved (cancelled launches count as not on time);
-- median and mean days late are over shipped launches (on-time ones count as 0);
-- the worst slip is the shipped launch with the most days late;
-- re-announcements per launch = mean slip_count over resolved launches;
-- time multiplier = mean of (shipped_on - announced_on) / (window_end - announced_on) over
-  launches shipped late, skipping those whose promised span is zero (or negative) days: "it took
-  2.5 times as long as they said".
+- **First promise.** A launch's lateness is measured against the window end of its first
+  announcement (``Launch.first_window_end``). Re-announcements and revivals are its lineage and
+  never reset it; how the launch did against its latest window is scored apart, as "kept the
+  latest promise" (shipped on or before the latest window end).
+- **Signed days late.** days_late = shipped_on - first window end: negative means early. A launch
+  still out past its first window end has a running days_late = today - first window end,
+  computed when read. A cancelled launch has no days_late, nor has one not yet past its first
+  window end.
+- **Month precision.** A day known only to the month counts from the month's first day, so its
+  lateness is "at least" the figure shown.
+- **Scored launches** = shipped + cancelled + still out past their first window end. Launches
+  not yet due are not scored. on-time rate = shipped with days_late <= 0 / scored.
+- **Median days late** is over the late ones: shipped late and still-out overdue (running
+  figure). The **worst slip** is the largest days_late among them, marked "still out" when it
+  is (ties: the earlier first window end, then the lower id).
+- **Time multiplier** = the median, over launches shipped late, of (shipped_on - announced_on) /
+  (first window end - announced_on); launches whose promised span is zero days are left out.
+- **Slips** = how many re-announcements or revivals moved the window end later; restating the
+  same window, or an earlier one, is kept in the lineage but is not a slip.
+- **Leaderboard**: by vendor or announcer, over scored launches, at least 3 scored (by default);
+  ranked by on-time rate, then median days late (lower first), then name.
+- **Evidence**: rumours are tracked and alerted like the rest but left out of every figure unless
+  asked for (evidence "all"); official and reported launches always count.
+- **Grace** days delay a server's alerts, never the score: nothing here reads a deadline.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,61 +45,164 @@ from storage.db import Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
-from tracker.models import EventKind, Launch, LaunchState
+from tracker.models import EventKind, Evidence, Launch, LaunchState, Precision
+from tracker.text import lateness as late_words
 
 __all__ = [
-    "DEFAULT_MIN_RESOLVED",
+    "DEFAULT_MIN_SCORED",
+    "RULES",
+    "EvidenceFilter",
     "LaunchFigure",
+    "LaunchScore",
     "Leaderboard",
     "LeaderboardEntry",
     "Stats",
     "StatsService",
     "compute_stats",
+    "days_late",
     "filter_launches",
-    "final_days_late",
+    "late_words",
     "leaderboard",
-    "running_days_late",
+    "score_launch",
+    "state_on",
 ]
 
-DEFAULT_MIN_RESOLVED = 3
+DEFAULT_MIN_SCORED = 3
 
 GroupBy = Literal["vendor", "announcer"]
+EvidenceFilter = Literal["counted", "all"]  # counted: official and reported (no rumours)
+
+# The rules in one paragraph, for /slips' footer (an embed footer holds 2048 characters).
+RULES = (
+    "Lateness counts from the first promise (re-dating never resets it); negative = early. "
+    "Scored = shipped + cancelled + still out past the first promise. On time = shipped with "
+    "0 or fewer days late, over scored. Median and worst: shipped late and still-out overdue, "
+    "as of today. Time multiplier: median of (shipped − announced) / (first promise − announced) "
+    "over launches shipped late. Slips: re-datings that moved the window later. Month-only "
+    'dates count from the 1st ("at least"). Rumours left out unless evidence:all. '
+    "Grace never counts."
+)
+
+
+def days_late(launch: Launch, today: dt.date) -> int | None:
+    """Signed days late against the first promise, as of *today*.
+
+    Shipped: shipped_on - first window end (negative = early). Cancelled: None. Still out:
+    today - first window end once that is positive (the running figure), else None."""
+    if launch.state is LaunchState.SHIPPED:
+        if launch.shipped_on is None:
+            return launch.days_late
+        return (launch.shipped_on - launch.first_window_end).days
+    if launch.state is LaunchState.CANCELLED:
+        return None
+    running = (today - launch.first_window_end).days
+    return running if running > 0 else None
+
+
+def state_on(launch: Launch, today: dt.date) -> LaunchState:
+    """The launch's state as of *today*: an open launch past its latest window end is slipped
+    even if the sweep has not run yet (grace only delays the alert)."""
+    if launch.state in (LaunchState.UPCOMING, LaunchState.SLIPPED):
+        return LaunchState.SLIPPED if today > launch.window_end else LaunchState.UPCOMING
+    return launch.state
 
 
 @dataclass(frozen=True, slots=True)
-class LaunchFigure:
-    """One launch named in a statistic (the worst slip, a launch still late)."""
+class LaunchScore:
+    """One launch as the score sees it on a given day."""
 
     launch_id: int
     product: str
     vendor: str
-    window_end: dt.date
+    announcer: str | None
+    state: LaunchState  # as of today (see :func:`state_on`)
+    evidence: Evidence
+    first_window_end: dt.date
+    latest_window_end: dt.date
+    days_late: int | None  # signed, against the first promise; None: cancelled or not yet due
+    at_least: bool  # the outcome day is known only to the month
+    slips: int
+    scored: bool
+    still_out: bool  # open and past its first promise
+    kept_latest: bool  # shipped on or before its latest window end
+
+    @property
+    def late(self) -> bool:
+        """Shipped late or still out past its first promise."""
+        return self.days_late is not None and self.days_late > 0
+
+
+def score_launch(launch: Launch, today: dt.date) -> LaunchScore:
+    """How *launch* stands on *today* under the rules in this module's docstring."""
+    late = days_late(launch, today)
+    state = state_on(launch, today)
+    shipped = launch.state is LaunchState.SHIPPED
+    still_out = not launch.state.resolved and late is not None
+    return LaunchScore(
+        launch_id=launch.id,
+        product=launch.product,
+        vendor=launch.vendor,
+        announcer=launch.announcer,
+        state=state,
+        evidence=launch.evidence,
+        first_window_end=launch.first_window_end,
+        latest_window_end=launch.window_end,
+        days_late=late,
+        at_least=shipped and launch.outcome_precision is Precision.MONTH,
+        slips=launch.slip_count,
+        scored=launch.state.resolved or still_out,
+        still_out=still_out,
+        kept_latest=shipped
+        and launch.shipped_on is not None
+        and launch.shipped_on <= launch.window_end,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchFigure:
+    """One launch named in a statistic (the worst slip, a launch still out)."""
+
+    launch_id: int
+    product: str
+    vendor: str
+    first_window_end: dt.date
     days_late: int
     slip_count: int
+    still_out: bool
+    at_least: bool = False
+
+    def words(self) -> str:
+        """Its lateness in words ("48 days late", "at least 30 days late (still out)")."""
+        return late_words(self.days_late, at_least=self.at_least, still_out=self.still_out)
 
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """The track record of a set of launches. Rates and averages are None when there is
-    nothing to compute them over (no resolved launch, no shipped launch...)."""
+    """The score of a set of launches on *today*. Rates and medians are None when there is
+    nothing to compute them over."""
 
+    today: dt.date
     vendor: str | None  # the filters applied, as given
     announcer: str | None
-    total: int  # launches after filtering, in every state
-    resolved: int  # shipped + cancelled
-    shipped: int
-    on_time: int  # shipped with 0 days late
+    evidence: EvidenceFilter
+    total: int  # launches after the filters, in every state
+    rumours_left_out: int  # rumours matching vendor/announcer, not counted (evidence "counted")
+    scored: int  # shipped + cancelled + still out past the first promise
+    on_time: int  # shipped with days_late <= 0
     shipped_late: int
+    overdue_open: int  # still out past the first promise
     cancelled: int
-    open: int  # upcoming or slipped
-    on_time_rate: float | None  # on_time / resolved
-    median_days_late: float | None  # over shipped launches
-    mean_days_late: float | None  # over shipped launches
-    worst: LaunchFigure | None  # shipped launch with the most days late (None if none late)
-    reannouncements_per_launch: float | None  # mean slip_count over resolved launches
-    time_multiplier: float | None  # see the module docstring
-    time_multiplier_count: int  # how many launches the multiplier was averaged over
-    still_late: tuple[LaunchFigure, ...]  # slipped and not yet shipped, most late first
+    not_yet_due: int  # open and not past the first promise: not scored
+    kept_latest: int  # shipped on or before their latest window end
+    on_time_rate: float | None  # on_time / scored
+    kept_latest_rate: float | None  # kept_latest / scored
+    median_days_late: float | None  # over shipped late + overdue open
+    worst: LaunchFigure | None
+    time_multiplier: float | None  # median; see the module docstring
+    time_multiplier_count: int  # launches it is the median of
+    slips: int  # total slips over the scored launches
+    still_late: tuple[LaunchFigure, ...]  # overdue open, most late first
+    launches: tuple[LaunchScore, ...]  # every launch counted (by id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +211,13 @@ class LeaderboardEntry:
 
     rank: int
     name: str
-    resolved: int
+    scored: int
     on_time: int
     shipped_late: int
+    overdue_open: int
     cancelled: int
     on_time_rate: float
-    median_days_late: float | None  # None when nothing shipped (all cancelled)
+    median_days_late: float | None  # None when nothing is late
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,27 +225,10 @@ class Leaderboard:
     """Names ranked by on-time rate, then median days late (lower first), then name."""
 
     by: GroupBy
-    min_resolved: int
+    min_scored: int
+    evidence: EvidenceFilter
     entries: tuple[LeaderboardEntry, ...]
-    too_few: tuple[str, ...]  # names left out for having fewer than min_resolved resolved
-
-
-def final_days_late(launch: Launch) -> int | None:
-    """Days late of a shipped launch (0 when on time); None for any other state.
-
-    Uses the stored figure and falls back to shipped_on - window_end when it is missing."""
-    if launch.state is not LaunchState.SHIPPED:
-        return None
-    if launch.days_late is not None:
-        return max(0, launch.days_late)
-    if launch.shipped_on is None:
-        return 0
-    return max(0, (launch.shipped_on - launch.window_end).days)
-
-
-def running_days_late(launch: Launch, today: dt.date) -> int:
-    """How late a launch that is still out is today (0 before the end of its window)."""
-    return max(0, (today - launch.window_end).days)
+    too_few: tuple[str, ...]  # names left out for having fewer than min_scored scored
 
 
 def _fold(text: str | None) -> str | None:
@@ -136,9 +236,14 @@ def _fold(text: str | None) -> str | None:
 
 
 def filter_launches(
-    launches: Iterable[Launch], *, vendor: str | None = None, announcer: str | None = None
+    launches: Iterable[Launch],
+    *,
+    vendor: str | None = None,
+    announcer: str | None = None,
+    evidence: EvidenceFilter = "all",
 ) -> list[Launch]:
-    """The launches of *vendor* and/or by *announcer* (case-insensitive; None: any)."""
+    """The launches of *vendor* and/or by *announcer* (case-insensitive; None: any); with
+    evidence "counted", rumours are left out."""
     want_vendor = _fold(vendor)
     want_announcer = _fold(announcer)
     return [
@@ -146,22 +251,26 @@ def filter_launches(
         for launch in launches
         if (want_vendor is None or _fold(launch.vendor) == want_vendor)
         and (want_announcer is None or _fold(launch.announcer) == want_announcer)
+        and (evidence == "all" or launch.evidence is not Evidence.RUMOUR)
     ]
 
 
-def _figure(launch: Launch, days_late: int) -> LaunchFigure:
+def _figure(score: LaunchScore) -> LaunchFigure:
+    assert score.days_late is not None
     return LaunchFigure(
-        launch_id=launch.id,
-        product=launch.product,
-        vendor=launch.vendor,
-        window_end=launch.window_end,
-        days_late=days_late,
-        slip_count=launch.slip_count,
+        launch_id=score.launch_id,
+        product=score.product,
+        vendor=score.vendor,
+        first_window_end=score.first_window_end,
+        days_late=score.days_late,
+        slip_count=score.slips,
+        still_out=score.still_out,
+        at_least=score.at_least,
     )
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return statistics.fmean(values) if values else None
+def _median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
 
 
 def compute_stats(
@@ -170,83 +279,88 @@ def compute_stats(
     *,
     vendor: str | None = None,
     announcer: str | None = None,
+    evidence: EvidenceFilter = "counted",
 ) -> Stats:
-    """The track record of *launches*, optionally only those of *vendor* / by *announcer*.
+    """The score of *launches* on *today* (the reader's calendar day), optionally only those of
+    *vendor* / by *announcer*; rumours only with evidence "all"."""
+    matching = filter_launches(launches, vendor=vendor, announcer=announcer)
+    chosen = filter_launches(matching, evidence=evidence)
+    by_id = {launch.id: launch for launch in chosen}
+    scores = sorted((score_launch(x, today) for x in chosen), key=lambda s: s.launch_id)
+    scored = [s for s in scores if s.scored]
+    shipped = [s for s in scored if by_id[s.launch_id].state is LaunchState.SHIPPED]
+    on_time = [s for s in shipped if s.days_late is not None and s.days_late <= 0]
+    late = [s for s in scored if s.late]
+    shipped_late = [s for s in late if not s.still_out]
+    overdue = [s for s in late if s.still_out]
+    cancelled = [s for s in scored if by_id[s.launch_id].state is LaunchState.CANCELLED]
+    kept = [s for s in shipped if s.kept_latest]
 
-    *today* is the reader's calendar day, used only for the running lateness of launches that
-    are still late."""
-    chosen = filter_launches(launches, vendor=vendor, announcer=announcer)
-    shipped = [launch for launch in chosen if launch.state is LaunchState.SHIPPED]
-    cancelled = [launch for launch in chosen if launch.state is LaunchState.CANCELLED]
-    resolved = shipped + cancelled
-    late_by = {launch.id: final_days_late(launch) or 0 for launch in shipped}
-    on_time = [launch for launch in shipped if late_by[launch.id] == 0]
-    late = [launch for launch in shipped if late_by[launch.id] > 0]
-
-    days = sorted(late_by[launch.id] for launch in shipped)
     worst: LaunchFigure | None = None
     if late:
-        # Most days late; among equals the one that shipped first, then the lowest id.
-        top = min(late, key=lambda x: (-late_by[x.id], x.shipped_on or x.window_end, x.id))
-        worst = _figure(top, late_by[top.id])
+        top = min(late, key=lambda s: (-(s.days_late or 0), s.first_window_end, s.launch_id))
+        worst = _figure(top)
 
     ratios: list[float] = []
-    for launch in late:
-        promised = (launch.window_end - launch.announced_on).days
+    for score in shipped_late:
+        launch = by_id[score.launch_id]
+        promised = (launch.first_window_end - launch.announced_on).days
         if promised <= 0 or launch.shipped_on is None:
             continue  # a zero (or nonsensical) promised span has no meaningful multiple
         ratios.append((launch.shipped_on - launch.announced_on).days / promised)
 
-    still_late = sorted(
-        (
-            _figure(launch, running_days_late(launch, today))
-            for launch in chosen
-            if launch.state is LaunchState.SLIPPED
-        ),
-        key=lambda f: (-f.days_late, f.launch_id),
-    )
+    n = len(scored)
     return Stats(
+        today=today,
         vendor=vendor,
         announcer=announcer,
+        evidence=evidence,
         total=len(chosen),
-        resolved=len(resolved),
-        shipped=len(shipped),
+        rumours_left_out=len(matching) - len(chosen),
+        scored=n,
         on_time=len(on_time),
-        shipped_late=len(late),
+        shipped_late=len(shipped_late),
+        overdue_open=len(overdue),
         cancelled=len(cancelled),
-        open=len(chosen) - len(resolved),
-        on_time_rate=len(on_time) / len(resolved) if resolved else None,
-        median_days_late=float(statistics.median(days)) if days else None,
-        mean_days_late=_mean([float(d) for d in days]),
+        not_yet_due=len(scores) - n,
+        kept_latest=len(kept),
+        on_time_rate=len(on_time) / n if n else None,
+        kept_latest_rate=len(kept) / n if n else None,
+        median_days_late=_median([float(s.days_late or 0) for s in late]),
         worst=worst,
-        reannouncements_per_launch=_mean([float(x.slip_count) for x in resolved]),
-        time_multiplier=_mean(ratios),
+        time_multiplier=_median(ratios),
         time_multiplier_count=len(ratios),
-        still_late=tuple(still_late),
+        slips=sum(s.slips for s in scored),
+        still_late=tuple(
+            _figure(s) for s in sorted(overdue, key=lambda s: (-(s.days_late or 0), s.launch_id))
+        ),
+        launches=tuple(scores),
     )
 
 
 def leaderboard(
     launches: Iterable[Launch],
+    today: dt.date,
     *,
     by: GroupBy = "vendor",
-    min_resolved: int = DEFAULT_MIN_RESOLVED,
+    min_scored: int = DEFAULT_MIN_SCORED,
+    evidence: EvidenceFilter = "counted",
 ) -> Leaderboard:
-    """Rank vendors (or announcers) by on-time rate, best first.
+    """Rank vendors (or announcers) by on-time rate over their scored launches, best first.
 
-    Only names with at least *min_resolved* resolved launches are ranked. Ties are broken by
-    median days late (lower first; a name that shipped nothing ranks after those that shipped),
-    then by name. Names are grouped case-insensitively and shown in their most common spelling
-    (the earliest seen among equals). Launches without an announcer are left out of the
-    announcer board."""
-    if min_resolved < 1:
-        raise ValueError("min_resolved must be at least 1")
+    Only names with at least *min_scored* scored launches are ranked. Ties are broken by
+    median days late (lower first; a name with nothing late ranks first among equals), then by
+    name. Names are grouped case-insensitively and shown in their most common spelling (the
+    earliest seen among equals). Launches without an announcer are left out of the announcer
+    board."""
+    if min_scored < 1:
+        raise ValueError("min_scored must be at least 1")
     key_of: Callable[[Launch], str | None] = (
         (lambda x: x.vendor) if by == "vendor" else (lambda x: x.announcer)
     )
     groups: dict[str, list[Launch]] = {}
     spellings: dict[str, dict[str, int]] = {}
-    for launch in sorted(launches, key=lambda x: x.id):
+    for launch in sorted(filter_launches(launches, evidence=evidence), key=lambda x: x.id):
         raw = key_of(launch)
         folded = _fold(raw)
         if raw is None or not folded:
@@ -261,26 +375,23 @@ def leaderboard(
     for folded, members in groups.items():
         counts = spellings[folded]
         name = max(counts, key=lambda s: counts[s])  # first inserted wins a tie
-        record = compute_stats(members, dt.date.min)
-        if record.resolved < min_resolved or record.on_time_rate is None:
+        record = compute_stats(members, today, evidence="all")
+        if record.scored < min_scored or record.on_time_rate is None:
             too_few.append(name)
             continue
         entry = LeaderboardEntry(
             rank=0,
             name=name,
-            resolved=record.resolved,
+            scored=record.scored,
             on_time=record.on_time,
             shipped_late=record.shipped_late,
+            overdue_open=record.overdue_open,
             cancelled=record.cancelled,
             on_time_rate=record.on_time_rate,
             median_days_late=record.median_days_late,
         )
         median = record.median_days_late
-        sort_key = (
-            -record.on_time_rate,
-            median if median is not None else float("inf"),
-            name.casefold(),
-        )
+        sort_key = (-record.on_time_rate, median if median is not None else 0.0, name.casefold())
         ranked.append((sort_key, entry))
     ranked.sort(key=lambda pair: pair[0])
     entries = tuple(
@@ -288,10 +399,54 @@ def leaderboard(
     )
     return Leaderboard(
         by=by,
-        min_resolved=min_resolved,
+        min_scored=min_scored,
+        evidence=evidence,
         entries=entries,
         too_few=tuple(sorted(too_few, key=str.casefold)),
     )
+
+
+def to_json(result: Stats, board: Leaderboard) -> dict[str, object]:
+    """The figures as one JSON-ready object (``python bot.py stats --json``): exactly the keys
+    today, scored, on_time, shipped_late, overdue_open, cancelled, on_time_rate,
+    median_days_late, time_multiplier, worst, leaderboard, launches."""
+    worst = result.worst
+    return {
+        "today": result.today.isoformat(),
+        "scored": result.scored,
+        "on_time": result.on_time,
+        "shipped_late": result.shipped_late,
+        "overdue_open": result.overdue_open,
+        "cancelled": result.cancelled,
+        "on_time_rate": result.on_time_rate,
+        "median_days_late": result.median_days_late,
+        "time_multiplier": result.time_multiplier,
+        "worst": None
+        if worst is None
+        else {
+            "product": worst.product,
+            "vendor": worst.vendor,
+            "days_late": worst.days_late,
+            "still_out": worst.still_out,
+        },
+        "leaderboard": [
+            {"vendor": e.name, "scored": e.scored, "on_time": e.on_time, "rate": e.on_time_rate}
+            for e in board.entries
+        ],
+        "launches": [
+            {
+                "product": s.product,
+                "vendor": s.vendor,
+                "state": s.state.value,
+                "first_window_end": s.first_window_end.isoformat(),
+                "latest_window_end": s.latest_window_end.isoformat(),
+                "days_late": s.days_late,
+                "slips": s.slips,
+                "evidence": s.evidence.value,
+            }
+            for s in result.launches
+        ],
+    }
 
 
 class StatsService:
@@ -310,22 +465,39 @@ class StatsService:
         return deadlines.local_today(self.clock.now(), tz)
 
     async def stats(
-        self, guild_id: int, *, vendor: str | None = None, announcer: str | None = None
+        self,
+        guild_id: int,
+        *,
+        vendor: str | None = None,
+        announcer: str | None = None,
+        evidence: EvidenceFilter = "counted",
+        today: dt.date | None = None,
     ) -> Stats:
-        """The guild's record (/slips stats), optionally for one vendor and/or announcer."""
+        """The guild's score (/slips stats, the CLI) as of *today* (default: the guild's
+        calendar day now), optionally for one vendor and/or announcer."""
         launches = await repo.all_launches(self.db.read, guild_id)
-        return compute_stats(
-            launches, await self._today(guild_id), vendor=vendor, announcer=announcer
-        )
+        day = today or await self._today(guild_id)
+        return compute_stats(launches, day, vendor=vendor, announcer=announcer, evidence=evidence)
 
     async def leaderboard(
-        self, guild_id: int, *, by: GroupBy = "vendor", min_resolved: int = DEFAULT_MIN_RESOLVED
+        self,
+        guild_id: int,
+        *,
+        by: GroupBy = "vendor",
+        min_scored: int = DEFAULT_MIN_SCORED,
+        evidence: EvidenceFilter = "counted",
+        today: dt.date | None = None,
     ) -> Leaderboard:
         """The guild's vendors (or announcers) ranked by on-time rate (/slips leaderboard)."""
-        if not 1 <= min_resolved <= 1000:
-            raise InvalidInput("The minimum number of resolved launches must be 1 to 1000.")
+        if not 1 <= min_scored <= 1000:
+            raise InvalidInput("The minimum number of scored launches must be 1 to 1000.")
         launches = await repo.all_launches(self.db.read, guild_id)
-        return leaderboard(launches, by=by, min_resolved=min_resolved)
+        day = today or await self._today(guild_id)
+        return leaderboard(launches, day, by=by, min_scored=min_scored, evidence=evidence)
+
+    async def today(self, guild_id: int) -> dt.date:
+        """The guild's calendar day now (its timezone)."""
+        return await self._today(guild_id)
 
     async def chart(
         self,
@@ -334,6 +506,7 @@ class StatsService:
         vendor: str | None = None,
         announcer: str | None = None,
         since: dt.date | None = None,
+        evidence: EvidenceFilter = "counted",
         title: str | None = None,
         max_rows: int = 40,
     ) -> Chart:
@@ -341,7 +514,10 @@ class StatsService:
         announced on or after *since*. Rendering runs in a worker thread so the event loop is
         never blocked."""
         launches = filter_launches(
-            await repo.all_launches(self.db.read, guild_id), vendor=vendor, announcer=announcer
+            await repo.all_launches(self.db.read, guild_id),
+            vendor=vendor,
+            announcer=announcer,
+            evidence=evidence,
         )
         if since is not None:
             launches = [launch for launch in launches if launch.announced_on >= since]

@@ -26,14 +26,22 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from storage import repo, summaries
 from storage.db import Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
-from tracker.models import EventKind, GuildConfig, Launch, LaunchEvent, LaunchState
+from tracker.models import (
+    EventKind,
+    Evidence,
+    GuildConfig,
+    Launch,
+    LaunchEvent,
+    LaunchState,
+    Precision,
+)
 from tracker.service import (
     MAX_ANNOUNCER,
     MAX_PRODUCT,
@@ -86,6 +94,10 @@ LAUNCH_FIELDS = (
     "next_due_at",
     "created_at",
     "updated_at",
+    "first_window_end",
+    "evidence",
+    "announced_precision",
+    "outcome_precision",
 )
 EVENT_FIELDS = ("id", "kind", "at", "actor", "source_url", "note", "data")
 CSV_FIELDS = (*LAUNCH_FIELDS, "events")
@@ -151,6 +163,10 @@ def launch_to_dict(launch: Launch, events: Sequence[LaunchEvent]) -> dict[str, A
         "next_due_at": _iso(launch.next_due_at),
         "created_at": launch.created_at.isoformat(),
         "updated_at": launch.updated_at.isoformat(),
+        "first_window_end": launch.first_window_end.isoformat(),
+        "evidence": launch.evidence.value,
+        "announced_precision": launch.announced_precision.value,
+        "outcome_precision": launch.outcome_precision.value,
         "events": [_event_to_dict(e) for e in sorted(events, key=lambda e: e.id)],
     }
 
@@ -283,6 +299,9 @@ class PlannedLaunch:
     events: tuple[PlannedEvent, ...]
 
 
+_E = TypeVar("_E", bound=enum.StrEnum)
+
+
 class _Row:
     """Typed access to one raw row, collecting problems instead of stopping at the first."""
 
@@ -328,6 +347,17 @@ class _Row:
             self.fail(f"{name} {json.dumps(value)[:40]} is not a date like 2025-02-17")
             self.unreadable.add(name)
             return None
+
+    def choice(self, name: str, kind: type[_E], default: _E) -> _E:
+        value = self._get(name)
+        if value is None:
+            return default
+        try:
+            return kind(str(value).strip().lower())
+        except ValueError:
+            choices = ", ".join(k.value for k in kind)
+            self.fail(f"{name} {json.dumps(value)[:40]} is not one of {choices}")
+            return default
 
     def instant(self, name: str) -> dt.datetime | None:
         value = self._get(name)
@@ -460,9 +490,14 @@ def _validate(
     revision = row.integer("revision")
     shipped_on = row.day("shipped_on")
     cancelled_on = row.day("cancelled_on")
-    days_late = row.integer("days_late")
+    days_late = row.integer("days_late", minimum=-100_000)
     created_at = row.instant("created_at") or now
     updated_at = row.instant("updated_at") or created_at
+    # Files exported before the first promise was kept: the current window is all there is.
+    first_window_end = row.day("first_window_end") or window_end
+    evidence = row.choice("evidence", Evidence, Evidence.OFFICIAL)
+    announced_precision = row.choice("announced_precision", Precision, Precision.DAY)
+    outcome_precision = row.choice("outcome_precision", Precision, Precision.DAY)
     events = _events(raw.get("events"), row.fail)
 
     if window_start and window_end and window_start > window_end:
@@ -473,8 +508,7 @@ def _validate(
         if cancelled_on is not None:
             row.fail("a shipped launch has no cancelled_on")
     elif state is LaunchState.CANCELLED:
-        if cancelled_on is None and "cancelled_on" not in row.unreadable:
-            row.fail("a cancelled launch needs cancelled_on")
+        # cancelled_on may be empty: a launch quietly dropped, on a day nobody knows.
         if shipped_on is not None:
             row.fail("a cancelled launch has no shipped_on")
     elif state is not None and (shipped_on is not None or cancelled_on is not None):
@@ -482,26 +516,17 @@ def _validate(
     for name, day in (("shipped_on", shipped_on), ("cancelled_on", cancelled_on)):
         if day is not None and announced_on is not None and day < announced_on:
             row.fail(f"{name} {day} is before announced_on {announced_on}")
-    if state is LaunchState.SHIPPED and shipped_on and window_end:
-        expected = max(0, (shipped_on - window_end).days)
-        if days_late is not None and days_late != expected:
-            row.fail(
-                f"days_late {days_late} does not match shipped_on {shipped_on} and window_end "
-                f"{window_end} ({expected})"
-            )
-        days_late = expected
+    if state is LaunchState.SHIPPED and shipped_on and first_window_end:
+        # Signed, against the first promise (tracker.stats). Files from before that rule held
+        # max(0, shipped_on - window_end); the dates decide, the stored figure is not trusted.
+        days_late = (shipped_on - first_window_end).days
 
     if row.problems:
         return None, row.problems
     assert product and vendor and announced_on and window_end and window_start
-    assert state is not None and tz is not None
-    if state is LaunchState.CANCELLED and days_late is None and cancelled_on is not None:
-        late = (cancelled_on - window_end).days
-        days_late = late if late > 0 else None
-    elif state is LaunchState.SLIPPED and days_late is None:
-        days_late = max(0, (deadlines.local_today(now, tz) - window_end).days)
-    elif state is LaunchState.UPCOMING:
-        days_late = None
+    assert state is not None and tz is not None and first_window_end is not None
+    if state in (LaunchState.UPCOMING, LaunchState.CANCELLED):
+        days_late = None  # a cancellation has no lateness; figures are read from tracker.stats
     deadline = deadlines.deadline_for(window_end, tz, config.grace_days)
     items = deadlines.due_items(
         state=state,
@@ -541,6 +566,10 @@ def _validate(
         next_due_at=nxt.at if nxt else None,
         created_at=created_at,
         updated_at=updated_at,
+        first_window_end=first_window_end,
+        evidence=evidence,
+        announced_precision=announced_precision,
+        outcome_precision=outcome_precision,
     )
     return PlannedLaunch(number, launch, tuple(events)), []
 

@@ -12,7 +12,7 @@ from discord.utils import escape_markdown, escape_mentions, format_dt
 from tracker.digest import UPCOMING_DAYS, Digest, DigestEntry
 from tracker.models import Alert, AlertKind, Launch, LaunchEvent, LaunchState, Message
 from tracker.outbox import alert_text
-from tracker.text import plural
+from tracker.text import lateness, plural
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-limits).
 CONTENT = 2000
@@ -32,6 +32,7 @@ COLOURS = {
     AlertKind.SHIPPED: discord.Colour.green(),
     AlertKind.CANCELLED: discord.Colour.dark_grey(),
     AlertKind.REANNOUNCED: discord.Colour.orange(),
+    AlertKind.REVIVED: discord.Colour.orange(),
     AlertKind.NOTE: discord.Colour.blurple(),
     AlertKind.TEST: discord.Colour.blurple(),
 }
@@ -82,6 +83,7 @@ EMOJI = {
     AlertKind.SHIPPED: "✅",
     AlertKind.CANCELLED: "🪦",
     AlertKind.REANNOUNCED: "🔁",
+    AlertKind.REVIVED: "🧟",
     AlertKind.NOTE: "📝",
     AlertKind.TEST: "🧪",
 }
@@ -136,7 +138,7 @@ def alert_embed(alert: Alert) -> discord.Embed:
     if alert.kind is AlertKind.SHIPPED and launch.shipped_on:
         embed.add_field(
             name="Shipped",
-            value=f"{launch.shipped_on:%Y-%m-%d} ({plural(alert.days_late or 0, 'day')} late)",
+            value=f"{launch.shipped_on:%Y-%m-%d} ({lateness(alert.days_late or 0)})",
             inline=True,
         )
     if alert.kind is AlertKind.CANCELLED and launch.cancelled_on:
@@ -374,7 +376,7 @@ def digest_embed(digest: Digest) -> discord.Embed:
     if digest.on_time_rate is not None:
         embed.add_field(
             name="On time so far",
-            value=(f"{digest.on_time_rate:.0%} of {plural(digest.resolved, 'resolved launch')}"),
+            value=(f"{digest.on_time_rate:.0%} of {plural(digest.scored, 'scored launch')}"),
             inline=False,
         )
     embed.set_footer(text="slipwatch · /slips stats for the full record")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from tracker.models import Alert, AlertKind, LaunchSnapshot, Message
-from tracker.text import plural
+from tracker.text import lateness, plural
 
 
 def headline(alert: Alert, name: str | None = None) -> str:
@@ -27,14 +27,15 @@ def headline(alert: Alert, name: str | None = None) -> str:
         case AlertKind.MILESTONE:
             return f"{name} is {plural(alert.milestone or 0, 'day')} late"
         case AlertKind.SHIPPED:
-            late = alert.days_late or 0
-            if late == 0:
-                return f"{name} shipped on time"
-            return f"{name} shipped {plural(late, 'day')} late"
+            return f"{name} shipped {lateness(alert.days_late or 0)}"
         case AlertKind.CANCELLED:
             return f"{name} was cancelled"
         case AlertKind.REANNOUNCED:
-            return f"{name} was re-announced (slip #{launch.slip_count})"
+            if launch.slip_count:
+                return f"{name} was re-announced (slip #{launch.slip_count})"
+            return f"{name} was re-announced"
+        case AlertKind.REVIVED:
+            return f"{name} is back from cancellation"
         case AlertKind.NOTE:
             return f"{name}: note"
         case AlertKind.TEST:
