@@ -12,6 +12,7 @@ from discord.ext import commands
 from cogs.infra import render, replies
 from cogs.infra.bot import SlipwatchBot
 from storage import repo
+from tracker import stats as score
 from tracker.models import Launch, LaunchState, NewLaunch
 
 log = logging.getLogger(__name__)
@@ -313,12 +314,10 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         updated = await self.bot.tracker.shipped(
             launch.guild_id, launch.id, replies.actor_of(interaction), on=day, source_url=source
         )
-        late = updated.days_late or 0
-        verdict = "on time" if late == 0 else f"{late} days late"
         await replies.reply(
             interaction,
             f"Marked {render.launch_name(updated.product, updated.vendor)} shipped on "
-            f"{updated.shipped_on:%Y-%m-%d}: {verdict}.",
+            f"{updated.shipped_on:%Y-%m-%d}: {score.shipped_verdict(updated)}.",
             ephemeral=False,
         )
 

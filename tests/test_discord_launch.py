@@ -139,7 +139,10 @@ async def test_shipped_cancelled_delayed_and_history(tmp_path: Path) -> None:
         assert delayed.content.startswith(f"Re-announced #{launch_id}: new deadline <t:")
         assert delayed.content.endswith("(slip #1).")
         shipped = await w.cmd("launch shipped", launch=str(launch_id), on="2025-02-17")
-        assert shipped.content == "Marked Grok 3 (xAI) shipped on 2025-02-17: on time."
+        assert shipped.content == (
+            "Marked Grok 3 (xAI) shipped on 2025-02-17: 48 days late against the first promise "
+            "(2024-12-31), 11 days early against the latest (2025-02-28)."
+        )
         again = await w.cmd("launch cancelled", launch=str(launch_id), reason="nope")
         assert again.ephemeral
         assert again.content == (
@@ -150,7 +153,7 @@ async def test_shipped_cancelled_delayed_and_history(tmp_path: Path) -> None:
         text = history.embeds[0]["description"]
         assert "**added" in text and "**missed its window" in text
         assert '**re-announced: "end of 2024" → "end of February 2025" (slip #1)**' in text
-        assert "**shipped on 2025-02-17 (0 days late)**" in text
+        assert "**shipped on 2025-02-17 (48 days late against the first promise)**" in text
         launch = await w.bot.tracker.get(w.guild, launch_id)
         assert launch.state is LaunchState.SHIPPED and launch.slip_count == 1
         bad = await w.cmd("launch shipped", launch=str(launch_id), on="17/02/2025")
@@ -167,7 +170,7 @@ async def test_shipped_cancelled_delayed_and_history(tmp_path: Path) -> None:
         assert titles == [
             "🚨 Grok 3 (xAI) missed its window",
             "🔁 Grok 3 (xAI) was re-announced (slip #1)",
-            "✅ Grok 3 (xAI) shipped on time",
+            "✅ Grok 3 (xAI) shipped 48 days late",
         ]
 
 

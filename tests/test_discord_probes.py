@@ -129,7 +129,7 @@ async def test_detection_is_proposed_then_not_yet_then_confirmed(tmp_path: Path)
             ],
             what="the shipped alert",
         )
-        assert shipped[0].embeds[0]["title"] == "✅ Grok 3 (xAI) shipped on time"
+        assert shipped[0].embeds[0]["title"] == "✅ Grok 3 (xAI) shipped 101 days early"
         listing = await w.cmd("launch probes", user=w.member, launch=str(launch_id))
         assert "`#1` feed" in listing.embeds[0]["description"]
         gone = await w.cmd("launch unwatch", probe=1)
@@ -198,7 +198,7 @@ async def test_auto_confirm_marks_shipped_and_says_so(tmp_path: Path) -> None:
         )
         titles = sorted(m.embeds[0]["title"] for m in messages)
         assert titles == [
-            "✅ Grok 3 (xAI) shipped on time",
+            "✅ Grok 3 (xAI) shipped 101 days early",
             "🔎 Grok 3 (xAI) was released: marked shipped automatically",
         ]
         auto = next(m for m in messages if m.embeds[0]["title"].startswith("🔎"))

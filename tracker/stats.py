@@ -64,6 +64,7 @@ __all__ = [
     "late_words",
     "leaderboard",
     "score_launch",
+    "shipped_verdict",
     "state_on",
 ]
 
@@ -105,6 +106,21 @@ def state_on(launch: Launch, today: dt.date) -> LaunchState:
     if launch.state in (LaunchState.UPCOMING, LaunchState.SLIPPED):
         return LaunchState.SLIPPED if today > launch.window_end else LaunchState.UPCOMING
     return launch.state
+
+
+def shipped_verdict(launch: Launch) -> str:
+    """How a shipped launch did, in words: "48 days late", or for a re-dated one "48 days late
+    against the first promise (2024-12-31), on time against the latest (2025-02-28)"."""
+    assert launch.shipped_on is not None
+    month = launch.outcome_precision is Precision.MONTH
+    first = late_words((launch.shipped_on - launch.first_window_end).days, at_least=month)
+    if launch.window_end == launch.first_window_end:
+        return first
+    latest = late_words((launch.shipped_on - launch.window_end).days, at_least=month)
+    return (
+        f"{first} against the first promise ({launch.first_window_end.isoformat()}), "
+        f"{latest} against the latest ({launch.window_end.isoformat()})"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -256,19 +256,37 @@ def history_line(event: LaunchEvent) -> str:
     data = event.data
     if event.kind.value == "created":
         what = f'added, window "{safe(str(data.get("window", "")), 100)}"'
-    elif event.kind.value == "reannounced":
+        if data.get("evidence") not in (None, "official"):
+            what += f" ({safe(str(data['evidence']), 20)})"
+    elif event.kind.value in ("reannounced", "revived"):
+        verb = "re-announced" if event.kind.value == "reannounced" else "revived"
         what = (
-            f're-announced: "{safe(str(data.get("from_window", "")), 80)}" → '
-            f'"{safe(str(data.get("window", "")), 80)}" (slip #{data.get("slip_count")})'
+            f'{verb}: "{safe(str(data.get("from_window", "")), 80)}" → '
+            f'"{safe(str(data.get("window", "")), 80)}"'
         )
+        old_end, new_end = data.get("from_window_end"), data.get("window_end")
+        # Only a window that moved later is a slip (older rows lack from_window_end).
+        if data.get("slip_count") and (old_end is None or str(new_end) > str(old_end)):
+            what += f" (slip #{data.get('slip_count')})"
     elif event.kind.value == "shipped":
-        what = f"shipped on {data.get('shipped_on')} ({data.get('days_late')} days late)"
+        late = data.get("days_late")
+        what = f"shipped on {data.get('shipped_on')}"
+        if isinstance(late, int):
+            what += f" ({lateness(late)} against the first promise)"
+    elif event.kind.value == "cancelled":
+        day = data.get("cancelled_on")
+        what = f"cancelled on {day}" if day else "cancelled (day unknown)"
     elif event.kind.value == "reminder":
         what = f"reminder sent ({data.get('item')})"
     elif event.kind.value == "slipped":
-        what = "missed its window" + (" (detected late)" if data.get("detected_late") else "")
+        what = "missed its window"
+        if data.get("added_late"):
+            what += " (added after its deadline)"
+        elif data.get("detected_late"):
+            what += " (detected late)"
     elif event.kind.value == "milestone":
-        what = f"{data.get('days_late')} days late"
+        late = data.get("days_late")
+        what = f"{plural(late, 'day')} late" if isinstance(late, int) else "late"
     line = f"{ts(event.at, 'd')} **{what}** by {safe(event.actor, 80)}"
     if event.note:
         line += f" — {safe(event.note, 200)}"

@@ -1,4 +1,4 @@
--- slipwatch schema v6: honest accounting. Every launch remembers its first promise (the window
+-- slipwatch schema: honest accounting. Every launch remembers its first promise (the window
 -- end of its first announcement: lateness is measured against it), how sure the record is
 -- (evidence) and how precisely its days are known. Columns are only added: every row is kept.
 
