@@ -1,4 +1,4 @@
--- slipwatch schema for PostgreSQL: honest accounting (twin of storage/migrations/004_accounting.sql).
+-- slipwatch schema for PostgreSQL: honest accounting (twin of storage/migrations/005_accounting.sql).
 -- Columns are only added: every row is kept.
 
 ALTER TABLE launches ADD COLUMN first_window_end TEXT;
