@@ -11,10 +11,24 @@ validators are stored. Nothing matches, so the figures are the cost of watching.
 Every probe talks to 127.0.0.1, so the per-host pacing (one request per second per host) is
 turned off with ``FetchSettings(per_host_interval_s=0)``; concurrency stays at its default, 8.
 
+The probes belong to 40 servers of 25 probes (the default per-server limit), so that the
+per-server share of connections (``FetchSettings.per_owner``) applies as in production.
+
 Rounds: warm-up (everything fetched and parsed, validators stored), the measured round
 (conditional requests, half 304), then a round with the validators cleared (no conditional
-headers) to compare the body bytes transferred and parsed. Prints one final JSON line:
-{"bench": "probes", "probes", "round_s", "cpu_ms_per_probe", "bytes_saved_ratio", ...}
+headers) to compare the body bytes transferred and parsed.
+
+Then the hostile round (issue 11): 100 normal probes of 10 other servers polled alone, then the
+same 100 beside 8 hostile probes of one server (tests/probe_server.py HOSTILE: quadratic HTML,
+a 2 MB feed, a punycode page, deep nesting, 100,000-deep JSON, a 5 s answer, an endless body, a
+redirect to javascript:), each time on a fresh database (no validators). Each normal probe's
+time from the start of the round to its recorded outcome is taken; "normal_round_p99_s" is
+their p99 alone, "hostile_round_normal_p99_s" beside the hostile ones, and "hostile_slowdown"
+the ratio (target: at most 2).
+
+Prints one final JSON line:
+{"bench": "probes", "probes", "round_s", "cpu_ms_per_probe", "bytes_saved_ratio", ...,
+ "normal_round_p99_s", "hostile_round_normal_p99_s", "hostile_slowdown"}
 """
 
 from __future__ import annotations
@@ -34,19 +48,36 @@ sys.path.insert(0, str(ROOT))
 
 from storage import probes as store  # noqa: E402
 from storage.db import Database  # noqa: E402
-from tests.probe_server import BENCH_KINDS, bench_target  # noqa: E402
+from tests.probe_server import BENCH_KINDS, HOSTILE, bench_target  # noqa: E402
 from tracker.clock import SimClock  # noqa: E402
 from tracker.models import NewLaunch  # noqa: E402
+from tracker.probes import Probe  # noqa: E402
 from tracker.probes.fetch import Fetcher, FetchSettings  # noqa: E402
 from tracker.probes.kinds import Endpoints  # noqa: E402
 from tracker.probes.netguard import AllowList, NetGuard  # noqa: E402
-from tracker.probes.service import ProbeRound, ProbeService, ProbeSettings  # noqa: E402
+from tracker.probes.reader import BodyReader, Reading  # noqa: E402
+from tracker.probes.service import ProbeRound, ProbeService, ProbeSettings, _Tally  # noqa: E402
 from tracker.service import Tracker  # noqa: E402
 
 UTC = dt.UTC
 START = dt.datetime(2025, 1, 6, 9, tzinfo=UTC)
-GUILD = 1
-PER_LAUNCH = 10
+PER_GUILD = 25
+PER_LAUNCH = 5
+NORMAL = 100
+NORMAL_PER_GUILD = 10
+HOSTILE_GUILD = 999
+
+
+class TimedProbeService(ProbeService):
+    """The production service, noting when each probe's outcome was recorded."""
+
+    def __init__(self, *args: object, **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self.finished: dict[int, float] = {}
+
+    async def _poll(self, probe: Probe, launch: tuple[str, str] | None, tally: _Tally) -> None:
+        await super()._poll(probe, launch, tally)
+        self.finished[probe.id] = time.perf_counter()
 
 
 async def start_server(n: int) -> tuple[asyncio.subprocess.Process, int]:
@@ -73,6 +104,96 @@ async def stop_server(proc: asyncio.subprocess.Process) -> None:
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+def bench_spec(i: int) -> tuple[str, str, str]:
+    """(kind, target, pattern) of benchmark probe *i*."""
+    kind = BENCH_KINDS[i % len(BENCH_KINDS)]
+    target, pattern = bench_target(i, kind)
+    return kind, target, pattern
+
+
+async def add_probes(
+    svc: ProbeService, tracker: Tracker, specs: list[tuple[int, str, str, str]], base: str
+) -> dict[int, int]:
+    """Add probes (guild, kind, target, pattern), PER_LAUNCH to a launch; returns probe id ->
+    guild."""
+    owners: dict[int, int] = {}
+    launch_id, count, last_guild = 0, 0, -1
+    for guild, kind, target, pattern in specs:
+        if guild != last_guild or count % PER_LAUNCH == 0:
+            added = await tracker.add(
+                NewLaunch(guild, f"Model {count}", "Lab", "end of 2026", START.date()),
+                actor="bench",
+            )
+            launch_id, last_guild, count = added.launch.id, guild, 0
+        count += 1
+        probe = await svc.add_probe(
+            guild,
+            launch_id,
+            kind,
+            base + target if target.startswith("/") else target,
+            pattern,
+            api_key_env="SLIPWATCH_KEY_BENCH" if kind == "models" else None,
+        )
+        owners[probe.id] = guild
+    return owners
+
+
+async def timed_round(
+    port: int, specs: list[tuple[int, str, str, str]], reader: BodyReader, normal: set[int]
+) -> tuple[list[float], ProbeRound]:
+    """One round of *specs* on a fresh database; the seconds from its start to each outcome
+    of the probes of the guilds in *normal*."""
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        async with Database.open(Path(tmp) / "hostile.sqlite") as db:
+            clock = SimClock(START)
+            tracker = Tracker(db, clock)
+            guard = NetGuard(AllowList.parse([f"127.0.0.1:{port}"]))
+            settings = ProbeSettings(
+                jitter=0.0,
+                endpoints=Endpoints(huggingface=f"{base}/hf", github_api=f"{base}/gh"),
+            )
+            env = {
+                "SLIPWATCH_KEY_BENCH": "bench-key-not-secret",
+                "SLIPWATCH_KEY_BENCH_HOSTS": f"127.0.0.1:{port}",
+            }
+            fetch = FetchSettings(per_host_interval_s=0)
+            async with Fetcher(guard, fetch, environ=env) as fetcher:
+                svc = TimedProbeService(db, clock, tracker, fetcher, settings, reader=reader)
+                owners = await add_probes(svc, tracker, specs, base)
+                began = time.perf_counter()
+                report = await svc.sweep(clock.now())
+                await svc.stop()
+    times = [svc.finished[pid] - began for pid, guild in owners.items() if guild in normal]
+    return times, report
+
+
+def p99(values: list[float]) -> float:
+    """The 99th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(0.99 * len(ordered)) - 1))]
+
+
+async def hostile_rounds(port: int) -> dict[str, float]:
+    """The normal probes alone, then beside the hostile ones (see the module docstring)."""
+    normal = [(101 + i // NORMAL_PER_GUILD, *bench_spec(i)) for i in range(NORMAL)]
+    hostile = [(HOSTILE_GUILD, kind, target, pattern) for kind, target, pattern in HOSTILE]
+    guilds = {guild for guild, *_ in normal}
+    async with BodyReader() as reader:
+        await reader.read(Reading.JSON, b"[]")  # the first worker starts outside the timing
+        alone, _ = await timed_round(port, normal, reader, guilds)
+        beside, report = await timed_round(port, hostile + normal, reader, guilds)
+    print(f"hostile round: {report}, reads killed: {reader.killed}", file=sys.stderr)
+    if len(alone) != NORMAL or len(beside) != NORMAL:
+        raise RuntimeError("some normal probes were not polled")
+    alone_p99, beside_p99 = p99(alone), p99(beside)
+    return {
+        "normal_round_p99_s": round(alone_p99, 3),
+        "hostile_round_normal_p99_s": round(beside_p99, 3),
+        "hostile_slowdown": round(beside_p99 / alone_p99, 2) if alone_p99 else 0.0,
+    }
 
 
 async def measured_round(
@@ -105,7 +226,6 @@ async def run(n: int) -> dict[str, object]:
                 fetch = FetchSettings(per_host_interval_s=0)
                 settings = ProbeSettings(
                     jitter=0.0,
-                    max_probes_per_guild=n + 1,
                     endpoints=Endpoints(huggingface=f"{base}/hf", github_api=f"{base}/gh"),
                 )
                 env = {
@@ -115,26 +235,8 @@ async def run(n: int) -> dict[str, object]:
                 async with Fetcher(guard, fetch, environ=env) as fetcher:
                     svc = ProbeService(db, clock, tracker, fetcher, settings)
                     setup = time.perf_counter()
-                    launch_id = 0
-                    for i in range(n):
-                        if i % PER_LAUNCH == 0:
-                            added = await tracker.add(
-                                NewLaunch(GUILD, f"Model {i}", "Lab", "end of 2026", START.date()),
-                                actor="bench",
-                            )
-                            launch_id = added.launch.id
-                        kind = BENCH_KINDS[i % len(BENCH_KINDS)]
-                        target, pattern = bench_target(i, kind)
-                        if target.startswith("/"):
-                            target = base + target
-                        await svc.add_probe(
-                            GUILD,
-                            launch_id,
-                            kind,
-                            target,
-                            pattern,
-                            api_key_env="SLIPWATCH_KEY_BENCH" if kind == "models" else None,
-                        )
+                    specs = [(1 + i // PER_GUILD, *bench_spec(i)) for i in range(n)]
+                    await add_probes(svc, tracker, specs, base)
                     setup = time.perf_counter() - setup
                     print(f"setup: {n} probes in {setup:.1f}s", file=sys.stderr)
 
@@ -157,6 +259,7 @@ async def run(n: int) -> dict[str, object]:
                     if cond.failed or full.failed or warm.failed:
                         raise RuntimeError("some probes failed; the figures would be wrong")
                     await svc.stop()
+        hostile = await hostile_rounds(port)
     finally:
         await stop_server(proc)
     return {
@@ -176,6 +279,7 @@ async def run(n: int) -> dict[str, object]:
         "warm_round_s": round(warm_s, 3),
         "concurrency": fetch.concurrency,
         "per_host_interval_s": fetch.per_host_interval_s,
+        **hostile,
     }
 
 

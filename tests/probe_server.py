@@ -392,9 +392,39 @@ def populate_bench(server: ProbeServer, n: int) -> None:
             )
 
 
+# Hostile sources one server might point its probes at: (kind, target, pattern). Each one once
+# stalled every server's probes (quadratic parsing, a slow lookup queue) or crashed a poll.
+HOSTILE: tuple[tuple[str, str, str], ...] = (
+    ("page", "/hostile/tags/page.html", "Grok 3"),  # "<a<a<a...": quadratic for html.parser
+    ("feed", "/hostile/feed.xml", "Grok 3"),  # 2 MB, 27,000 items
+    ("page", "/hostile/punycode/page.html", "Grok 3"),  # a quadratic charset, declared
+    ("page", "/hostile/nested/page.html", "Grok 3"),  # 380,000 nested <div>
+    ("models", "/hostile/deep", "grok-3*"),  # JSON nested 100,000 deep
+    ("page", "/slow?s=5", "Grok 3"),  # answers after 5 s
+    ("page", "/big?mb=5", "Grok 3"),  # 5 MB, over the cap
+    ("page", "/redirect?to=javascript:alert(1)", "Grok 3"),  # a redirect to nowhere
+)
+
+
+def populate_hostile(server: ProbeServer) -> None:
+    """The resources of :data:`HOSTILE`, each just under the 2 MB body cap."""
+    server.put("/hostile/tags/page.html", b"<a" * 1_000_000, "text/html")
+    item = "<item><title>Post {i}</title><link>https://h.example/{i}</link></item>"
+    items = "".join(item.format(i=i) for i in range(27_000))
+    server.put("/hostile/feed.xml", f"<rss><channel>{items}</channel></rss>", "application/rss+xml")
+    server.put(
+        "/hostile/punycode/page.html",
+        b"<p>x</p>" + b"a-" * 1_000_000,
+        "text/html; charset=punycode",
+    )
+    server.put("/hostile/nested/page.html", b"<div>" * 380_000, "text/html")
+    server.put("/hostile/deep/v1/models", b"[" * 100_000 + b"]" * 100_000, "application/json")
+
+
 async def _serve(n: int) -> None:
     server = ProbeServer()
     populate_bench(server, n)
+    populate_hostile(server)
     await server.start()
     print(f"PORT {server.port}", flush=True)
     try:
