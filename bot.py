@@ -43,7 +43,7 @@ def _settings() -> Settings:
     return Settings.from_env(os.environ)
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, sql_debug: bool = False) -> None:
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
@@ -51,6 +51,9 @@ def _setup_logging(level: str) -> None:
     # discord.py logs request bodies at DEBUG; keep them out even when we debug ourselves.
     logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLogger().level))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters (user text) at DEBUG: only on request.
+    sql_level = logging.DEBUG if sql_debug else max(logging.INFO, logging.getLogger().level)
+    logging.getLogger("aiosqlite").setLevel(sql_level)
 
 
 async def _check(settings: Settings) -> int:
@@ -158,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"slipwatch: bad setting: {exc}", file=sys.stderr)
         return 2
-    _setup_logging(settings.log_level)
+    _setup_logging(settings.log_level, settings.sql_debug)
 
     if command == "check":
         return asyncio.run(_check(settings))

@@ -177,6 +177,11 @@ def test_env_example_documents_every_setting() -> None:
         "DELIVERY_CONCURRENCY",
         "OUTBOX_MAX_AGE_HOURS",
         "SLIPWATCH_PROBE_ALLOW",
+        "SLIPWATCH_MAX_LAUNCHES",
+        "SLIPWATCH_MAX_PROBES",
+        "SLIPWATCH_MAX_PROPOSALS_PER_POLL",
+        "SLIPWATCH_MAX_IMPORTS_PER_HOUR",
+        "SLIPWATCH_SQL_DEBUG",
     ]
     for key in keys:
         assert f"\n{key}=" in text, key
@@ -229,3 +234,14 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
     missing = run_cli("import", "nope.json", "--guild", "8", env=env, cwd=tmp_path)
     assert missing.returncode == 2
     assert "cannot read nope.json: No such file or directory" in missing.stderr
+
+
+def test_debug_logging_leaves_sql_out_unless_asked(tmp_path: Path) -> None:
+    env = {"SLIPWATCH_DB": str(tmp_path / "x.db"), "LOG_LEVEL": "DEBUG"}
+    quiet = run_cli("check", env=env, cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "DEBUG" in quiet.stderr  # debugging is on...
+    assert "aiosqlite" not in quiet.stderr  # ...but no statement and no parameter is logged
+    loud = run_cli("check", env={**env, "SLIPWATCH_SQL_DEBUG": "1"}, cwd=tmp_path)
+    assert loud.returncode == 0, loud.stderr
+    assert "DEBUG   aiosqlite:" in loud.stderr

@@ -24,6 +24,7 @@ from storage.db import Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from tracker.limits import Limits
 from tracker.models import (
     Alert,
     AlertKind,
@@ -40,6 +41,7 @@ from tracker.models import (
     SubscriptionScope,
 )
 from tracker.outbox import fanout
+from tracker.text import plural
 from tracker.windows import Window, WindowError, parse_window
 
 log = logging.getLogger(__name__)
@@ -95,11 +97,17 @@ class Tracker:
     change what is due (the engine uses it to sweep and re-arm)."""
 
     def __init__(
-        self, db: Database, clock: Clock, on_change: Callable[[], None] | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        on_change: Callable[[], None] | None = None,
+        *,
+        limits: Limits | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self._on_change = on_change
+        self.limits = limits or Limits()
 
     def set_on_change(self, callback: Callable[[], None]) -> None:
         """Wire the engine in after construction."""
@@ -280,6 +288,12 @@ class Tracker:
         window = self.read_window(new.window_phrase, new.announced_on)
         now = self.clock.now()
         async with self.db.transaction() as conn:
+            cap = self.limits.launches_per_guild
+            if await repo.count_launches(conn, new.guild_id) >= cap:
+                raise InvalidInput(
+                    f"This server already tracks {plural(cap, 'launch')}, the most a server can "
+                    "have. Remove launches you no longer need with /launch remove first."
+                )
             config = await repo.get_guild(conn, new.guild_id)
             tz_name = new.timezone or config.timezone
             tz = deadlines.zone(tz_name)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from tracker.limits import Limits
 from tracker.probes.netguard import AllowList, KeyHosts
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
@@ -58,6 +59,8 @@ class Settings:
     delivery_concurrency: int = 16
     outbox_max_age: dt.timedelta = dt.timedelta(hours=48)
     probe_allow: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    sql_debug: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -85,6 +88,26 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
         db_path = get("SLIPWATCH_DB", "slipwatch.db") or "slipwatch.db"
+        limits = Limits(
+            launches_per_guild=_int(
+                get("SLIPWATCH_MAX_LAUNCHES", "2000"), "SLIPWATCH_MAX_LAUNCHES", 1, 1_000_000
+            ),
+            probes_per_guild=_int(
+                get("SLIPWATCH_MAX_PROBES", "25"), "SLIPWATCH_MAX_PROBES", 0, 10_000
+            ),
+            proposals_per_poll=_int(
+                get("SLIPWATCH_MAX_PROPOSALS_PER_POLL", "5"),
+                "SLIPWATCH_MAX_PROPOSALS_PER_POLL",
+                1,
+                25,
+            ),
+            imports_per_hour=_int(
+                get("SLIPWATCH_MAX_IMPORTS_PER_HOUR", "10"),
+                "SLIPWATCH_MAX_IMPORTS_PER_HOUR",
+                1,
+                1000,
+            ),
+        )
         return cls(
             token=Secret(get("DISCORD_TOKEN")),
             db_path=db_path,
@@ -95,6 +118,8 @@ class Settings:
             delivery_concurrency=concurrency,
             outbox_max_age=dt.timedelta(hours=max_age),
             probe_allow=allow,
+            limits=limits,
+            sql_debug=get("SLIPWATCH_SQL_DEBUG").lower() in ("1", "true", "yes", "on"),
         )
 
 

@@ -17,6 +17,7 @@ timezone, grace and reminders), exactly as the lifecycle would compute them now.
 
 from __future__ import annotations
 
+import collections
 import csv
 import dataclasses
 import datetime as dt
@@ -24,6 +25,7 @@ import enum
 import io
 import json
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,6 +35,7 @@ from storage.db import Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
+from tracker.limits import Limits
 from tracker.models import (
     EventKind,
     Evidence,
@@ -49,6 +52,7 @@ from tracker.service import (
     MAX_VENDOR,
     clean_url,
 )
+from tracker.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +198,28 @@ def export_csv(
         item = launch_to_dict(launch, events_by_launch.get(launch.id, ()))
         row = {k: "" if item[k] is None else item[k] for k in LAUNCH_FIELDS}
         row["events"] = json.dumps(item["events"], ensure_ascii=False, separators=(",", ":"))
-        writer.writerow(row)
+        writer.writerow({k: neutralize(v) for k, v in row.items()})
     return buffer.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: object) -> object:
+    """A CSV cell that a spreadsheet will show as text: a leading apostrophe before a formula
+    start (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``), also before apostrophes already there
+    so that :func:`restore` gives back exactly the original."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restore(value: str) -> str:
+    """The original of a cell written by :func:`neutralize`."""
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 # --------------------------------------------------------------------------- reading files
@@ -251,15 +275,25 @@ def read_rows(text: str, fmt: TransferFormat) -> list[dict[str, Any]]:
                 f"The CSV header has no {', '.join(missing)} column. "
                 "Start from a /launch export file."
             )
+        rows = []
         try:
-            rows = [dict(r) for r in reader]
+            for record in reader:
+                if len(rows) >= MAX_IMPORT_ROWS:
+                    raise InvalidInput(
+                        f"The file has more than {MAX_IMPORT_ROWS} launches; at most "
+                        f"{MAX_IMPORT_ROWS} per import. Split it and import the parts."
+                    )
+                rows.append({k: restore(v) if isinstance(v, str) else v for k, v in record.items()})
         except csv.Error as exc:
-            raise InvalidInput(f"The CSV file cannot be read: {exc}.") from exc
+            raise InvalidInput(
+                f"The CSV file cannot be read (line {reader.line_num}: {exc})."
+            ) from exc
     if not rows:
         raise InvalidInput("The file has no launches.")
     if len(rows) > MAX_IMPORT_ROWS:
         raise InvalidInput(
-            f"The file has {len(rows)} launches; at most {MAX_IMPORT_ROWS} per import."
+            f"The file has {len(rows)} launches; at most {MAX_IMPORT_ROWS} per import. "
+            "Split it and import the parts."
         )
     return rows
 
@@ -661,11 +695,19 @@ class TransferService:
     engine's poke, so that imported deadlines are armed)."""
 
     def __init__(
-        self, db: Database, clock: Clock, on_change: Callable[[], None] | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        on_change: Callable[[], None] | None = None,
+        *,
+        limits: Limits | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.on_change = on_change
+        self.limits = limits or Limits()
+        # When each server's recent imports were made (in memory: a restart forgets them).
+        self._imports: dict[int, collections.deque[dt.datetime]] = {}
 
     async def export(self, guild_id: int, fmt: TransferFormat) -> ExportFile:
         """Every launch of the guild with its history, as a file."""
@@ -692,9 +734,18 @@ class TransferService:
     ) -> ImportReport:
         """Validate, then write every launch and its history in one transaction; writes
         nothing at all when any row is invalid (the report lists why)."""
+        recent = self._recent_imports(guild_id)
+        if len(recent) >= self.limits.imports_per_hour:
+            wait = recent[0] + dt.timedelta(hours=1) - self.clock.now()
+            minutes = max(1, math.ceil(wait.total_seconds() / 60))
+            raise InvalidInput(
+                f"This server made {plural(len(recent), 'import')} in the last hour, the most "
+                f"it can make. Try again in {plural(minutes, 'minute')}."
+            )
         report, planned = await self._plan(guild_id, data, fmt, dry_run=False)
         if not report.ok:
             return report
+        recent.append(self.clock.now())
         ids: list[int] = []
         async with self.db.transaction() as conn:
             for plan in planned:
@@ -717,6 +768,13 @@ class TransferService:
             self.on_change()
         return dataclasses.replace(report, created=len(ids), launch_ids=tuple(ids))
 
+    def _recent_imports(self, guild_id: int) -> collections.deque[dt.datetime]:
+        recent = self._imports.setdefault(guild_id, collections.deque())
+        hour_ago = self.clock.now() - dt.timedelta(hours=1)
+        while recent and recent[0] <= hour_ago:
+            recent.popleft()
+        return recent
+
     async def _plan(
         self, guild_id: int, data: bytes | str, fmt: TransferFormat, *, dry_run: bool
     ) -> tuple[ImportReport, list[PlannedLaunch]]:
@@ -724,6 +782,13 @@ class TransferService:
         rows = read_rows(text, fmt)
         config = await repo.get_guild(self.db.read, guild_id)
         existing = await repo.all_launches(self.db.read, guild_id)
+        cap = self.limits.launches_per_guild
+        if len(existing) + len(rows) > cap:
+            raise InvalidInput(
+                f"This server tracks {plural(len(existing), 'launch')} and the file holds "
+                f"{len(rows)} more; a server can have at most {plural(cap, 'launch')}. Remove "
+                "launches you no longer need with /launch remove, or import fewer."
+            )
         planned, errors, warnings = plan_import(rows, config, self.clock.now(), existing)
         report = ImportReport(
             format=fmt,

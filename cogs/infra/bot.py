@@ -34,7 +34,7 @@ from tracker.models import DestinationKind, OutboxRow
 from tracker.outbox.delivery import Deliverer, DeliverySettings
 from tracker.probes.fetch import Fetcher
 from tracker.probes.netguard import NetGuard
-from tracker.probes.service import ProbeService
+from tracker.probes.service import ProbeService, ProbeSettings
 from tracker.service import Tracker
 from tracker.settings import Settings
 from tracker.stats import StatsService
@@ -100,16 +100,25 @@ class SlipwatchBot(commands.Bot):
             on_broken=self.tell_managers_broken,
         )
         self.engine = Engine(db, clock, scheduler, self.deliverer)
-        self.tracker = Tracker(db, clock, on_change=self.engine.poke)
+        limits = settings.limits
+        self.tracker = Tracker(db, clock, on_change=self.engine.poke, limits=limits)
         self.proposals = ProposalPoster(self)
         self.probes = ProbeService(
-            db, clock, self.tracker, fetcher, on_detection=self.proposals.on_detection
+            db,
+            clock,
+            self.tracker,
+            fetcher,
+            ProbeSettings(
+                max_probes_per_guild=limits.probes_per_guild,
+                max_proposals_per_poll=limits.proposals_per_poll,
+            ),
+            on_detection=self.proposals.on_detection,
         )
         self.probes.attach(self.engine)
         self.stats = StatsService(db, clock)
         self.digests = DigestService(db, clock)
         self.digests.attach(self.engine)
-        self.transfer = TransferService(db, clock, on_change=self.engine.poke)
+        self.transfer = TransferService(db, clock, on_change=self.engine.poke, limits=limits)
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:

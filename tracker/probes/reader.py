@@ -423,8 +423,13 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process
         reading, body, content_type, cpu_s = pickle.loads(stdin.read(size))
         used = resource.getrusage(resource.RUSAGE_SELF)
         spent = used.ru_utime + used.ru_stime
+        # Only the soft limit moves (SIGXCPU ends the process when it is reached); raising a
+        # hard limit again needs privileges the bot should not have.
         soft = int(spent + cpu_s) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
         try:
             answer: tuple[str, Any] = ("ok", read_body(Reading(reading), body, content_type))
         except Unreadable as exc:

@@ -47,6 +47,7 @@ from tracker.probes.fetch import Fetcher, FetchError
 from tracker.probes.netguard import BlockedTarget
 from tracker.probes.reader import BodyReader, Read, Unreadable
 from tracker.service import MAX_NOTE, Tracker, clean_url
+from tracker.text import plural
 
 if TYPE_CHECKING:
     from tracker.engine import Engine
@@ -72,7 +73,8 @@ class ProbeSettings:
     min_retry_after: dt.timedelta = dt.timedelta(seconds=60)
     batch: int = 500
     max_probes_per_launch: int = 10
-    max_probes_per_guild: int = 200
+    max_probes_per_guild: int = 25  # Limits.probes_per_guild
+    max_proposals_per_poll: int = 5  # Limits.proposals_per_poll: posted one by one
     endpoints: kinds.Endpoints = field(default_factory=kinds.Endpoints)
 
 
@@ -613,6 +615,13 @@ class ProbeService:
                 )
                 if detection is not None and state is DetectionState.PROPOSED:
                     new.append(detection)
+            cap = max(1, self.settings.max_proposals_per_poll)
+            if len(new) > cap:
+                # One source cannot flood a channel: the rest is told in one message.
+                new, extra = new[:cap], new[cap:]
+                for detection in extra:
+                    await store.mark_posted(conn, detection.id, None, now)
+                await self._write_summary_notice(conn, probe, extra, now)
         if checked.unchanged:
             tally.unchanged += 1
         for detection in new:
@@ -687,6 +696,40 @@ class ProbeService:
                     )
                 except Exception:
                     log.exception("telling the managers about probe %d failed", probe.id)
+
+    @staticmethod
+    async def _write_summary_notice(
+        conn: store.Conn, probe: Probe, extra: list[Detection], now: dt.datetime
+    ) -> None:
+        """The one message that sums up the proposals past the per-poll cap (outbox row to the
+        guild's alert channel, in the transaction that recorded them)."""
+        launch = await repo.get_launch(conn, probe.launch_id, probe.guild_id)
+        config = await repo.get_guild(conn, probe.guild_id)
+        if launch is None or config.alert_channel_id is None:
+            return
+        seen = ", ".join(f'"{d.title[:80]}"' for d in extra[:10])
+        more = f" and {plural(len(extra) - 10, 'other')}" if len(extra) > 10 else ""
+        text = (
+            f"Probe #{probe.id} ({probe.kind.value} {probe.target}) also saw "
+            f"{plural(len(extra), 'more match')} in this check, not posted one by one: "
+            f"{seen}{more}. If one of them is the release, mark it with /launch shipped."
+        )
+        alert = Alert(
+            kind=AlertKind.NOTE,
+            launch=LaunchSnapshot.of(launch, launch.timezone or config.timezone),
+            at=now,
+            note=text[: MAX_NOTE - 1] + "…" if len(text) > MAX_NOTE else text,
+            actor="slipwatch",
+        )
+        pending = fanout.Pending(
+            guild_id=probe.guild_id,
+            dest_kind=DestinationKind.CHANNEL,
+            dest_id=config.alert_channel_id,
+            idem_key=f"P{probe.id}.more.{to_ms(now)}:c{config.alert_channel_id}",
+            alert=alert,
+            mention_role_id=None,
+        )
+        await fanout.write(conn, [(pending,)], now)
 
     @staticmethod
     async def _write_disabled_notice(
