@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -12,8 +13,11 @@ from discord.ext import commands
 from cogs.infra import render, replies
 from cogs.infra.bot import SlipwatchBot
 from storage import repo
+from tracker import quotes
 from tracker import stats as score
+from tracker.errors import InvalidInput, TrackerError
 from tracker.models import Launch, LaunchState, NewLaunch
+from tracker.quotes import QuotedWindow
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +141,90 @@ class ConfirmRemove(discord.ui.View):
         await interaction.response.edit_message(content="Kept it; nothing was removed.", view=None)
 
 
+Chosen = Callable[[discord.Interaction[Any], QuotedWindow], Awaitable[None]]
+
+
+class WindowChoice(discord.ui.View):
+    """A select menu of the windows a quote promises; the manager who asked picks one."""
+
+    def __init__(self, owner_id: int, choices: list[QuotedWindow], chosen: Chosen) -> None:
+        super().__init__(timeout=600)
+        self.owner_id = owner_id
+        self.choices = choices
+        self.chosen = chosen
+        menu: discord.ui.Select[WindowChoice] = discord.ui.Select(
+            custom_id="sw:quote-window",
+            placeholder="The window the launch is held to",
+            options=[
+                discord.SelectOption(
+                    label=render.cut(choice.window.phrase, 100),
+                    value=str(index),
+                    description=f"{choice.window.start:%Y-%m-%d} – {choice.window.end:%Y-%m-%d}",
+                )
+                for index, choice in enumerate(choices)
+            ],
+        )
+        menu.callback = self._picked  # type: ignore[method-assign]
+        self.menu = menu
+        self.add_item(menu)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await replies.reply(interaction, "Only whoever gave the quote can choose its window.")
+            return False
+        return True
+
+    async def _picked(self, interaction: discord.Interaction[Any]) -> None:
+        choice = self.choices[int(self.menu.values[0])]
+        try:
+            await self.chosen(interaction, choice)
+        except TrackerError as exc:
+            await replies.reply(interaction, str(exc))
+            return
+        self.stop()
+
+
+def quote_choices_embed(quote: str, choices: list[QuotedWindow]) -> discord.Embed:
+    """The quote with every window it promises in bold, one field per window."""
+    embed = discord.Embed(title="Which window is the promise?", colour=discord.Colour.blurple())
+    embed.description = render.quoted(quote, None, render.DESCRIPTION)
+    for index, choice in enumerate(choices[: render.FIELDS], start=1):
+        window = choice.window
+        embed.add_field(
+            name=render.cut(f"{index}. {window.phrase}", render.FIELD_NAME),
+            value=render.cut(
+                f"{render.quoted(quote, choice.span, 700)}\n"
+                f"{window.start:%Y-%m-%d} – {window.end:%Y-%m-%d} (rule: {window.rule})",
+                render.FIELD_VALUE,
+            ),
+            inline=False,
+        )
+    return render.fit(embed)
+
+
+def _read_from(quote: str, choice: QuotedWindow) -> str:
+    """How the phrase was read, for a reply's description."""
+    window = choice.window
+    return (
+        f"{render.quoted(quote, choice.span, 1500)}\n"
+        f'Read "{render.safe(choice.window.phrase, 200)}" as {window.start:%Y-%m-%d} – '
+        f"{window.end:%Y-%m-%d} (rule: {window.rule})."
+    )
+
+
+def _window_or_quote(window: str | None, quote: str | None, day: Any) -> list[QuotedWindow]:
+    """[] when the window was typed; else the windows the quote promises (InvalidInput if
+    there is neither, or the quote promises none)."""
+    if window is not None:
+        return []
+    if quote is None:
+        raise InvalidInput(
+            'Give the window ("end of next year", "Q3 next year", "in 6 weeks") or a quote '
+            "that states it."
+        )
+    return quotes.windows_in_quote(quote, day)
+
+
 @app_commands.guild_only()
 class LaunchCog(commands.GroupCog, group_name="launch", group_description="Announced launches"):
     """The watchlist."""
@@ -149,7 +237,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     @app_commands.describe(
         product="What was promised, e.g. Grok 3",
         vendor="Who makes it, e.g. xAI",
-        window='The promised window as said, e.g. "end of 2024", "Q3 2025", "in 6 weeks"',
+        window='The promised window as said, e.g. "end of 2024" (optional with a quote)',
         announced_on="When it was promised, YYYY-MM-DD (default today)",
         announcer="Who promised it, e.g. Elon Musk",
         source="A link to the promise",
@@ -162,7 +250,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         interaction: discord.Interaction[Any],
         product: app_commands.Range[str, 1, 100],
         vendor: app_commands.Range[str, 1, 60],
-        window: app_commands.Range[str, 1, 200],
+        window: app_commands.Range[str, 1, 200] | None = None,
         announced_on: str | None = None,
         announcer: app_commands.Range[str, 1, 100] | None = None,
         source: app_commands.Range[str, 1, 500] | None = None,
@@ -174,32 +262,59 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         day = replies.parse_day(announced_on, what="announced_on") or await replies.guild_today(
             self.bot, guild_id
         )
-        added = await self.bot.tracker.add(
-            NewLaunch(
-                guild_id=guild_id,
-                product=product,
-                vendor=vendor,
-                window_phrase=window,
-                announced_on=day,
-                announcer=announcer,
-                source_url=source,
-                quote=quote,
-                timezone=timezone,
-            ),
-            actor=replies.actor_of(interaction),
-        )
-        launch = added.launch
-        embed = render.launch_embed(launch, added.timezone)
-        embed.description = render.cut(
-            f'Read "{render.safe(window, 200)}" as {added.window.start:%Y-%m-%d} – '
-            f"{added.window.end:%Y-%m-%d} (rule: {added.window.rule}). The deadline is "
-            f"{render.ts(launch.deadline_at)}, {render.ts(launch.deadline_at, 'R')}. "
-            "If that is not what was promised, fix it with /launch delayed.",
-            render.DESCRIPTION,
-        )
-        await replies.reply(
-            interaction, f"Added #{launch.id} to the watchlist.", embed=embed, ephemeral=False
-        )
+        actor = replies.actor_of(interaction)
+
+        async def add(answer: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
+            phrase = choice.phrase if choice else window
+            assert phrase is not None
+            added = await self.bot.tracker.add(
+                NewLaunch(
+                    guild_id=guild_id,
+                    product=product,
+                    vendor=vendor,
+                    window_phrase=phrase,
+                    announced_on=day,
+                    announcer=announcer,
+                    source_url=source,
+                    quote=quote,
+                    timezone=timezone,
+                ),
+                actor=actor,
+            )
+            launch = added.launch
+            embed = render.launch_embed(launch, added.timezone)
+            read = (
+                _read_from(quote, choice)
+                if quote and choice
+                else f'Read "{render.safe(phrase, 200)}" as {added.window.start:%Y-%m-%d} – '
+                f"{added.window.end:%Y-%m-%d} (rule: {added.window.rule})."
+            )
+            embed.description = render.cut(
+                f"{read} The deadline is {render.ts(launch.deadline_at)}, "
+                f"{render.ts(launch.deadline_at, 'R')}. "
+                "If that is not what was promised, fix it with /launch delayed.",
+                render.DESCRIPTION,
+            )
+            text = f"Added #{launch.id} to the watchlist."
+            if choice is not None and answer is not interaction:
+                await answer.response.edit_message(content=text, embed=embed, view=None)
+            else:
+                await replies.reply(answer, text, embed=embed, ephemeral=False)
+
+        choices = _window_or_quote(window, quote, day)
+        if len(choices) > 1:
+            assert quote is not None
+            view = WindowChoice(interaction.user.id, choices, add)
+            await replies.reply(
+                interaction,
+                f"The quote promises {len(choices)} windows: choose the one "
+                f"{render.safe(product, 100)} is held to.",
+                embed=quote_choices_embed(quote, choices),
+                view=view,
+                ephemeral=False,
+            )
+            return
+        await add(interaction, choices[0] if choices else None)
 
     @app_commands.command(name="edit", description="Correct a launch's details")
     @app_commands.describe(
@@ -347,7 +462,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     @app_commands.command(name="delayed", description="Record a re-announcement with a new window")
     @app_commands.describe(
         launch="The launch",
-        window='The new promised window, e.g. "Q1 2025"',
+        window='The new promised window, e.g. "Q1 2025" (optional with a quote)',
         source="A link to the new promise",
         quote="The new promise, word for word",
     )
@@ -355,32 +470,57 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         self,
         interaction: discord.Interaction[Any],
         launch: LaunchOption,
-        window: app_commands.Range[str, 1, 200],
+        window: app_commands.Range[str, 1, 200] | None = None,
         source: app_commands.Range[str, 1, 500] | None = None,
         quote: app_commands.Range[str, 1, 1000] | None = None,
     ) -> None:
         await replies.require_manager(interaction)
-        updated = await self.bot.tracker.reannounce(
-            launch.guild_id,
-            launch.id,
-            replies.actor_of(interaction),
-            window_phrase=window,
-            source_url=source,
-            quote=quote,
-        )
-        config = await repo.get_guild(self.bot.db.read, launch.guild_id)
-        embed = render.launch_embed(updated, updated.timezone or config.timezone)
-        note = (
-            f"slip #{updated.slip_count}"
-            if updated.slip_count > launch.slip_count
-            else "not later than before, so not counted as a slip"
-        )
-        await replies.reply(
-            interaction,
-            f"Re-announced #{updated.id}: new deadline {render.ts(updated.deadline_at)} ({note}).",
-            embed=embed,
-            ephemeral=False,
-        )
+        actor = replies.actor_of(interaction)
+        today = await replies.guild_today(self.bot, launch.guild_id)
+
+        async def reannounce(answer: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
+            phrase = choice.phrase if choice else window
+            assert phrase is not None
+            updated = await self.bot.tracker.reannounce(
+                launch.guild_id,
+                launch.id,
+                actor,
+                window_phrase=phrase,
+                source_url=source,
+                quote=quote,
+            )
+            config = await repo.get_guild(self.bot.db.read, launch.guild_id)
+            embed = render.launch_embed(updated, updated.timezone or config.timezone)
+            if quote and choice:
+                embed.description = render.cut(_read_from(quote, choice), render.DESCRIPTION)
+            note = (
+                f"slip #{updated.slip_count}"
+                if updated.slip_count > launch.slip_count
+                else "not later than before, so not counted as a slip"
+            )
+            text = (
+                f"Re-announced #{updated.id}: new deadline {render.ts(updated.deadline_at)} "
+                f"({note})."
+            )
+            if choice is not None and answer is not interaction:
+                await answer.response.edit_message(content=text, embed=embed, view=None)
+            else:
+                await replies.reply(answer, text, embed=embed, ephemeral=False)
+
+        choices = _window_or_quote(window, quote, today)
+        if len(choices) > 1:
+            assert quote is not None
+            view = WindowChoice(interaction.user.id, choices, reannounce)
+            await replies.reply(
+                interaction,
+                f"The quote promises {len(choices)} windows: choose the one "
+                f"{render.safe(launch.product, 100)} is now held to.",
+                embed=quote_choices_embed(quote, choices),
+                view=view,
+                ephemeral=False,
+            )
+            return
+        await reannounce(interaction, choices[0] if choices else None)
 
 
 async def setup(bot: commands.Bot) -> None:

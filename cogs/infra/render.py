@@ -59,6 +59,24 @@ def safe(text: str | None, limit: int | None = None) -> str:
     return cut(escaped, limit) if limit is not None else escaped
 
 
+def quoted(quote: str, span: tuple[int, int] | None = None, limit: int = FIELD_VALUE) -> str:
+    """A quote as a Discord block quote, the phrase at ``span`` in bold, cut to ``limit``."""
+    if span is None:
+        return cut("> " + safe(" ".join(quote.split())), limit)
+    start, end = span
+    before, phrase, after = quote[:start], quote[start:end], quote[end:]
+    text = f"{safe(before)}**{safe(phrase)}**{safe(after)}"
+    text = "> " + " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    # Too long: keep the bold phrase and what is closest to it.
+    bold = f"**{safe(phrase)}**"
+    room = max(0, (limit - len(bold) - 10) // 2)  # escaping may double what is kept
+    head = safe(" ".join(before.split())[-(room // 2) :]) if room else ""
+    tail = safe(" ".join(after.split())[: room // 2]) if room else ""
+    return cut(f"> …{head}{bold}{tail}…", limit)
+
+
 def safe_url(url: str | None) -> str | None:
     """Only http(s) links are shown as links; anything else is not a link at all."""
     if url and url.startswith(("http://", "https://")) and len(url) <= 500:
