@@ -14,6 +14,7 @@ import aiosqlite
 
 from storage.db import from_ms, from_ms_or_none, to_ms
 from tracker.probes import Detection, DetectionState, Probe, ProbeKind
+from tracker.probes.classify import Verdict
 
 Conn = aiosqlite.Connection
 MAX_ERROR = 300
@@ -43,6 +44,7 @@ def _row_to_probe(row: sqlite3.Row) -> Probe:
         disabled_at=from_ms_or_none(row["disabled_at"]),
         created_by=row["created_by"],
         created_at=from_ms(row["created_at"]),
+        prereleases=bool(row["prereleases"]),
     )
 
 
@@ -60,12 +62,13 @@ async def insert_probe(
     next_check_at: dt.datetime,
     created_by: str,
     now: dt.datetime,
+    prereleases: bool = False,
 ) -> Probe:
     """Insert an enabled probe and return it."""
     cur = await conn.execute(
         "INSERT INTO probes (guild_id, launch_id, kind, target, pattern, auto_confirm, "
-        "interval_minutes, api_key_env, next_check_at, created_by, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "interval_minutes, api_key_env, next_check_at, created_by, created_at, updated_at, "
+        "prereleases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             guild_id,
             launch_id,
@@ -79,6 +82,7 @@ async def insert_probe(
             created_by,
             to_ms(now),
             to_ms(now),
+            int(prereleases),
         ),
     )
     probe_id = cur.lastrowid
@@ -350,7 +354,15 @@ def _row_to_detection(row: sqlite3.Row) -> Detection:
         decided_at=from_ms_or_none(row["decided_at"]),
         posted_at=from_ms_or_none(row["posted_at"]),
         message_id=row["message_id"],
+        verdict=Verdict(row["verdict"]),
+        window_phrase=row["window_phrase"],
+        window_end=_date_or_none(row["window_end"]),
+        window_read_on=_date_or_none(row["window_read_on"]),
     )
+
+
+def _date_or_none(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 async def insert_detection(
@@ -364,12 +376,17 @@ async def insert_detection(
     published_at: dt.datetime | None,
     state: DetectionState,
     now: dt.datetime,
+    verdict: Verdict = Verdict.RELEASE,
+    window_phrase: str | None = None,
+    window_end: dt.date | None = None,
+    window_read_on: dt.date | None = None,
 ) -> Detection | None:
     """Record a piece of evidence once; None when this probe already knew it."""
     cur = await conn.execute(
         "INSERT OR IGNORE INTO probe_detections (probe_id, guild_id, launch_id, kind, "
-        "evidence_key, title, url, matched, published_at, detected_at, state, auto_confirm) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "evidence_key, title, url, matched, published_at, detected_at, state, auto_confirm, "
+        "verdict, window_phrase, window_end, window_read_on) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             probe.id,
             probe.guild_id,
@@ -382,7 +399,11 @@ async def insert_detection(
             to_ms(published_at) if published_at else None,
             to_ms(now),
             state.value,
-            int(probe.auto_confirm),
+            int(probe.auto_confirm and verdict is Verdict.RELEASE),
+            verdict.value,
+            window_phrase,
+            window_end.isoformat() if window_end else None,
+            window_read_on.isoformat() if window_read_on else None,
         ),
     )
     inserted = cur.rowcount == 1

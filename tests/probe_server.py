@@ -213,13 +213,26 @@ def openai_models(ids: list[str], owner: str = "system") -> dict[str, Any]:
     }
 
 
+def display_name(model_id: str) -> str:
+    """Anthropic's display name for an id: claude-3-5-haiku-20241022 -> Claude 3.5 Haiku."""
+    words: list[str] = []
+    for part in model_id.split("-"):
+        if len(part) == 8 and part.isdigit():
+            continue  # the snapshot date
+        if part.isdigit() and words and words[-1].isdigit():
+            words[-1] += "." + part
+        else:
+            words.append(part if part.isdigit() else part.title())
+    return " ".join(words)
+
+
 def anthropic_models(ids: list[str]) -> dict[str, Any]:
     """GET /v1/models as Anthropic answers it."""
     data = [
         {
             "type": "model",
             "id": i,
-            "display_name": i.replace("-", " ").title(),
+            "display_name": display_name(i),
             "created_at": "2025-02-19T00:00:00Z",
         }
         for i in ids

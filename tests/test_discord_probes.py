@@ -7,10 +7,12 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
 
 from storage import repo
 from tests.e2e import World, eventually, world
-from tests.probe_server import ProbeServer, rss
+from tests.probe_server import ProbeServer, html_page, rss
 from tests.test_discord_launch import NOT_MANAGER, add_grok
 from tracker.models import LaunchState
 
@@ -66,29 +68,37 @@ async def test_detection_is_proposed_then_not_yet_then_confirmed(tmp_path: Path)
         )
         assert reply.ephemeral
         assert reply.content.startswith(
-            f"Watching for Grok 3 (xAI): probe #1, feed {probe.url('/news.rss')}"
+            f"Watching for Grok 3 (xAI): probe #1, feed {probe.url('/news.rss')}, looking for "
+            "\u201cGrok 3\u201d, every 30 minutes. The first check found no release yet. Next "
+            "check <t:"
         )
+        assert reply.components == []
         await settled(w)
-        assert len(probe.hits("/news.rss")) == 1  # the baseline poll; nothing proposed
+        assert len(probe.hits("/news.rss")) == 1  # the first check; nothing proposed
         assert w.server.messages(w.alerts, kind="channel") == []
 
-        # A rumour post matches: proposed once, with buttons; a member cannot decide.
-        probe.put(
-            "/news.rss",
-            rss([("Grok 3 preview leaks", "https://x.ai/news/leak", "Grok 3 soon"), *OLD]),
-            "application/rss+xml",
-        )
+        # A rumour that Grok 3 is coming soon names the launch but is no release: not proposed.
+        leak = ("Grok 3 preview leaks", "https://x.ai/news/leak", "Grok 3 is coming soon.")
+        probe.put("/news.rss", rss([leak, *OLD]), "application/rss+xml")
+        await next_poll(w)
+        assert len(probe.hits("/news.rss")) == 2
+        assert w.server.messages(w.alerts, kind="channel") == []
+
+        # A release in the app: proposed once, with buttons; a member cannot decide.
+        app = ("Grok 3 in the app", "https://x.ai/news/app", "Grok 3 is available today.")
+        probe.put("/news.rss", rss([app, leak, *OLD]), "application/rss+xml")
         await next_poll(w)
         proposal = await w.server.wait_for_message(channel_id=w.alerts, timeout=15)
         embed = proposal.embeds[0]
         assert embed["title"] == "🔎 Grok 3 (xAI) may have been released"
         fields = {f["name"]: f["value"] for f in embed["fields"]}
-        assert fields["Seen"] == "Grok 3 preview leaks"
-        assert fields["Evidence"] == "https://x.ai/news/leak"
-        assert proposal.custom_ids() == ["sw:pconfirm:1", "sw:preject:1"]
-        no = await w.click(proposal, "sw:pconfirm:1", w.member)
+        assert fields["Seen"] == "Grok 3 in the app"
+        assert fields["Matched"] == "Grok 3 is available today."
+        assert fields["Evidence"] == "https://x.ai/news/app"
+        assert proposal.custom_ids() == ["sw:pconfirm:2", "sw:preject:2"]
+        no = await w.click(proposal, "sw:pconfirm:2", w.member)
         assert no.content == NOT_MANAGER
-        not_yet = await w.click(proposal, "sw:preject:1", w.manager)
+        not_yet = await w.click(proposal, "sw:preject:2", w.manager)
         followup = (await not_yet.wait_followups(1, timeout=10))[0]
         assert followup.content == "Noted as not yet; the probe keeps watching for something new."
         assert followup.ephemeral
@@ -97,24 +107,21 @@ async def test_detection_is_proposed_then_not_yet_then_confirmed(tmp_path: Path)
         assert len(w.server.messages(w.alerts, kind="channel")) == 1
 
         # The real release: proposed, confirmed, shipped with the evidence as source.
-        probe.put(
-            "/news.rss",
-            rss(
-                [
-                    ("Grok 3 Beta is here", "https://x.ai/news/grok-3", "Grok 3 launches"),
-                    ("Grok 3 preview leaks", "https://x.ai/news/leak", "Grok 3 soon"),
-                    *OLD,
-                ]
-            ),
-            "application/rss+xml",
+        launch_post = (
+            "Grok 3 Beta \u2014 The Age of Reasoning Agents",
+            "https://x.ai/news/grok-3",
+            "We are pleased to introduce Grok 3, our most advanced model yet.",
         )
+        probe.put("/news.rss", rss([launch_post, app, leak, *OLD]), "application/rss+xml")
         await next_poll(w)
         await eventually(
             lambda: len(w.server.messages(w.alerts, kind="channel")) == 2, what="second proposal"
         )
         second = w.server.messages(w.alerts, kind="channel")[-1]
-        assert second.custom_ids() == ["sw:pconfirm:2", "sw:preject:2"]
-        done = await w.click(second, "sw:pconfirm:2", w.manager)
+        (newest, *_) = await w.bot.probes.list_detections(w.guild)
+        assert newest.title == "Grok 3 Beta \u2014 The Age of Reasoning Agents"
+        assert second.custom_ids() == [f"sw:pconfirm:{newest.id}", f"sw:preject:{newest.id}"]
+        done = await w.click(second, f"sw:pconfirm:{newest.id}", w.manager)
         confirmed = (await done.wait_followups(1, timeout=10))[0]
         assert confirmed.content.startswith("Confirmed: Grok 3 (xAI) shipped on 2024-12-20")
         launch = await w.bot.tracker.get(w.guild, launch_id)
@@ -180,11 +187,19 @@ async def test_auto_confirm_marks_shipped_and_says_so(tmp_path: Path) -> None:
             pattern="Grok 3",
             auto_confirm=True,
         )
-        assert reply.content.endswith("(auto-confirm). The first check runs now.")
+        assert "every 30 minutes (auto-confirm). The first check found no release yet." in (
+            reply.content
+        )
         await settled(w)
+        # A promise never ships a launch by itself, even with auto-confirm.
+        soon = ("Grok 3 soon", "https://x.ai/news/soon", "Grok 3 will be released in Q1 2025.")
+        probe.put("/news.rss", rss([soon, *OLD]), "application/rss+xml")
+        await next_poll(w)
+        assert (await w.bot.tracker.get(w.guild, launch_id)).state is LaunchState.UPCOMING
+        assert w.server.messages(w.alerts, kind="channel") == []  # its window is the launch's
         probe.put(
             "/news.rss",
-            rss([("Grok 3 Beta is here", "https://x.ai/news/grok-3", "Grok 3"), *OLD]),
+            rss([("Grok 3 Beta is here", "https://x.ai/news/grok-3", "Grok 3"), soon, *OLD]),
             "application/rss+xml",
         )
         await next_poll(w)
@@ -205,3 +220,158 @@ async def test_auto_confirm_marks_shipped_and_says_so(tmp_path: Path) -> None:
         assert auto.custom_ids() == []  # nothing left to decide
         launch = await w.bot.tracker.get(w.guild, launch_id)
         assert launch.state is LaunchState.SHIPPED
+
+
+def content_rss(items: list[tuple[str, str, str, str, str]]) -> str:
+    """An RSS 2.0 feed as WordPress writes it: (title, link, pubDate, description,
+    content:encoded) items, the full post only in content:encoded."""
+    body = "".join(
+        f"<item><title>{escape(t)}</title><link>{escape(link)}</link>"
+        f'<guid isPermaLink="false">{escape(link)}#post</guid><pubDate>{date}</pubDate>'
+        f"<description>{escape(d)}</description>"
+        f"<content:encoded><![CDATA[{c}]]></content:encoded></item>"
+        for t, link, date, d, c in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        "<title>xAI Blog</title><link>https://x.ai/blog</link><description>News</description>"
+        f"{body}</channel></rss>"
+    )
+
+
+async def test_a_page_going_from_coming_soon_to_available_today_is_proposed_once(
+    tmp_path: Path,
+) -> None:
+    async with probe_world(tmp_path) as (w, probe):
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        await w.cmd("alerts reminders", days="off")
+        await w.cmd("alerts digest", schedule="off")
+        probe.put("/grok", html_page(["Grok 3 is coming soon."]), "text/html; charset=utf-8")
+        launch_id = await add_grok(w, window="Q1 2025", announced_on="2024-12-01")
+        reply = await w.cmd(
+            "launch watch", launch=str(launch_id), kind="page", target=probe.url("/grok")
+        )
+        assert reply.content.startswith(
+            f"Watching for Grok 3 (xAI): probe #1, page {probe.url('/grok')}, looking for "
+            "\u201cGrok 3\u201d, every 30 minutes. The first check found no release yet; the "
+            "source says it is coming. Next check <t:"
+        )
+        await settled(w)
+
+        def found() -> list[Any]:
+            return [
+                m
+                for m in w.server.messages(w.alerts, kind="channel")
+                if m.embeds and m.embeds[0]["title"].startswith("\U0001f50e")
+            ]
+
+        # The page now gives a window: proposed as a re-dating, never as a release.
+        probe.put("/grok", html_page(["Grok 3 arrives in Q2 2025."]), "text/html")
+        await next_poll(w)
+        redate = await eventually(found, what="the re-dating proposal")
+        embed = redate[0].embeds[0]
+        assert embed["title"] == "🔎 Grok 3 (xAI): a new window was announced"
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert fields["Seen"] == "Grok 3 arrives in Q2 2025."
+        assert fields["New window"] == "in Q2 2025 (ends 2025-06-30)"
+        detection, soon = await w.bot.probes.list_detections(w.guild)
+        assert soon.title == "Grok 3 is coming soon." and soon.state.value == "baseline"
+        assert redate[0].custom_ids() == [
+            f"sw:predate:{detection.id}",
+            f"sw:pignore:{detection.id}",
+        ]
+        moved = await w.click(redate[0], f"sw:predate:{detection.id}", w.manager)
+        told = (await moved.wait_followups(1, timeout=10))[0]
+        assert (
+            told.content == "Re-dated: Grok 3 (xAI) is now due by 2025-06-30 (in Q2 2025); slip #1."
+        )
+        launch = await w.bot.tracker.get(w.guild, launch_id)
+        assert (
+            launch.state is LaunchState.UPCOMING and launch.window_end.isoformat() == "2025-06-30"
+        )
+
+        # Available today: proposed once as shipped.
+        probe.put("/grok", html_page(["Grok 3 is available today."]), "text/html")
+        await next_poll(w)
+        await eventually(lambda: len(found()) == 2, what="the release proposal")
+        await next_poll(w)
+        await next_poll(w)
+        assert len(found()) == 2
+        release = found()[-1]
+        assert release.embeds[0]["title"] == "🔎 Grok 3 (xAI) may have been released"
+        newest = (await w.bot.probes.list_detections(w.guild))[0]
+        assert newest.title == "Grok 3 is available today."
+        done = await w.click(release, f"sw:pconfirm:{newest.id}", w.manager)
+        confirmed = (await done.wait_followups(1, timeout=10))[0]
+        assert confirmed.content.startswith("Confirmed: Grok 3 (xAI) shipped on 2024-12-20")
+        assert (await w.bot.tracker.get(w.guild, launch_id)).state is LaunchState.SHIPPED
+
+
+async def test_watch_says_a_release_is_already_out_and_offers_to_confirm_it(
+    tmp_path: Path,
+) -> None:
+    async with probe_world(tmp_path) as (w, probe):
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        await w.cmd("alerts reminders", days="off")
+        await w.cmd("alerts digest", schedule="off")
+        probe.put(
+            "/blog.rss",
+            content_rss(
+                [
+                    (
+                        "Grok 3",
+                        "https://x.ai/blog/grok-3",
+                        "Tue, 17 Dec 2024 04:00:00 GMT",
+                        "Our newest model.",
+                        "<p>Grok 3 is now available to Premium+ subscribers.</p>",
+                    ),
+                    *[
+                        (t, link, "Mon, 02 Dec 2024 04:00:00 GMT", d, f"<p>{d}</p>")
+                        for t, link, d in OLD
+                    ],
+                ]
+            ),
+            "application/rss+xml",
+        )
+        launch_id = await add_grok(w, window="Q1 2025", announced_on="2024-12-01")
+        reply = await w.cmd(
+            "launch watch", launch=str(launch_id), kind="feed", target=probe.url("/blog.rss")
+        )
+        assert reply.content == (
+            f"Watching for Grok 3 (xAI): probe #1, feed {probe.url('/blog.rss')}, looking for "
+            "\u201cGrok 3\u201d, every 30 minutes. The first check found it already out: "
+            "'Grok 3' on 2024-12-17 - mark it shipped?"
+        )
+        (detection,) = await w.bot.probes.list_detections(w.guild)
+        assert reply.message.custom_ids() == [
+            f"sw:pconfirm:{detection.id}",
+            f"sw:preject:{detection.id}",
+        ]
+        await settled(w)
+        assert w.server.messages(w.alerts, kind="channel") == []  # shown in the reply only
+        done = await w.click(reply.message, f"sw:pconfirm:{detection.id}", w.manager)
+        confirmed = (await done.wait_followups(1, timeout=10))[0]
+        assert confirmed.content == "Confirmed: Grok 3 (xAI) shipped on 2024-12-17 (on time)."
+        launch = await w.bot.tracker.get(w.guild, launch_id)
+        assert launch.state is LaunchState.SHIPPED and str(launch.shipped_on) == "2024-12-17"
+
+
+async def test_watch_refuses_a_hugging_face_organisation_with_the_right_form(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path) as w:
+        launch_id = str(await add_grok(w))
+        reply = await w.cmd(
+            "launch watch",
+            launch=launch_id,
+            kind="huggingface",
+            target="https://huggingface.co/xai-org",
+        )
+        assert reply.ephemeral
+        assert reply.content == (
+            "xai-org is a Hugging Face organisation or user, not a model repository. Give one "
+            "model repository as owner/name, like xai-org/<model> (xai-org/grok-1); to follow "
+            "everything an organisation publishes, watch its feed or page instead."
+        )
+        assert await w.bot.probes.list_probes(w.guild) == []

@@ -200,7 +200,9 @@ async def test_anthropic_flavour_sends_its_key_header_and_version(
         assert w.proposals == []
         server.put_json(path, anthropic_models(["claude-3-5-opus-20250101"]), require=headers)
         await w.poll()
-    assert [p.detection.title for p in w.proposals] == ["claude-3-5-opus-20250101"]
+    assert [p.detection.title for p in w.proposals] == [
+        "claude-3-5-opus-20250101 (Claude 3.5 Opus)"
+    ]
     hit = server.hits(path)[0]
     assert hit.query == "limit=1000" and "Authorization" not in hit.headers
 
@@ -574,20 +576,24 @@ async def test_not_yet_keeps_watching_and_a_new_tag_is_proposed(
 ) -> None:
     repo_name = "xai-org/grok"
     server.put_json(f"/gh/repos/{repo_name}/releases", [])
-    server.put_json(f"/gh/repos/{repo_name}/tags", gh_tags(repo_name, ["v2.0.0", "v3.0.0-rc1"]))
+    server.put_json(
+        f"/gh/repos/{repo_name}/tags", gh_tags(repo_name, ["v2.0.0", "v3.0.0-rc1", "v3.0.0"])
+    )
     async with world(tmp_path, server) as w:
         launch_id = await grok3(w.h)
         await w.svc.add_probe(GUILD, launch_id, "github", repo_name, "v3*")
         await w.svc.sweep(w.h.clock.now())
-        (rc,) = w.proposals
+        (rc,) = w.proposals  # v3.0.0-rc1 is a pre-release: not proposed
+        assert rc.detection.title == "v3.0.0"
         rejected = await w.svc.reject(GUILD, rc.detection.id, "mod#1")
         assert rejected.state is DetectionState.REJECTED and rejected.decided_by == "mod#1"
         await w.poll()
         server.put_json(
-            f"/gh/repos/{repo_name}/tags", gh_tags(repo_name, ["v2.0.0", "v3.0.0-rc1", "v3.0.0"])
+            f"/gh/repos/{repo_name}/tags",
+            gh_tags(repo_name, ["v2.0.0", "v3.0.0-rc1", "v3.0.0", "v3.0.1"]),
         )
         await w.poll()
-        assert [p.detection.title for p in w.proposals] == ["v3.0.0-rc1", "v3.0.0"]
+        assert [p.detection.title for p in w.proposals] == ["v3.0.0", "v3.0.1"]
         assert (await w.h.tracker.get(GUILD, launch_id)).state is LaunchState.UPCOMING
         with pytest.raises(InvalidTransition, match='answered "Not yet"'):
             await w.svc.confirm(GUILD, rc.detection.id, "mod#2")
@@ -766,7 +772,12 @@ async def test_adding_a_probe_refuses_what_cannot_work_and_says_what_to_type(
         )
         assert "takes no pattern" in await refused("huggingface", "xai-org/grok-3", "grok")
         assert "owner/name" in await refused("github", "not a repo!", "v3*")
-        assert "pattern for the tag" in await refused("github", "xai-org/grok", "")
+        assert "is a Hugging Face organisation or user, not a model repository" in await refused(
+            "huggingface", "https://huggingface.co/xai-org"
+        )
+        assert "xai-org/<model>" in await refused("huggingface", "xai-org")
+        defaulted = await add(GUILD, launch_id, "github", "xai-org/grok", "")
+        assert defaulted.pattern == "Grok 3"  # the product's name
         assert "matches everything" in await refused("github", "xai-org/grok", "*")
         await add(GUILD, launch_id, "page", server.url("/news"), "Grok 3")
         assert "already has that probe" in await refused("page", server.url("/news"), "grok  3")
@@ -842,8 +853,10 @@ async def test_hostile_answers_are_the_probes_own_error_or_plain_text(
         for ok in (hostile, puny):
             probe = await w.probe(ok.id)
             assert (probe.last_error, probe.consecutive_failures) == (None, 0)
+        # The hostile page still says its one visible sentence: a release, already out at the
+        # first check; "Grok 3 arrives" says neither (no window, no release word).
         detections = await w.svc.list_detections(GUILD, launch_id)
-        assert sorted(d.state.value for d in detections) == ["baseline", "baseline"]
+        assert [(d.title, d.state.value) for d in detections] == [("Grok 3 is here", "proposed")]
 
 
 async def test_probes_run_on_the_engines_one_timer(tmp_path: Path, server: ProbeServer) -> None:

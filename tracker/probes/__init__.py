@@ -21,6 +21,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from tracker.probes.classify import Verdict
+
 
 class ProbeKind(enum.StrEnum):
     """What a probe watches."""
@@ -69,6 +71,8 @@ class Probe:
     disabled_at: dt.datetime | None
     created_by: str
     created_at: dt.datetime
+    # The launch is a beta: pre-releases (v2.0.0-rc.1, grok-3-beta) count as its release.
+    prereleases: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,17 @@ class Detection:
     decided_at: dt.datetime | None
     posted_at: dt.datetime | None
     message_id: int | None
+    # "release" (proposed as shipped) or "promise" (proposed as a re-dating to the window
+    # window_phrase, read on window_read_on, ending window_end).
+    verdict: Verdict = Verdict.RELEASE
+    window_phrase: str | None = None
+    window_end: dt.date | None = None
+    window_read_on: dt.date | None = None
+
+    @property
+    def is_promise(self) -> bool:
+        """A new window announced, not a release."""
+        return self.verdict is Verdict.PROMISE
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from tracker.probes import (
     Proposal,
     kinds,
 )
+from tracker.probes.classify import Verdict
 from tracker.probes.fetch import Fetcher, FetchError
 from tracker.probes.netguard import BlockedTarget
 from tracker.probes.reader import BodyReader, Read, Unreadable
@@ -89,6 +90,17 @@ class ProbeRound:
     proposed: int = 0
     auto_confirmed: int = 0
     parsed_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FirstCheck:
+    """What a new probe's first poll found, for the /launch watch reply: the releases it
+    proposed (or confirmed by itself), newest first, and the promises it read."""
+
+    probe: Probe
+    error: str | None  # why the first poll failed, when it did
+    releases: list[Detection]
+    promises: list[Detection]
 
 
 @dataclass
@@ -228,12 +240,14 @@ class ProbeService:
         interval_minutes: int | None = None,
         api_key_env: str | None = None,
         *,
+        prereleases: bool = False,
         actor: str = "unknown",
     ) -> Probe:
         """Watch *target* for *launch_id*. Validates everything (the address is refused when it
         is not a public http(s) address) and raises InvalidInput with what to type instead;
         NotFound for a launch of another guild; InvalidTransition for a resolved launch. The
-        first check is due at once."""
+        first check is due at once. Without a pattern, the launch's product name is the
+        pattern; with *prereleases* the launch is a beta and pre-releases count as released."""
         probe_kind = kinds.parse_kind(kind)
         launch = await self.tracker.get(guild_id, launch_id)
         if launch.state.resolved:
@@ -241,7 +255,7 @@ class ProbeService:
                 f"{launch.product} is already {launch.state.value}; probes watch open launches."
             )
         normalized, url = kinds.parse_target(probe_kind, target)
-        clean_pattern = kinds.parse_pattern(probe_kind, pattern)
+        clean_pattern = kinds.parse_pattern(probe_kind, pattern, default=launch.product)
         key_env = kinds.check_key_env(probe_kind, api_key_env)
         s = self.settings
         minutes = s.default_interval_minutes if interval_minutes is None else interval_minutes
@@ -302,10 +316,36 @@ class ProbeService:
                 next_check_at=now,
                 created_by=actor[:100],
                 now=now,
+                prereleases=prereleases,
             )
         log.info("probe %d (%s) added to launch %d", probe.id, probe.kind.value, launch_id)
         self._changed()
         return probe
+
+    async def first_check(self, guild_id: int, probe_id: int) -> FirstCheck:
+        """Run a new probe's first poll now (unless a round already did) and say what it
+        found. Proposals found here are not announced through ``on_detection``: the caller
+        shows them and then calls :meth:`mark_posted`; if it cannot, they stay in
+        :meth:`pending_posts`. Launches it marked shipped by itself are announced as usual."""
+        async with self._round_lock:
+            probe = await self.get_probe(guild_id, probe_id)
+            if probe.last_checked_at is None and probe.enabled:
+                launches = await store.resolved_launches(self.db.read, [probe.launch_id])
+                await self._poll(probe, launches.get(probe.launch_id), _Tally(), emit=False)
+        probe = await self.get_probe(guild_id, probe_id)
+        seen = await store.list_detections(self.db.read, guild_id, probe_id=probe_id, limit=50)
+        shown = (DetectionState.PROPOSED, DetectionState.AUTO_CONFIRMED)
+        releases = [d for d in seen if not d.is_promise and d.state in shown]
+        for detection in releases:
+            if detection.state is DetectionState.AUTO_CONFIRMED and detection.posted_at is None:
+                await self._emit(detection)
+        releases.sort(key=lambda d: (d.published_at or d.detected_at, d.id), reverse=True)
+        return FirstCheck(
+            probe=probe,
+            error=probe.last_error if probe.consecutive_failures else None,
+            releases=releases,
+            promises=[d for d in seen if d.is_promise],
+        )
 
     async def list_probes(self, guild_id: int, launch_id: int | None = None) -> list[Probe]:
         """A guild's probes (of one launch), oldest first."""
@@ -383,11 +423,15 @@ class ProbeService:
             return await store.mark_posted(conn, detection_id, message_id, self.clock.now())
 
     async def confirm(self, guild_id: int, detection_id: int, actor: str) -> Launch:
-        """ "Confirm": mark the launch shipped on the detection date, with the evidence URL as
-        its source. InvalidTransition when the proposal was already decided or the launch was
-        resolved meanwhile (the proposal is then closed)."""
+        """ "Confirm": for a release, mark the launch shipped (on the source's date when it gives
+        one, else the detection date) with the evidence URL as its source; for a promise,
+        re-announce the launch with the window the source gave. InvalidTransition when the
+        proposal was already decided or the launch was resolved meanwhile (the proposal is
+        then closed)."""
         detection = await self.get_detection(guild_id, detection_id)
         self._require_proposed(detection)
+        if detection.is_promise:
+            return await self._redate(detection, actor)
         launch = await self._ship(detection, actor)
         await self._close_launch(detection, DetectionState.CONFIRMED, actor)
         log.info("detection %d confirmed; launch %d shipped", detection_id, launch.id)
@@ -432,11 +476,54 @@ class ProbeService:
             "Use /launch history to see what happened."
         )
 
+    async def _redate(self, detection: Detection, actor: str) -> Launch:
+        """A promise confirmed: the launch gets the source's window (a re-announcement); its
+        probes keep watching for the release."""
+        if detection.window_phrase is None:
+            raise InvalidInput(
+                f"Proposal #{detection.id} gives no window to move the launch to; use "
+                "/launch delayed with the new window instead."
+            )
+        try:
+            source = clean_url(detection.url)
+        except InvalidInput:
+            source = None
+        try:
+            launch = await self.tracker.reannounce(
+                detection.guild_id,
+                detection.launch_id,
+                actor,
+                window_phrase=detection.window_phrase,
+                announced_on=detection.window_read_on,
+                source_url=source,
+                quote=detection.matched[:MAX_NOTE] or None,
+            )
+        except InvalidTransition:
+            await self._close_launch(detection, DetectionState.SUPERSEDED, actor)
+            raise
+        async with self.db.transaction() as conn:
+            await store.decide_detection(
+                conn,
+                detection.id,
+                detection.guild_id,
+                expect=DetectionState.PROPOSED,
+                state=DetectionState.CONFIRMED,
+                actor=actor,
+                now=self.clock.now(),
+            )
+        log.info("detection %d confirmed; launch %d re-dated", detection.id, launch.id)
+        return launch
+
     async def _ship(self, detection: Detection, actor: str) -> Launch:
         launch = await self.tracker.get(detection.guild_id, detection.launch_id)
         config = await self.tracker.guild(detection.guild_id)
         tz = deadlines.zone(launch.timezone or config.timezone)
-        day = max(deadlines.local_today(detection.detected_at, tz), launch.announced_on)
+        # The source's own date when it gives one (a release already out when the probe
+        # started shipped then, not on the day the probe noticed it).
+        seen = detection.detected_at
+        if detection.published_at is not None and detection.published_at <= seen:
+            seen = detection.published_at
+        day = max(deadlines.local_today(seen, tz), launch.announced_on)
         try:
             source = clean_url(detection.url)
         except InvalidInput:
@@ -513,7 +600,9 @@ class ProbeService:
             )
         return ProbeRound(**dataclasses.asdict(tally))
 
-    async def _poll(self, probe: Probe, launch: tuple[str, str] | None, tally: _Tally) -> None:
+    async def _poll(
+        self, probe: Probe, launch: tuple[str, str] | None, tally: _Tally, emit: bool = True
+    ) -> None:
         try:
             if launch is None or launch[0] in ("shipped", "cancelled"):
                 now = self.clock.now()
@@ -530,7 +619,7 @@ class ProbeService:
                 retry = exc.retry_after_s if isinstance(exc, FetchError) else None
                 await self._failed(probe, str(exc), retry, tally)
                 return
-            await self._succeeded(probe, checked, tally)
+            await self._succeeded(probe, checked, tally, emit)
         except Exception:
             log.exception("probe %d: unexpected error", probe.id)
             try:
@@ -543,44 +632,53 @@ class ProbeService:
         evidence: list[kinds.Evidence] = []
         validators: list[tuple[str, str | None, str | None]] = []
         statuses: list[str] = []
-        for request in kinds.plan(probe, self.settings.endpoints):
-            etag, modified = stored.get(request.name, (None, None))
-            answer = await self.fetcher.get(
-                request.url,
-                headers=request.headers,
-                api_key=request.api_key,
-                etag=etag,
-                last_modified=modified,
-                owner=probe.guild_id,
-            )
-            if answer.not_modified:
-                statuses.append("unchanged")
-                continue
-            if answer.status in request.absent:
-                statuses.append(f"not there yet ({answer.status})")
-                validators.append((request.name, None, None))
-                continue
-            if not answer.ok:
-                retry = answer.retry_after_s if answer.status in (429, 503) else None
-                raise FetchError(
-                    _status_error(answer.status, probe),
-                    kind="http",
-                    status=answer.status,
-                    retry_after_s=retry,
+        today = self.clock.now().date()
+        endpoints = self.settings.endpoints
+        for planned in kinds.plan(probe, endpoints):
+            request: kinds.PlannedRequest | None = planned
+            first = True
+            while request is not None:
+                # Only a list's first page is asked conditionally: when it is unchanged, so is
+                # the rest; when it changed, every page is read afresh.
+                etag, modified = stored.get(request.name, (None, None)) if first else (None, None)
+                answer = await self.fetcher.get(
+                    request.url,
+                    headers=request.headers,
+                    api_key=request.api_key,
+                    etag=etag,
+                    last_modified=modified,
+                    owner=probe.guild_id,
                 )
-            self.stats.parses += 1
-            self.stats.parsed_bytes += len(answer.body)
-            tally.parsed_bytes += len(answer.body)
-            # Bytes become plain data in a worker process with a hard budget (reader.py);
-            # only that plain data is matched here.
-            data = await self.reader.read(
-                kinds.reads(probe.kind), answer.body, answer.content_type, owner=probe.guild_id
-            )
-            read = Read(answer.url, answer.content_type, data)
-            found = kinds.parse(probe, request, read, self.settings.endpoints)
-            evidence.extend(found)
-            validators.append((request.name, answer.etag, answer.last_modified))
-            statuses.append("checked")
+                if answer.not_modified:
+                    statuses.append("unchanged")
+                    break
+                if answer.status in request.absent:
+                    statuses.append(f"not there yet ({answer.status})")
+                    validators.append((request.name, None, None))
+                    break
+                if not answer.ok:
+                    retry = answer.retry_after_s if answer.status in (429, 503) else None
+                    raise FetchError(
+                        _status_error(answer.status, probe),
+                        kind="http",
+                        status=answer.status,
+                        retry_after_s=retry,
+                    )
+                self.stats.parses += 1
+                self.stats.parsed_bytes += len(answer.body)
+                tally.parsed_bytes += len(answer.body)
+                # Bytes become plain data in a worker process with a hard budget (reader.py);
+                # only that plain data is matched and read here.
+                data = await self.reader.read(
+                    kinds.reads(probe.kind), answer.body, answer.content_type, owner=probe.guild_id
+                )
+                read = Read(answer.url, answer.content_type, data)
+                evidence.extend(kinds.parse(probe, request, read, endpoints, today))
+                if first:
+                    validators.append((request.name, answer.etag, answer.last_modified))
+                    statuses.append("checked")
+                first = False
+                request = kinds.follow(probe, request, read)
         unchanged = all(s == "unchanged" for s in statuses)
         status = "unchanged (304)" if unchanged else ", ".join(dict.fromkeys(statuses))
         return _Checked(evidence, validators, status, unchanged)
@@ -588,11 +686,38 @@ class ProbeService:
     def _delay(self, seconds: float) -> dt.timedelta:
         return dt.timedelta(seconds=seconds * (1.0 + self._rng.uniform(0.0, self.settings.jitter)))
 
-    async def _succeeded(self, probe: Probe, checked: _Checked, tally: _Tally) -> None:
+    @staticmethod
+    def _state_of(
+        probe: Probe, ev: kinds.Evidence, launch: Launch | None, newest: kinds.Evidence | None
+    ) -> DetectionState:
+        """Whether a new piece of evidence is proposed or only remembered (BASELINE).
+
+        - A release is proposed, except that a feed's or page's first poll proposes only its
+          newest release (*newest*: "already out"; the older ones are history).
+        - A promise is proposed, as a re-dating, only after the first poll and only when it
+          gives a window that ends on another day than the launch's; otherwise it is
+          remembered, so that it is never proposed later.
+        """
+        first = not probe.baseline_done
+        if ev.verdict is Verdict.RELEASE:
+            text_kind = probe.kind in (ProbeKind.FEED, ProbeKind.PAGE)
+            if first and text_kind and ev is not newest:
+                return DetectionState.BASELINE
+            return DetectionState.PROPOSED
+        if first or ev.window is None or launch is None or ev.window.end == launch.window_end:
+            return DetectionState.BASELINE
+        return DetectionState.PROPOSED
+
+    async def _succeeded(
+        self, probe: Probe, checked: _Checked, tally: _Tally, emit: bool = True
+    ) -> None:
         now = self.clock.now()
         nxt = now + self._delay(probe.interval_minutes * 60.0)
-        baseline = probe.kind in (ProbeKind.FEED, ProbeKind.PAGE) and not probe.baseline_done
-        state = DetectionState.BASELINE if baseline else DetectionState.PROPOSED
+        evidence = checked.evidence
+        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+        releases = [e for e in evidence if e.verdict is Verdict.RELEASE]
+        # max() keeps the first of equals: the feed's own order (newest first) decides ties.
+        newest = max(releases, key=lambda e: e.published_at or oldest, default=None)
         new: list[Detection] = []
         async with self.db.transaction() as conn:
             if not await store.record_success(
@@ -601,7 +726,9 @@ class ProbeService:
                 return  # removed or turned off while it was being polled
             for name, etag, modified in checked.validators:
                 await store.save_validators(conn, probe.id, name, etag, modified)
-            for ev in checked.evidence:
+            launch = await repo.get_launch(conn, probe.launch_id, probe.guild_id)
+            for ev in evidence:
+                state = self._state_of(probe, ev, launch, newest)
                 detection = await store.insert_detection(
                     conn,
                     probe,
@@ -612,6 +739,10 @@ class ProbeService:
                     published_at=ev.published_at,
                     state=state,
                     now=now,
+                    verdict=ev.verdict,
+                    window_phrase=ev.window.phrase if ev.window else None,
+                    window_end=ev.window.end if ev.window else None,
+                    window_read_on=ev.read_on if ev.window else None,
                 )
                 if detection is not None and state is DetectionState.PROPOSED:
                     new.append(detection)
@@ -626,14 +757,16 @@ class ProbeService:
             tally.unchanged += 1
         for detection in new:
             log.info("probe %d proposed detection %d", probe.id, detection.id)
-            if probe.auto_confirm:
+            # Only a release ever ships a launch by itself; a promise always asks a manager.
+            if probe.auto_confirm and not detection.is_promise:
                 detection = await self._auto_confirm(detection)
                 if detection.state is not DetectionState.AUTO_CONFIRMED:
                     continue
                 tally.auto_confirmed += 1
             else:
                 tally.proposed += 1
-            await self._emit(detection)
+            if emit:
+                await self._emit(detection)
 
     async def _auto_confirm(self, detection: Detection) -> Detection:
         try:

@@ -3,24 +3,29 @@ and how an answer becomes evidence. One module per kind (models, anthropic_model
 huggingface, github, feed, page) defines its :class:`KindSpec`; this module is the registry and
 the API the probe service calls.
 
-Patterns:
+Patterns (see tracker.probes.match for the exact rules; without one, the launch's product
+name is the pattern):
 
-- models, anthropic-models, github: a wildcard pattern matched against the whole model id or
-  tag, ignoring case. ``*`` stands for any run of characters and ``?`` for one:
-  ``grok-3*`` matches grok-3, grok-3-beta and grok-3-mini; ``v2.*`` matches v2.0 and v2.1.3.
-  Without a wildcard the id must match exactly.
-- feed, page: text to look for, ignoring case and spacing; ``*`` stands for up to 200
-  characters in between (``grok 3*available``). There are no regular expressions, on purpose:
-  a pattern typed in a chat must not be able to stall the bot on a 2 MB page.
+- models, anthropic-models: a model id, display name or alias, ignoring case, separators and
+  snapshot dates ("grok-3" finds grok-3-1212 and "Grok 3", not grok-3-mini); ``*`` and ``?``
+  are wildcards ("grok-3*").
+- github: a tag ("v2.0.0", "v2.*") or a release name ("Grok 1"); pre-releases and drafts are
+  not releases unless the probe tracks a beta.
+- feed, page: the name as text ("Grok 3" also finds "Grok-3" and "grok3"; ``*`` stands for up
+  to 200 characters in between). No regular expressions, on purpose: a pattern typed in a chat
+  must not be able to stall the bot on a 2 MB page. Each sentence naming the launch is read as
+  a release, a promise or neither (tracker.probes.classify).
 - huggingface: no pattern; the repository id is the target.
 
-Feeds and pages report what is *new*: what already matches at the first successful poll is the
-baseline and is not proposed. Model lists, Hugging Face and GitHub report what is *there*: a
-model or tag that already exists when the probe starts is proposed at once.
+Feeds and pages report what is *new*, except releases: at the first poll a release already
+there is reported (so /launch watch can say "already out"), while promises are the baseline.
+Model lists, Hugging Face and GitHub report what is *there*: a model or tag that already
+exists when the probe starts is proposed at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 
@@ -36,11 +41,9 @@ from tracker.probes.kinds import (
 )
 from tracker.probes.kinds.matching import (
     MAX_ID_PATTERN,
-    MAX_SPAN,
     MAX_TEXT_PATTERN,
+    IdPattern,
     TextPattern,
-    find_text,
-    id_matches,
 )
 from tracker.probes.kinds.records import (
     MAX_EVIDENCE_URL,
@@ -63,11 +66,11 @@ __all__ = [
     "MAX_ID_PATTERN",
     "MAX_ITEMS",
     "MAX_MATCHED",
-    "MAX_SPAN",
     "MAX_TEXT_PATTERN",
     "MAX_TITLE",
     "Endpoints",
     "Evidence",
+    "IdPattern",
     "KindSpec",
     "ParseError",
     "PlannedRequest",
@@ -75,13 +78,13 @@ __all__ = [
     "Reading",
     "TextPattern",
     "check_key_env",
-    "find_text",
-    "id_matches",
+    "follow",
     "needs_key",
     "parse",
     "parse_kind",
     "parse_pattern",
     "parse_target",
+    "pattern_help",
     "plan",
     "reads",
     "spec",
@@ -163,10 +166,19 @@ def parse_target(kind: ProbeKind, target: str) -> tuple[str, str | None]:
     return kind_spec.parse_target(text)
 
 
-def parse_pattern(kind: ProbeKind, pattern: str | None) -> str:
-    """Normalize a pattern for *kind* (see the module docstring), or InvalidInput with an
-    example."""
-    return KINDS[kind].parse_pattern(" ".join((pattern or "").split()))
+def parse_pattern(kind: ProbeKind, pattern: str | None, default: str | None = None) -> str:
+    """Normalize a pattern for *kind* (see the module docstring), or InvalidInput with
+    examples that work for the kind. Without a pattern, *default* (the launch's product name)
+    is the pattern of every kind that takes one."""
+    text = " ".join((pattern or "").split())
+    if not text and default and kind is not ProbeKind.HUGGINGFACE:
+        text = " ".join(default.split())
+    return KINDS[kind].parse_pattern(text)
+
+
+def pattern_help(kind: ProbeKind) -> str:
+    """Patterns that work for *kind*, for help texts and refusals."""
+    return KINDS[kind].pattern_help
 
 
 def plan(probe: Probe, endpoints: Endpoints) -> list[PlannedRequest]:
@@ -180,8 +192,15 @@ def reads(kind: ProbeKind) -> Reading:
 
 
 def parse(
-    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints
+    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints, today: dt.date
 ) -> list[Evidence]:
     """Evidence in a 2xx answer to one planned request, already read into plain data (CPU
-    only; ParseError when the answer is not what this kind expects)."""
-    return KINDS[probe.kind].parse(probe, request, answer, endpoints)
+    only; ParseError when the answer is not what this kind expects). *today* is the day
+    promises' windows are read on."""
+    return KINDS[probe.kind].parse(probe, request, answer, endpoints, today)
+
+
+def follow(probe: Probe, request: PlannedRequest, answer: Read) -> PlannedRequest | None:
+    """The request for the next page of a paginated answer, or None."""
+    follower = KINDS[probe.kind].follow
+    return follower(probe, request, answer) if follower is not None else None

@@ -1,16 +1,18 @@
-"""github: a GitHub repository's releases and tags. The pattern is a wildcard matched against
-whole tags (or release names): ``v2.*`` matches v2.0 and v2.1.3. Drafts are ignored; a missing
-repository (404) means "not yet"."""
+"""github: a GitHub repository's releases and tags. The pattern names a tag ("v2.0.0" also finds
+2.0.0; ``v2.*`` matches v2.0 and v2.1.3, not v20.0) or a release name ("Grok 1"). Drafts,
+releases marked pre-release and pre-release versions (v2.0.0-rc.1, -beta, -alpha, 2.0a1) are
+not releases, unless the probe tracks a beta. A missing repository (404) means "not yet"."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from urllib.parse import quote
 
 from tracker.errors import InvalidInput
 from tracker.probes import Probe, ProbeKind
 from tracker.probes.fetch import ApiKey
-from tracker.probes.kinds.matching import id_matches, id_pattern_reader
+from tracker.probes.kinds.matching import IdPattern, TextPattern, id_pattern_reader
 from tracker.probes.kinds.records import (
     MAX_ITEMS,
     MAX_MATCHED,
@@ -26,6 +28,7 @@ from tracker.probes.kinds.records import (
     strip_site,
     when,
 )
+from tracker.probes.match import is_prerelease
 from tracker.probes.reader import Read
 from tracker.text import cut
 
@@ -61,18 +64,33 @@ def _plan(probe: Probe, endpoints: Endpoints) -> list[PlannedRequest]:
     ]
 
 
+def _pre(probe: Probe, *labels: str) -> bool:
+    """A pre-release the probe must not take (it takes them when the launch is a beta)."""
+    return not probe.prereleases and any(is_prerelease(label) for label in labels if label)
+
+
+def _named(probe: Probe, tag: str, name: str) -> bool:
+    pattern = IdPattern(probe.pattern, versions=True, beta=probe.prereleases)
+    if pattern.matches(tag) or (name and pattern.matches(name)):
+        return True
+    return (
+        bool(name) and not pattern.wild and TextPattern.of(probe.pattern).search(name) is not None
+    )
+
+
 def _release(probe: Probe, item: dict[str, object], web: str) -> Evidence | None:
     tag, name = item.get("tag_name"), item.get("name")
     if not isinstance(tag, str) or item.get("draft") is True:
-        return None
+        return None  # a draft is not out
     label = name if isinstance(name, str) and name else tag
-    if not (id_matches(probe.pattern, tag) or id_matches(probe.pattern, label)):
+    if item.get("prerelease") is True and not probe.prereleases:
+        return None
+    if _pre(probe, tag, label) or not _named(probe, tag, label):
         return None
     url = http_url(item.get("html_url")) or http_url(f"{web}/releases/tag/{quote(tag, safe='')}")
-    suffix = " (pre-release)" if item.get("prerelease") is True else ""
     return Evidence(
         key=evidence_key("tag", tag),
-        title=cut(f"{label}{suffix}", MAX_TITLE),
+        title=cut(label, MAX_TITLE),
         url=url,
         matched=cut(tag, MAX_MATCHED),
         published_at=when(item.get("published_at")),
@@ -81,7 +99,7 @@ def _release(probe: Probe, item: dict[str, object], web: str) -> Evidence | None
 
 def _tag(probe: Probe, item: dict[str, object], web: str) -> Evidence | None:
     tag = item.get("name")
-    if not isinstance(tag, str) or not id_matches(probe.pattern, tag):
+    if not isinstance(tag, str) or _pre(probe, tag) or not _named(probe, tag, ""):
         return None
     return Evidence(
         key=evidence_key("tag", tag),
@@ -92,7 +110,7 @@ def _tag(probe: Probe, item: dict[str, object], web: str) -> Evidence | None:
 
 
 def _parse(
-    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints
+    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints, today: dt.date
 ) -> list[Evidence]:
     data = answer.data
     if not isinstance(data, list):
@@ -106,13 +124,16 @@ def _parse(
     return found
 
 
+EXAMPLES = '"v2.0.0" (also finds 2.0.0), "v2.*" or a release name like "Grok 1"'
+
 KIND = KindSpec(
     kind=ProbeKind.GITHUB,
     target_name="GitHub repository",
     example=EXAMPLE,
     key=KeyUse(allowed=True),
     parse_target=_target,
-    parse_pattern=id_pattern_reader(ProbeKind.GITHUB, "v2.*", "tag"),
+    parse_pattern=id_pattern_reader(ProbeKind.GITHUB, EXAMPLES, "tag"),
     plan=_plan,
     parse=_parse,
+    pattern_help=EXAMPLES,
 )

@@ -3,6 +3,7 @@ target, and the evidence is the repository turning public (a 401/403/404 means "
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from tracker.errors import InvalidInput
@@ -33,6 +34,13 @@ def _target(text: str) -> tuple[str, str | None]:
         if not repo.startswith("models/"):
             raise InvalidInput("Hugging Face probes watch model repositories, like xai-org/grok-1.")
         repo = repo[len("models/") :]
+    owner = repo.removeprefix("organizations/").split("/", 1)[0]
+    if repo.startswith("organizations/") or ("/" not in repo and _HF_REPO.fullmatch(repo)):
+        raise InvalidInput(
+            f"{owner} is a Hugging Face organisation or user, not a model repository. Give one "
+            f"model repository as owner/name, like {owner}/<model> ({EXAMPLE}); to follow "
+            "everything an organisation publishes, watch its feed or page instead."
+        )
     if not _HF_REPO.fullmatch(repo) or ".." in repo:
         raise InvalidInput(f"Give the Hugging Face repository as owner/name, like {EXAMPLE}.")
     return repo, None
@@ -56,7 +64,7 @@ def _plan(probe: Probe, endpoints: Endpoints) -> list[PlannedRequest]:
 
 
 def _parse(
-    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints
+    probe: Probe, request: PlannedRequest, answer: Read, endpoints: Endpoints, today: dt.date
 ) -> list[Evidence]:
     data = answer.data
     if not isinstance(data, dict):

@@ -1,115 +1,135 @@
-"""How patterns are read and matched: whole-id wildcards for model ids and tags, ordered
-pieces of text for feeds and pages (plain ``str.find``, no regular expressions: a pattern typed
-in a chat must not be able to stall the bot on a 2 MB page)."""
+"""How patterns are read and matched, per kind (the matchers live in tracker.probes.match, the
+release/promise reading in tracker.probes.classify).
+
+- models, anthropic-models: a model id or display name ("grok-3", "Claude 3.5 Haiku");
+  ``*`` and ``?`` are wildcards ("grok-3*").
+- github: a tag or release name ("v2.0.0", "v2.*", "Grok 1").
+- feed, page: text ("Grok 3", which also finds "Grok-3" and "grok3"; "Grok 3*available").
+- Without a pattern, the launch's product name is the pattern.
+"""
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Callable
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tracker.errors import InvalidInput
 from tracker.probes import ProbeKind
-from tracker.probes.kinds.records import (
-    MAX_MATCHED,
-    MAX_TITLE,
-)
-from tracker.text import cut
+from tracker.probes.classify import Reading, Verdict, classify, passage_around, sentence_spans
+from tracker.probes.match import IdPattern, TextPattern, check_id_pattern, compact
 
 MAX_ID_PATTERN = 100
 MAX_TEXT_PATTERN = 200
-MAX_SPAN = 200  # how far apart the pieces of a text pattern may be
+MAX_MENTIONS = 20  # sentences naming the launch read per text
 
-
-def id_matches(pattern: str, value: str) -> bool:
-    """Whole-string wildcard match of a model id or tag, ignoring case."""
-    return fnmatch.fnmatchcase(value[:MAX_TITLE].casefold(), pattern.casefold())
+__all__ = [
+    "MAX_ID_PATTERN",
+    "MAX_MENTIONS",
+    "MAX_TEXT_PATTERN",
+    "IdPattern",
+    "Mention",
+    "TextPattern",
+    "best_readings",
+    "id_pattern_reader",
+    "passage_key",
+    "read_mentions",
+    "read_text_pattern",
+    "read_url_target",
+]
 
 
 @dataclass(frozen=True, slots=True)
-class TextPattern:
-    """Pieces of text that must appear in order, each within MAX_SPAN of the first; found with
-    plain ``str.find`` (linear, no backtracking)."""
+class Mention:
+    """A passage naming the launch, read."""
 
-    pieces: tuple[str, ...]
+    reading: Reading
+    part: str  # which part of the source: "title", "summary", "content", "page"
 
-    @classmethod
-    def of(cls, pattern: str) -> TextPattern:
-        """Split *pattern* at ``*``; case and spacing are ignored."""
-        pieces = tuple(p for p in (" ".join(s.split()).lower() for s in pattern.split("*")) if p)
-        return cls(pieces)
 
-    def search(self, low: str) -> tuple[int, int] | None:
-        """The span of the first match in *low* (already lower-cased and space-normalized)."""
-        if not self.pieces:
-            return None
-        first, rest = self.pieces[0], self.pieces[1:]
-        pos = 0
-        for _ in range(10_000):  # bounded even on adversarial text
-            start = low.find(first, pos)
-            if start < 0:
-                return None
-            end = start + len(first)
-            limit = start + len(first) + MAX_SPAN
-            for piece in rest:
-                found = low.find(piece, end, limit + len(piece))
-                if found < 0:
-                    break
-                end = found + len(piece)
-            else:
-                return start, end
-            pos = start + 1
+def read_mentions(
+    pattern: TextPattern, text: str, today: dt.date, part: str, limit: int = MAX_MENTIONS
+) -> list[Mention]:
+    """Every sentence of *text* naming the launch (up to *limit*), read as release, promise
+    or neither against *today*."""
+    out: list[Mention] = []
+    seen: set[tuple[int, int]] = set()
+    for span in pattern.find_all(text, limit):
+        passage, inner = passage_around(text, span)
+        key = (span[0] - inner[0], len(passage))
+        if key in seen:
+            continue  # the name twice in one sentence: read it once
+        seen.add(key)
+        out.append(Mention(classify(passage, today, mention=inner), part))
+    return out
+
+
+def read_lead(text: str, today: dt.date, part: str, sentences: int = 2) -> Mention | None:
+    """The first sentences of *text* read as a whole (an entry whose title names the launch
+    and whose body says "It is available today"), or None when they say nothing."""
+    spans = sentence_spans(text)[:sentences]
+    if not spans:
         return None
+    lead = text[spans[0][0] : spans[-1][1]][:400]
+    reading = classify(lead, today)
+    return Mention(reading, part) if reading.verdict is not Verdict.NEITHER else None
 
 
-def find_text(pattern: TextPattern, text: str) -> tuple[str, str] | None:
-    """The first match in *text*: (the matched text itself, the match with a little context
-    for people to read), or None."""
-    normalized = " ".join(text.split())
-    low = normalized.lower()
-    span = pattern.search(low)
-    if span is None:
-        return None
-    source = normalized if len(low) == len(normalized) else low
-    start, end = span
-    left, right = max(0, start - 60), min(len(source), end + 60)
-    snippet = source[left:right]
-    if left > 0:
-        snippet = "…" + snippet
-    if right < len(source):
-        snippet += "…"
-    return source[start:end], cut(snippet, MAX_MATCHED)
+def best_readings(mentions: Sequence[Mention]) -> tuple[Mention | None, Mention | None]:
+    """(the first release, the first promise, preferring one that gives a window)."""
+    release = next((m for m in mentions if m.reading.verdict is Verdict.RELEASE), None)
+    promises = [m for m in mentions if m.reading.verdict is Verdict.PROMISE]
+    promise = next((m for m in promises if m.reading.window is not None), None)
+    return release, promise or (promises[0] if promises else None)
 
 
-def id_pattern_reader(kind: ProbeKind, example: str, what: str) -> Callable[[str], str]:
-    """The pattern reader of a kind matched on whole ids: one word, ``*`` and ``?`` as
-    wildcards, not everything. *what* names the thing matched ("model id", "tag")."""
+_CLOCK = re.compile(
+    r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|utc|gmt|[a-z]{2,4}t)?\b"
+    r"|\b\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?)\s+ago\b",
+    re.IGNORECASE,
+)
+
+
+def passage_key(verdict: Verdict, passage: str) -> str:
+    """A page's evidence identity: what it says and the sentence it says it in (spacing,
+    case, punctuation and times of day such as "Updated 11:30" or "5 minutes ago" aside), so
+    a sentence that changes is new evidence while a ticking timestamp is not."""
+    digest = hashlib.sha256(compact(_CLOCK.sub(" ", passage)).encode()).hexdigest()[:32]
+    return f"{verdict.value}:{digest}"
+
+
+def id_pattern_reader(kind: ProbeKind, examples: str, what: str) -> Callable[[str], str]:
+    """The pattern reader of the kinds matched on ids (model ids, tags). *examples* shows
+    patterns that work for the kind; *what* names the thing matched ("model id", "tag")."""
 
     def read(text: str) -> str:
         if not text:
-            raise InvalidInput(f"Please give a pattern for the {what}, like {example}.")
-        if " " in text or len(text) > MAX_ID_PATTERN:
+            raise InvalidInput(f"Please give a pattern for the {what}, like {examples}.")
+        if len(text) > MAX_ID_PATTERN:
             raise InvalidInput(
-                f"A {kind.value} pattern is one word of at most {MAX_ID_PATTERN} characters, "
-                f"with * as a wildcard, like {example}."
+                f"A {kind.value} pattern is at most {MAX_ID_PATTERN} characters, like {examples}."
             )
-        if not text.strip("*?"):
-            raise InvalidInput(f"That pattern matches everything; be specific, like {example}.")
+        problem = check_id_pattern(text)
+        if problem is not None:
+            raise InvalidInput(f"That pattern will not work ({problem}); try {examples}.")
         return text
 
     return read
 
 
+TEXT_EXAMPLES = '"Grok 3" (also finds Grok-3 and grok3) or "Grok 3*available"'
+
+
 def read_text_pattern(text: str) -> str:
     """The pattern reader of the kinds that look for text (feed, page)."""
     if not text:
-        raise InvalidInput('Please give the text to look for, like "Grok 3 is now available".')
+        raise InvalidInput(f"Please give the name to look for, like {TEXT_EXAMPLES}.")
     if len(text) > MAX_TEXT_PATTERN:
         raise InvalidInput(f"The text to look for is at most {MAX_TEXT_PATTERN} characters long.")
-    if len("".join(TextPattern.of(text).pieces)) < 3:
-        raise InvalidInput(
-            'That text is too short to mean anything; try "Grok 3 is now available".'
-        )
+    if len("".join(TextPattern.of(text).pieces)) < 2:
+        raise InvalidInput(f"That text is too short to find anything; try {TEXT_EXAMPLES}.")
     return text
 
 

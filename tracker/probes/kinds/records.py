@@ -10,8 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from tracker.probes import Probe, ProbeKind
+from tracker.probes.classify import Verdict
 from tracker.probes.fetch import ApiKey
 from tracker.probes.reader import Read, Reading
+from tracker.windows import Window
 
 MAX_TITLE = 300
 MAX_MATCHED = 300
@@ -53,6 +55,11 @@ class Evidence:
     url: str | None
     matched: str
     published_at: dt.datetime | None = None
+    # A text probe's reading: a release (proposed as shipped) or a promise with its window
+    # (proposed as a re-dating when the window is new), read on read_on.
+    verdict: Verdict = Verdict.RELEASE
+    window: Window | None = None
+    read_on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +74,11 @@ class KeyUse:
 
 Planner = Callable[[Probe, Endpoints], list[PlannedRequest]]
 # A parser turns an answer already read into plain data (JSON, feed, page text: see
-# tracker/probes/reader.py) into evidence; it never sees the bytes.
-Parser = Callable[[Probe, PlannedRequest, Read, Endpoints], list[Evidence]]
+# tracker/probes/reader.py) into evidence; it never sees the bytes. *today* (the last argument)
+# is the day a promise's window is read on.
+Parser = Callable[[Probe, PlannedRequest, Read, Endpoints, dt.date], list[Evidence]]
+# The next page of a paginated answer (model lists: has_more / last_id), or None.
+Follower = Callable[[Probe, PlannedRequest, Read], PlannedRequest | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +96,9 @@ class KindSpec:
     plan: Planner
     parse: Parser
     reads: Reading = Reading.JSON  # what the answers are read as, in a worker process
+    follow: Follower | None = None
+    # What /launch watch's help and refusals show as patterns that work for this kind.
+    pattern_help: str = ""
 
 
 def evidence_key(prefix: str, value: str) -> str:
