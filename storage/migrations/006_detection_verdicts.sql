@@ -1,4 +1,4 @@
--- slipwatch schema v5: what a detection says. A text probe (feed, page) reads the sentence that
+-- slipwatch schema v6: what a detection says. A text probe (feed, page) reads the sentence that
 -- names the launch: a release is proposed as "shipped"; a promise with a new window is proposed
 -- as a re-dating (window_phrase read on window_read_on, ending window_end). A probe may track a
 -- beta: then pre-releases (v2.0.0-rc.1, grok-3-beta) count as the release.

@@ -1,5 +1,5 @@
--- slipwatch schema v5 for PostgreSQL: what a detection says (twin of
--- storage/migrations/005_detection_verdicts.sql).
+-- slipwatch schema v6 for PostgreSQL: what a detection says (twin of
+-- storage/migrations/006_detection_verdicts.sql).
 ALTER TABLE probes ADD COLUMN prereleases BIGINT NOT NULL DEFAULT 0 CHECK (prereleases IN (0, 1));
 ALTER TABLE probe_detections ADD COLUMN verdict TEXT NOT NULL DEFAULT 'release'
     CHECK (verdict IN ('release', 'promise'));
