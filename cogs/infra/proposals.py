@@ -13,6 +13,7 @@ import discord
 from cogs.infra import render, replies
 from cogs.infra.buttons import IdButton
 from storage import repo
+from tracker import stats
 from tracker.errors import TrackerError
 from tracker.models import Launch
 from tracker.probes import Detection, DetectionState, Proposal
@@ -157,13 +158,7 @@ def decided_text(detection: Detection, launch: Launch | None) -> str:
             f"Re-dated: {name} is now due by {launch.window_end:%Y-%m-%d} "
             f"({render.safe(launch.window_phrase, 100)}){slips}."
         )
-    late = launch.days_late or 0
-    if late == 0:
-        verdict = "on time"
-    elif late > 0:
-        verdict = f"{late} {'day' if late == 1 else 'days'} late"
-    else:
-        verdict = f"{-late} {'day' if late == -1 else 'days'} early"
+    verdict = stats.shipped_verdict(launch)
     return f"Confirmed: {name} shipped on {launch.shipped_on:%Y-%m-%d} ({verdict})."
 
 
