@@ -352,7 +352,9 @@ async def test_watch_says_a_release_is_already_out_and_offers_to_confirm_it(
         assert w.server.messages(w.alerts, kind="channel") == []  # shown in the reply only
         done = await w.click(reply.message, f"sw:pconfirm:{detection.id}", w.manager)
         confirmed = (await done.wait_followups(1, timeout=10))[0]
-        assert confirmed.content == "Confirmed: Grok 3 (xAI) shipped on 2024-12-17 (104 days early)."
+        assert confirmed.content == (
+            "Confirmed: Grok 3 (xAI) shipped on 2024-12-17 (104 days early)."
+        )
         launch = await w.bot.tracker.get(w.guild, launch_id)
         assert launch.state is LaunchState.SHIPPED and str(launch.shipped_on) == "2024-12-17"
 
