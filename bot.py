@@ -7,6 +7,8 @@ Usage:
     python bot.py sync [--guild ID]  register the slash commands with Discord
     python bot.py export --guild ID [--format json|csv] [--out FILE]
     python bot.py import FILE --guild ID [--dry-run]
+    python bot.py stats --guild ID [--today YYYY-MM-DD] [--vendor V] [--announcer A]
+                        [--evidence all] [--json]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 from dotenv import find_dotenv, load_dotenv
 
 from tracker.settings import Settings, SettingsError
+from tracker.text import plural
 
 if TYPE_CHECKING:
     from tracker.transfer import ExportFile
@@ -110,6 +113,32 @@ async def _import(settings: Settings, name: str, data: bytes, guild: int, dry_ru
     return 0 if report.ok else 1
 
 
+async def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    import datetime as dt
+    import json
+
+    from storage.db import Database
+    from tracker import stats
+    from tracker.clock import SystemClock
+
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        print(f"slipwatch: --today {args.today!r} is not a date like 2025-06-30", file=sys.stderr)
+        return 2
+    evidence: stats.EvidenceFilter = "all" if args.evidence == "all" else "counted"
+    async with Database.open(settings.db_path) as db:
+        service = stats.StatsService(db, SystemClock())
+        filters = {"vendor": args.vendor, "announcer": args.announcer, "evidence": evidence}
+        result = await service.stats(args.guild, today=today, **filters)
+        board = await service.leaderboard(args.guild, today=today, **filters)
+    if args.json:
+        print(json.dumps(stats.to_json(result, board), ensure_ascii=False))
+    else:
+        print(stats.to_text(result, board))
+    return 0
+
+
 def _run_export(settings: Settings, guild: int, fmt: str, out: str | None) -> int:
     export = asyncio.run(_export(settings, guild, fmt))
     target = out or export.filename
@@ -117,7 +146,7 @@ def _run_export(settings: Settings, guild: int, fmt: str, out: str | None) -> in
         sys.stdout.buffer.write(export.content)
         return 0
     Path(target).write_bytes(export.content)
-    print(f"exported {export.launches} launch(es) of server {guild} to {target}")
+    print(f"exported {plural(export.launches, 'launch')} of server {guild} to {target}")
     return 0
 
 
@@ -147,6 +176,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     importer.add_argument("file", help="a JSON or CSV file made by export")
     importer.add_argument("--guild", type=int, required=True, help="the server id")
     importer.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    figures = sub.add_parser("stats", help="print a server's score (as /slips stats shows it)")
+    figures.add_argument("--guild", type=int, required=True, help="the server id")
+    figures.add_argument("--today", help="score as of this day, YYYY-MM-DD (default: now)")
+    figures.add_argument("--vendor", help="only this vendor")
+    figures.add_argument("--announcer", help="only this announcer")
+    figures.add_argument(
+        "--evidence", choices=("counted", "all"), default="counted", help="all: count rumours"
+    )
+    figures.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args(argv)
     command = args.command or "run"
 
@@ -167,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_check(settings))
     if command == "export":
         return _run_export(settings, args.guild, args.format, args.out)
+    if command == "stats":
+        return asyncio.run(_stats(settings, args))
     if command == "import":
         return _run_import(settings, args.file, args.guild, args.dry_run)
     if not settings.token:

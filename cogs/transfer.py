@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.infra import render, replies
+from tracker.text import plural
 from tracker.transfer import TransferFormat, detect_format
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ async def launch_export(
     export = await bot.transfer.export(replies.guild_id_of(interaction), fmt)
     await replies.reply(
         interaction,
-        f"{export.launches} launch(es), every field and the full history.",
+        f"{plural(export.launches, 'launch')}, every field and the full history.",
         file=discord.File(io.BytesIO(export.content), filename=export.filename),
     )
 

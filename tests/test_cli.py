@@ -223,11 +223,11 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
     env = {"SLIPWATCH_DB": str(db)}
     out = run_cli("export", "--guild", "7", "--out", "grok.json", env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "exported 1 launch(es) of server 7 to grok.json"
+    assert out.stdout.strip() == "exported 1 launch of server 7 to grok.json"
     dry = run_cli("import", "grok.json", "--guild", "8", "--dry-run", env=env, cwd=tmp_path)
-    assert dry.returncode == 0 and dry.stdout.startswith("Would import 1 launch(es) with")
+    assert dry.returncode == 0 and dry.stdout.startswith("Would import 1 launch with")
     real = run_cli("import", "grok.json", "--guild", "8", env=env, cwd=tmp_path)
-    assert real.returncode == 0 and real.stdout.startswith("Imported 1 launch(es) with")
+    assert real.returncode == 0 and real.stdout.startswith("Imported 1 launch with")
     (tmp_path / "bad.csv").write_text("product,vendor\n,xAI\n")
     bad = run_cli("import", "bad.csv", "--guild", "8", env=env, cwd=tmp_path)
     assert bad.returncode == 1 and "Nothing was imported" in bad.stdout + bad.stderr

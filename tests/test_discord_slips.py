@@ -160,7 +160,7 @@ async def test_export_then_import_into_another_server(tmp_path: Path) -> None:
         refused = await w.cmd("launch export", user=w.member)
         assert refused.content == NOT_MANAGER
         export = await w.cmd("launch export", format="json")
-        assert export.content == "5 launch(es), every field and the full history."
+        assert export.content == "5 launches, every field and the full history."
         data = export.files[0].data
         rows = json.loads(data)
         assert [r["product"] for r in rows] == ["Alpha 1", "Alpha 2", "Beta 1", "Beta 2", "Beta 3"]
@@ -170,7 +170,7 @@ async def test_export_then_import_into_another_server(tmp_path: Path) -> None:
             user=w.manager,
             file=(export.files[0].filename, data),
         )
-        assert dry.content.startswith("Would import 5 launch(es) with")
+        assert dry.content.startswith("Would import 5 launches with")
         assert await w.launch_count(w.other_guild) == 0
         done = await w.cmd(
             "launch import",
@@ -179,7 +179,7 @@ async def test_export_then_import_into_another_server(tmp_path: Path) -> None:
             file=(export.files[0].filename, data),
             dry_run=False,
         )
-        assert done.content.startswith("Imported 5 launch(es) with")
+        assert done.content.startswith("Imported 5 launches with")
         theirs = await repo.all_launches(w.bot.db.read, w.other_guild)
         ours = await repo.all_launches(w.bot.db.read, w.guild)
         assert [(x.product, x.state, x.days_late, x.shipped_on) for x in theirs] == [
@@ -193,6 +193,6 @@ async def test_export_then_import_into_another_server(tmp_path: Path) -> None:
             file=("bad.json", broken),
             dry_run=False,
         )
-        assert bad.content.startswith("Nothing was imported: 1 problem(s) in 5 row(s).")
+        assert bad.content.startswith("Nothing was imported: 1 problem in 5 rows.")
         assert "Row 1" in bad.content
         assert await w.launch_count(w.other_guild) == 5

@@ -175,7 +175,7 @@ async def test_one_bad_row_makes_the_whole_import_write_nothing(
             (4, "product is missing"),
         ]
         assert report.summary().splitlines() == [
-            "Nothing was imported: 3 problem(s) in 4 row(s).",
+            "Nothing was imported: 3 problems in 4 rows.",
             '- Row 2: shipped_on "2025-02-30" is not a date like 2025-02-17',
             "- Row 3: state 'launched' is not one of upcoming, slipped, shipped, cancelled",
             "- Row 4: product is missing",

@@ -47,6 +47,7 @@ from tracker.clock import Clock
 from tracker.errors import InvalidInput
 from tracker.models import EventKind, Evidence, Launch, LaunchState, Precision
 from tracker.text import lateness as late_words
+from tracker.text import plural
 
 __all__ = [
     "DEFAULT_MIN_SCORED",
@@ -66,6 +67,8 @@ __all__ = [
     "score_launch",
     "shipped_verdict",
     "state_on",
+    "to_json",
+    "to_text",
 ]
 
 DEFAULT_MIN_SCORED = 3
@@ -465,6 +468,63 @@ def to_json(result: Stats, board: Leaderboard) -> dict[str, object]:
     }
 
 
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _days(value: float | None) -> str:
+    if value is None:
+        return "—"
+    shown = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{shown} day{'' if shown == '1' else 's'}"
+
+
+def to_text(result: Stats, board: Leaderboard) -> str:
+    """The figures of /slips stats as plain text (the CLI without --json)."""
+    scope = ", ".join(
+        part
+        for part in (
+            f"vendor {result.vendor}" if result.vendor else "",
+            f"announcer {result.announcer}" if result.announcer else "",
+            "rumours included" if result.evidence == "all" else "",
+        )
+        if part
+    )
+    lines = [
+        f"Score as of {result.today.isoformat()}" + (f" ({scope})" if scope else ""),
+        f"{plural(result.total, 'launch')}: {result.scored} scored, "
+        f"{result.not_yet_due} not yet due"
+        + (
+            f", {plural(result.rumours_left_out, 'rumour')} left out"
+            if result.rumours_left_out
+            else ""
+        ),
+        f"On time: {_pct(result.on_time_rate)} ({result.on_time} of {result.scored})",
+        f"Shipped late: {result.shipped_late}; still out past the first promise: "
+        f"{result.overdue_open}; cancelled: {result.cancelled}",
+        f"Median late: {_days(result.median_days_late)}",
+        "Time multiplier: "
+        + (
+            "—"
+            if result.time_multiplier is None
+            else f"x{result.time_multiplier:.2f} (median of {result.time_multiplier_count})"
+        ),
+        f"Kept the latest promise: {_pct(result.kept_latest_rate)} ({result.kept_latest})",
+        f"Slips: {result.slips}",
+    ]
+    if result.worst is not None:
+        worst = result.worst
+        lines.append(f"Worst slip: {worst.product} ({worst.vendor}), {worst.words()}")
+    if board.entries:
+        lines.append(f"Leaderboard (at least {board.min_scored} scored):")
+        lines += [
+            f"  {e.rank}. {e.name}: {_pct(e.on_time_rate)} on time ({e.on_time}/{e.scored})"
+            for e in board.entries
+        ]
+    lines.append("Rules: " + RULES)
+    return "\n".join(lines)
+
+
 class StatsService:
     """Loads a guild's launches and computes its record, leaderboards and timeline chart."""
 
@@ -503,11 +563,16 @@ class StatsService:
         min_scored: int = DEFAULT_MIN_SCORED,
         evidence: EvidenceFilter = "counted",
         today: dt.date | None = None,
+        vendor: str | None = None,
+        announcer: str | None = None,
     ) -> Leaderboard:
-        """The guild's vendors (or announcers) ranked by on-time rate (/slips leaderboard)."""
+        """The guild's vendors (or announcers) ranked by on-time rate (/slips leaderboard),
+        optionally over the launches of one vendor and/or announcer only."""
         if not 1 <= min_scored <= 1000:
             raise InvalidInput("The minimum number of scored launches must be 1 to 1000.")
-        launches = await repo.all_launches(self.db.read, guild_id)
+        launches = filter_launches(
+            await repo.all_launches(self.db.read, guild_id), vendor=vendor, announcer=announcer
+        )
         day = today or await self._today(guild_id)
         return leaderboard(launches, day, by=by, min_scored=min_scored, evidence=evidence)
 

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from storage import repo, summaries
 from storage.db import Database
-from tracker import deadlines
+from tracker import deadlines, eventlog
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
 from tracker.limits import Limits
@@ -120,6 +120,7 @@ class TransferFormat(enum.StrEnum):
 
     JSON = "json"
     CSV = "csv"
+    EVENT_LOG = "events"  # one row per event (tracker.eventlog); import only
 
 
 # --------------------------------------------------------------------------- export
@@ -226,14 +227,18 @@ def restore(value: str) -> str:
 
 
 def detect_format(filename: str | None, text: str) -> TransferFormat:
-    """JSON or CSV, from the file name's extension, else from the first character."""
+    """JSON or CSV, from the file name's extension, else from the first character; a CSV whose
+    header is the event log's (tracker.eventlog.COLUMNS) is an event log."""
+    fmt = TransferFormat.JSON if text.lstrip().startswith(("[", "{")) else TransferFormat.CSV
     if filename:
         lower = filename.lower()
         if lower.endswith(".json"):
-            return TransferFormat.JSON
-        if lower.endswith(".csv"):
-            return TransferFormat.CSV
-    return TransferFormat.JSON if text.lstrip().startswith(("[", "{")) else TransferFormat.CSV
+            fmt = TransferFormat.JSON
+        elif lower.endswith(".csv"):
+            fmt = TransferFormat.CSV
+    if fmt is TransferFormat.CSV and eventlog.is_event_log(text):
+        return TransferFormat.EVENT_LOG
+    return fmt
 
 
 def decode(data: bytes) -> str:
@@ -303,13 +308,17 @@ def read_rows(text: str, fmt: TransferFormat) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class ImportIssue:
-    """One problem with one row (row numbers count launches from 1, without the CSV header)."""
+    """One problem with one row (row numbers count launches from 1, without the CSV header;
+    an event log's issues name the file's line, header included, and the column)."""
 
     row: int
     message: str
+    column: str | None = None
+    unit: str = "Row"
 
     def __str__(self) -> str:
-        return f"Row {self.row}: {self.message}"
+        where = f"{self.unit} {self.row}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,6 +652,32 @@ def plan_import(
     return planned, errors, warnings
 
 
+def plan_event_log(
+    text: str, config: GuildConfig, now: dt.datetime
+) -> tuple[int, list[PlannedLaunch], list[ImportIssue], list[ImportIssue]]:
+    """An event-log file replayed for the guild *config* at *now* (tracker.eventlog): how many
+    rows it has, the launches it makes, and the problems (line and column of each)."""
+    rows, problems = eventlog.read_log(text)
+    if len(rows) + len(problems) > MAX_IMPORT_ROWS * 10:
+        raise InvalidInput(f"The file has too many rows; at most {MAX_IMPORT_ROWS * 10}.")
+    replayed, more = eventlog.replay(rows, config, now) if not problems else ([], [])
+    issues = [
+        ImportIssue(p.line, p.message, column=p.column, unit="Line") for p in [*problems, *more]
+    ]
+    planned = [
+        PlannedLaunch(
+            r.line,
+            r.launch,
+            tuple(
+                PlannedEvent(e.kind, e.at, e.actor, e.source_url, e.note, e.data) for e in r.events
+            ),
+        )
+        for r in replayed
+    ]
+    count = len(rows) + len({p.line for p in problems})
+    return count, planned, issues, []
+
+
 # --------------------------------------------------------------------------- the service
 
 
@@ -669,13 +704,19 @@ class ImportReport:
     def summary(self) -> str:
         """One paragraph for a person."""
         if not self.ok:
-            lines = [f"Nothing was imported: {self.error_count} problem(s) in {self.rows} row(s)."]
+            lines = [
+                f"Nothing was imported: {plural(self.error_count, 'problem')} in "
+                f"{plural(self.rows, 'row')}."
+            ]
             lines += [f"- {issue}" for issue in self.errors]
             if self.error_count > len(self.errors):
                 lines.append(f"- and {self.error_count - len(self.errors)} more")
             return "\n".join(lines)
         verb = "Would import" if self.dry_run else "Imported"
-        text = f"{verb} {self.would_create} launch(es) with {self.events} history entries."
+        text = (
+            f"{verb} {plural(self.would_create, 'launch')} with "
+            f"{plural(self.events, 'history entry')}."
+        )
         if self.warnings:
             text += "\n" + "\n".join(f"- {w}" for w in self.warnings[:MAX_ISSUES])
         return text
@@ -779,21 +820,27 @@ class TransferService:
         self, guild_id: int, data: bytes | str, fmt: TransferFormat, *, dry_run: bool
     ) -> tuple[ImportReport, list[PlannedLaunch]]:
         text = decode(data) if isinstance(data, bytes) else data
-        rows = read_rows(text, fmt)
         config = await repo.get_guild(self.db.read, guild_id)
         existing = await repo.all_launches(self.db.read, guild_id)
+        if fmt is TransferFormat.EVENT_LOG:
+            count, planned, errors, warnings = plan_event_log(text, config, self.clock.now())
+        else:
+            rows = read_rows(text, fmt)
+            count = len(rows)
+        incoming = len(planned) if fmt is TransferFormat.EVENT_LOG else count  # launches
         cap = self.limits.launches_per_guild
-        if len(existing) + len(rows) > cap:
+        if len(existing) + incoming > cap:
             raise InvalidInput(
                 f"This server tracks {plural(len(existing), 'launch')} and the file holds "
-                f"{len(rows)} more; a server can have at most {plural(cap, 'launch')}. Remove "
+                f"{incoming} more; a server can have at most {plural(cap, 'launch')}. Remove "
                 "launches you no longer need with /launch remove, or import fewer."
             )
-        planned, errors, warnings = plan_import(rows, config, self.clock.now(), existing)
+        if fmt is not TransferFormat.EVENT_LOG:
+            planned, errors, warnings = plan_import(rows, config, self.clock.now(), existing)
         report = ImportReport(
             format=fmt,
             dry_run=dry_run,
-            rows=len(rows),
+            rows=count,
             would_create=len(planned),
             events=sum(len(p.events) for p in planned),
             created=0,
