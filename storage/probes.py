@@ -414,6 +414,21 @@ async def insert_detection(
     return await get_detection(conn, detection_id)
 
 
+async def known_keys(conn: Conn, probe_id: int, keys: Sequence[str]) -> set[str]:
+    """Which of *keys* this probe already recorded."""
+    found: set[str] = set()
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        rows = await conn.execute_fetchall(
+            "SELECT evidence_key FROM probe_detections WHERE probe_id = ? AND evidence_key IN "
+            f"({','.join('?' * len(chunk))})",
+            [probe_id, *chunk],
+        )
+        found.update(str(r[0]) for r in rows)
+    return found
+
+
 async def get_detection(
     conn: Conn, detection_id: int, guild_id: int | None = None
 ) -> Detection | None:

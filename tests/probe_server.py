@@ -150,7 +150,8 @@ class ProbeServer:
             return response
         if path == "/echo":
             return web.json_response({"headers": dict(request.headers)})
-        resource = self.resources.get(path)
+        # A resource put at "path?query" answers that exact query (a list's later pages).
+        resource = self.resources.get(f"{path}?{request.query_string}") or self.resources.get(path)
         if resource is None:
             if path.startswith("/hf/"):  # Hugging Face answers 401 for a missing (or private) repo
                 return web.json_response({"error": "Repository not found"}, status=401)

@@ -699,6 +699,8 @@ class ProbeService:
           remembered, so that it is never proposed later.
         """
         first = not probe.baseline_done
+        if ev.veto:
+            return DetectionState.BASELINE  # a remembered "not a release", never proposed
         if ev.verdict is Verdict.RELEASE:
             text_kind = probe.kind in (ProbeKind.FEED, ProbeKind.PAGE)
             if first and text_kind and ev is not newest:
@@ -708,14 +710,33 @@ class ProbeService:
             return DetectionState.BASELINE
         return DetectionState.PROPOSED
 
+    async def _without_vetoed(
+        self, probe: Probe, evidence: list[kinds.Evidence]
+    ) -> list[kinds.Evidence]:
+        """The evidence to record: weak evidence (a tag from the tag list) is dropped when a
+        veto (its release is a draft or a pre-release) was seen now or in an earlier poll;
+        vetoes become ``veto:`` markers, remembered like a baseline."""
+        vetoes = {e.key for e in evidence if e.veto}
+        weak = [e.key for e in evidence if e.weak and e.key not in vetoes]
+        if weak:
+            known = await store.known_keys(self.db.read, probe.id, [f"veto:{k}" for k in weak])
+            vetoes.update(k.removeprefix("veto:") for k in known)
+        out: list[kinds.Evidence] = []
+        for ev in evidence:
+            if ev.veto:
+                out.append(dataclasses.replace(ev, key=f"veto:{ev.key}"))
+            elif not (ev.weak and ev.key in vetoes):
+                out.append(ev)
+        return out
+
     async def _succeeded(
         self, probe: Probe, checked: _Checked, tally: _Tally, emit: bool = True
     ) -> None:
         now = self.clock.now()
         nxt = now + self._delay(probe.interval_minutes * 60.0)
-        evidence = checked.evidence
+        evidence = await self._without_vetoed(probe, checked.evidence)
         oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
-        releases = [e for e in evidence if e.verdict is Verdict.RELEASE]
+        releases = [e for e in evidence if e.verdict is Verdict.RELEASE and not e.veto]
         # max() keeps the first of equals: the feed's own order (newest first) decides ties.
         newest = max(releases, key=lambda e: e.published_at or oldest, default=None)
         new: list[Detection] = []

@@ -80,12 +80,16 @@ def _named(probe: Probe, tag: str, name: str) -> bool:
 
 def _release(probe: Probe, item: dict[str, object], web: str) -> Evidence | None:
     tag, name = item.get("tag_name"), item.get("name")
-    if not isinstance(tag, str) or item.get("draft") is True:
-        return None  # a draft is not out
-    label = name if isinstance(name, str) and name else tag
-    if item.get("prerelease") is True and not probe.prereleases:
+    if not isinstance(tag, str):
         return None
-    if _pre(probe, tag, label) or not _named(probe, tag, label):
+    label = name if isinstance(name, str) and name else tag
+    draft = item.get("draft") is True
+    marked_pre = item.get("prerelease") is True and not probe.prereleases
+    if draft or marked_pre or _pre(probe, tag, label):
+        # Not out (a draft) or not the release (a pre-release): its tag must not be taken
+        # from the tag list either.
+        return Evidence(key=evidence_key("tag", tag), title=tag, url=None, matched="", veto=True)
+    if not _named(probe, tag, label):
         return None
     url = http_url(item.get("html_url")) or http_url(f"{web}/releases/tag/{quote(tag, safe='')}")
     return Evidence(
@@ -106,6 +110,7 @@ def _tag(probe: Probe, item: dict[str, object], web: str) -> Evidence | None:
         title=cut(tag, MAX_TITLE),
         url=http_url(f"{web}/releases/tag/{quote(tag, safe='')}"),
         matched=cut(tag, MAX_MATCHED),
+        weak=True,
     )
 
 

@@ -60,6 +60,11 @@ class Evidence:
     verdict: Verdict = Verdict.RELEASE
     window: Window | None = None
     read_on: dt.date | None = None
+    # GitHub: a tag seen only in the tag list is *weak* evidence, dropped when the releases
+    # say that tag is a draft or a pre-release (a *veto*, remembered across polls, since the
+    # release list may answer 304 while the tag list changes).
+    weak: bool = False
+    veto: bool = False
 
 
 @dataclass(frozen=True, slots=True)
