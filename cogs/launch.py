@@ -16,7 +16,7 @@ from storage import repo
 from tracker import quotes
 from tracker import stats as score
 from tracker.errors import InvalidInput, TrackerError
-from tracker.models import Launch, LaunchState, NewLaunch
+from tracker.models import Evidence, Launch, LaunchState, NewLaunch
 from tracker.quotes import QuotedWindow
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,11 @@ STATE_CHOICES = [
     app_commands.Choice(name="shipped", value="shipped"),
     app_commands.Choice(name="cancelled", value="cancelled"),
     app_commands.Choice(name="open (upcoming or slipped)", value="open"),
+]
+EVIDENCE_CHOICES = [
+    app_commands.Choice(name="official: the vendor said it", value="official"),
+    app_commands.Choice(name="reported: the press reported the vendor's words", value="reported"),
+    app_commands.Choice(name="rumour: left out of the score unless asked for", value="rumour"),
 ]
 
 
@@ -79,7 +84,8 @@ class ListView(discord.ui.View):
         title = f"Launches ({self.total})"
         if self.vendor:
             title += f" by {render.safe(self.vendor, 60)}"
-        embed = render.lines_embed(title, [render.list_line(launch) for launch in launches])
+        today = await replies.guild_today(self.bot, self.guild_id)
+        embed = render.lines_embed(title, [render.list_line(x, today) for x in launches])
         embed.set_footer(text=f"page {self.page + 1} of {self.pages} · sorted by deadline")
         return embed
 
@@ -243,8 +249,10 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source="A link to the promise",
         quote="The promise, word for word",
         timezone="The launch's timezone (default the server's), e.g. America/Los_Angeles",
+        evidence="How sure is it? Official (default), reported or rumour",
     )
     @app_commands.autocomplete(timezone=replies.timezone_autocomplete)
+    @app_commands.choices(evidence=EVIDENCE_CHOICES)
     async def launch_add(
         self,
         interaction: discord.Interaction[Any],
@@ -256,6 +264,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source: app_commands.Range[str, 1, 500] | None = None,
         quote: app_commands.Range[str, 1, 1000] | None = None,
         timezone: str | None = None,
+        evidence: app_commands.Choice[str] | None = None,
     ) -> None:
         await replies.require_manager(interaction)
         guild_id = replies.guild_id_of(interaction)
@@ -278,11 +287,13 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
                     source_url=source,
                     quote=quote,
                     timezone=timezone,
+                    evidence=Evidence(evidence.value) if evidence else Evidence.OFFICIAL,
                 ),
                 actor=actor,
             )
             launch = added.launch
-            embed = render.launch_embed(launch, added.timezone)
+            day_now = await replies.guild_today(self.bot, guild_id)
+            embed = render.launch_embed(launch, added.timezone, day_now)
             read = (
                 _read_from(quote, choice)
                 if quote and choice
@@ -325,8 +336,10 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source="New source link",
         quote="New quote",
         timezone="New timezone (moves the deadline)",
+        evidence="Official, reported or rumour",
     )
     @app_commands.autocomplete(timezone=replies.timezone_autocomplete)
+    @app_commands.choices(evidence=EVIDENCE_CHOICES)
     async def launch_edit(
         self,
         interaction: discord.Interaction[Any],
@@ -337,6 +350,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source: app_commands.Range[str, 1, 500] | None = None,
         quote: app_commands.Range[str, 1, 1000] | None = None,
         timezone: str | None = None,
+        evidence: app_commands.Choice[str] | None = None,
     ) -> None:
         await replies.require_manager(interaction)
         updated = await self.bot.tracker.edit(
@@ -349,9 +363,11 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
             source_url=source,
             quote=quote,
             timezone=timezone,
+            evidence=evidence.value if evidence else None,
         )
         config = await repo.get_guild(self.bot.db.read, launch.guild_id)
-        embed = render.launch_embed(updated, updated.timezone or config.timezone)
+        today = await replies.guild_today(self.bot, updated.guild_id)
+        embed = render.launch_embed(updated, updated.timezone or config.timezone, today)
         await replies.reply(interaction, f"Updated #{updated.id}.", embed=embed, ephemeral=False)
 
     @app_commands.command(name="show", description="Show one launch")
@@ -360,7 +376,8 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         self, interaction: discord.Interaction[Any], launch: LaunchOption
     ) -> None:
         config = await repo.get_guild(self.bot.db.read, launch.guild_id)
-        embed = render.launch_embed(launch, launch.timezone or config.timezone)
+        today = await replies.guild_today(self.bot, launch.guild_id)
+        embed = render.launch_embed(launch, launch.timezone or config.timezone, today)
         await replies.reply(interaction, embed=embed, ephemeral=True)
 
     @app_commands.command(name="list", description="List launches, sorted by deadline")
@@ -437,25 +454,78 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         )
 
     @app_commands.command(name="cancelled", description="Mark a launch cancelled")
-    @app_commands.describe(launch="The launch", reason="Why, in a sentence", source="A link")
+    @app_commands.describe(
+        launch="The launch",
+        reason="Why, in a sentence",
+        source="A link",
+        on="The day it was cancelled, YYYY-MM-DD (default today)",
+        undated="It was quietly dropped and nobody knows the day",
+    )
     async def launch_cancelled(
         self,
         interaction: discord.Interaction[Any],
         launch: LaunchOption,
         reason: app_commands.Range[str, 1, 1000] | None = None,
         source: app_commands.Range[str, 1, 500] | None = None,
+        on: str | None = None,
+        undated: bool = False,
     ) -> None:
         await replies.require_manager(interaction)
         updated = await self.bot.tracker.cancelled(
             launch.guild_id,
             launch.id,
             replies.actor_of(interaction),
+            on=replies.parse_day(on, what="on"),
             reason=reason,
             source_url=source,
+            undated=undated,
+        )
+        when = f" on {updated.cancelled_on:%Y-%m-%d}" if updated.cancelled_on else " (day unknown)"
+        await replies.reply(
+            interaction,
+            f"Marked {render.launch_name(updated.product, updated.vendor)} cancelled{when}.",
+            ephemeral=False,
+        )
+
+    @app_commands.command(
+        name="revived", description="A cancelled launch is back with a new window"
+    )
+    @app_commands.describe(
+        launch="The cancelled launch",
+        window='The new promised window, e.g. "in the coming weeks"',
+        announced_on="When it was revived, YYYY-MM-DD (default today)",
+        source="A link to the new promise",
+        quote="The new promise, word for word",
+    )
+    async def launch_revived(
+        self,
+        interaction: discord.Interaction[Any],
+        launch: LaunchOption,
+        window: app_commands.Range[str, 1, 200],
+        announced_on: str | None = None,
+        source: app_commands.Range[str, 1, 500] | None = None,
+        quote: app_commands.Range[str, 1, 1000] | None = None,
+    ) -> None:
+        await replies.require_manager(interaction)
+        updated = await self.bot.tracker.revived(
+            launch.guild_id,
+            launch.id,
+            replies.actor_of(interaction),
+            window_phrase=window,
+            announced_on=replies.parse_day(announced_on, what="announced_on"),
+            source_url=source,
+            quote=quote,
+        )
+        slip = (
+            f"slip #{updated.slip_count}"
+            if updated.slip_count > launch.slip_count
+            else "not later than before, so not counted as a slip"
         )
         await replies.reply(
             interaction,
-            f"Marked {render.launch_name(updated.product, updated.vendor)} cancelled.",
+            f"Revived #{updated.id} {render.launch_name(updated.product, updated.vendor)}: "
+            f"new deadline {render.ts(updated.deadline_at)} ({slip}). Its score still counts "
+            f"from the first promise, {updated.first_window_end:%Y-%m-%d}.",
             ephemeral=False,
         )
 
@@ -490,7 +560,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
                 quote=quote,
             )
             config = await repo.get_guild(self.bot.db.read, launch.guild_id)
-            embed = render.launch_embed(updated, updated.timezone or config.timezone)
+            embed = render.launch_embed(updated, updated.timezone or config.timezone, today)
             if quote and choice:
                 embed.description = render.cut(_read_from(quote, choice), render.DESCRIPTION)
             note = (

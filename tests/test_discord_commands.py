@@ -68,7 +68,7 @@ async def test_manager_role_can_manage_and_cancelled_happy_path(tmp_path: Path) 
             reason="Never coming",
             source="https://example.com/news",
         )
-        assert done.content == "Marked Grok 3 (xAI) cancelled."
+        assert done.content == "Marked Grok 3 (xAI) cancelled on 2024-12-20."
         launch = await w.bot.tracker.get(w.guild, launch_id)
         assert launch.state is LaunchState.CANCELLED
         events = await repo.launch_events(w.bot.db.read, launch_id)

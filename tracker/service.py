@@ -30,6 +30,7 @@ from tracker.models import (
     AlertKind,
     DestinationKind,
     EventKind,
+    Evidence,
     GuildConfig,
     Launch,
     LaunchEvent,
@@ -351,7 +352,7 @@ class Tracker:
 
     async def edit(self, guild_id: int, launch_id: int, actor: str, **changes: Any) -> Launch:
         """Correct a launch's details (not its window: use re-announce for a new promise)."""
-        allowed = {"product", "vendor", "announcer", "source_url", "quote", "timezone"}
+        allowed = {"product", "vendor", "announcer", "source_url", "quote", "timezone", "evidence"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"Cannot edit {', '.join(sorted(unknown))}.")
@@ -370,6 +371,11 @@ class Tracker:
             elif key == "timezone":
                 deadlines.zone(value)
                 cleaned[key] = value
+            elif key == "evidence":
+                try:
+                    cleaned[key] = Evidence(str(value).strip().lower())
+                except ValueError:
+                    raise InvalidInput("Evidence is official, reported or rumour.") from None
             else:
                 what, maximum, required = limits[key]
                 cleaned[key] = clean_text(value, what=what, maximum=maximum, required=required)

@@ -61,12 +61,14 @@ __all__ = [
     "StatsService",
     "compute_stats",
     "days_late",
+    "evidence_words",
     "filter_launches",
     "late_words",
     "leaderboard",
     "score_launch",
     "shipped_verdict",
     "state_on",
+    "state_words",
     "to_json",
     "to_text",
 ]
@@ -124,6 +126,31 @@ def shipped_verdict(launch: Launch) -> str:
         f"{first} against the first promise ({launch.first_window_end.isoformat()}), "
         f"{latest} against the latest ({launch.window_end.isoformat()})"
     )
+
+
+def state_words(launch: Launch, today: dt.date) -> str:
+    """A launch's standing on *today* in words, lateness always against the first promise and
+    computed now (never a stored milestone figure): "shipped 2025-02-17 (48 days late)",
+    "slipped (61 days late so far)", "cancelled (day unknown)", "upcoming"."""
+    month = launch.outcome_precision is Precision.MONTH
+    if launch.state is LaunchState.SHIPPED and launch.shipped_on is not None:
+        late = (launch.shipped_on - launch.first_window_end).days
+        shown = launch.outcome_precision.show(launch.shipped_on)
+        return f"shipped {shown} ({late_words(late, at_least=month)})"
+    if launch.state is LaunchState.CANCELLED:
+        if launch.cancelled_on is None:
+            return "cancelled (day unknown)"
+        return f"cancelled {launch.outcome_precision.show(launch.cancelled_on)}"
+    state = state_on(launch, today).value
+    running = days_late(launch, today)
+    if running is None:
+        return state
+    return f"{state} ({plural(running, 'day')} late so far)"
+
+
+def evidence_words(launch: Launch) -> str:
+    """ "" for an official promise, else " · reported" or " · rumour" (shown beside it)."""
+    return "" if launch.evidence is Evidence.OFFICIAL else f" · {launch.evidence.value}"
 
 
 @dataclass(frozen=True, slots=True)

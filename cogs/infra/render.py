@@ -9,6 +9,7 @@ from collections.abc import Callable
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
+from tracker import stats as score
 from tracker.digest import UPCOMING_DAYS, Digest, DigestEntry
 from tracker.models import Alert, AlertKind, Launch, LaunchEvent, LaunchState, Message
 from tracker.outbox import alert_text
@@ -161,7 +162,11 @@ def alert_embed(alert: Alert) -> discord.Embed:
         )
     if alert.kind is AlertKind.CANCELLED and launch.cancelled_on:
         embed.add_field(name="Cancelled", value=f"{launch.cancelled_on:%Y-%m-%d}", inline=True)
+    first = launch.first_window_end
+    if first is not None and first != launch.window_end:
+        embed.add_field(name="First promise", value=f"{first:%Y-%m-%d}", inline=True)
     embed.add_field(name="Slips", value=str(launch.slip_count), inline=True)
+    embed.add_field(name="Evidence", value=launch.evidence.value, inline=True)
     source = safe_url(alert.source_url or launch.source_url)
     if source:
         embed.add_field(name="Source", value=cut(source, FIELD_VALUE), inline=False)
@@ -207,14 +212,15 @@ def message_embeds(message: Message) -> list[discord.Embed]:
     return [alert_embed(message.alerts[0])]
 
 
-def launch_embed(launch: Launch, tz_name: str) -> discord.Embed:
-    """A launch card for /launch show and /launch add."""
+def launch_embed(launch: Launch, tz_name: str, today: dt.date) -> discord.Embed:
+    """A launch card for /launch show and /launch add; lateness as of *today* (the guild's
+    day), against the first promise."""
     embed = discord.Embed(
         title=cut(f"#{launch.id} {launch_name(launch.product, launch.vendor)}", TITLE),
         colour=STATE_COLOURS[launch.state],
         url=safe_url(launch.source_url),
     )
-    embed.add_field(name="State", value=state_text(launch), inline=True)
+    embed.add_field(name="State", value=score.state_words(launch, today), inline=True)
     embed.add_field(
         name="Promised",
         value=cut(
@@ -233,7 +239,12 @@ def launch_embed(launch: Launch, tz_name: str) -> discord.Embed:
     if launch.announcer:
         announced += f" by {safe(launch.announcer, 200)}"
     embed.add_field(name="Announced", value=cut(announced, FIELD_VALUE), inline=True)
+    if launch.first_window_end != launch.window_end:
+        embed.add_field(
+            name="First promise", value=f"{launch.first_window_end:%Y-%m-%d}", inline=True
+        )
     embed.add_field(name="Slips", value=str(launch.slip_count), inline=True)
+    embed.add_field(name="Evidence", value=launch.evidence.value, inline=True)
     embed.add_field(name="Timezone", value=safe(tz_name, 100), inline=True)
     if launch.source_url and safe_url(launch.source_url):
         embed.add_field(name="Source", value=cut(launch.source_url, FIELD_VALUE), inline=False)
@@ -245,25 +256,12 @@ def launch_embed(launch: Launch, tz_name: str) -> discord.Embed:
     return fit(embed)
 
 
-def state_text(launch: Launch) -> str:
-    """ "slipped, 12 days late" and the like."""
-    if launch.state is LaunchState.SHIPPED and launch.shipped_on:
-        late = launch.days_late or 0
-        when = f"{launch.shipped_on:%Y-%m-%d}"
-        return f"shipped {when}" + (" (on time)" if late == 0 else f" ({late} days late)")
-    if launch.state is LaunchState.CANCELLED and launch.cancelled_on:
-        return f"cancelled {launch.cancelled_on:%Y-%m-%d}"
-    if launch.state is LaunchState.SLIPPED:
-        return f"slipped ({launch.days_late or 0} days late)"
-    return "upcoming"
-
-
-def list_line(launch: Launch) -> str:
-    """One line of /launch list."""
+def list_line(launch: Launch, today: dt.date) -> str:
+    """One line of /launch list (lateness as of *today*, against the first promise)."""
     return cut(
         f"`#{launch.id}` **{launch_name(launch.product, launch.vendor)}** · "
-        f'"{safe(launch.window_phrase, 80)}" · {state_text(launch)} · '
-        f"deadline {ts(launch.deadline_at, 'D')}",
+        f'"{safe(launch.window_phrase, 80)}" · {score.state_words(launch, today)}'
+        f"{score.evidence_words(launch)} · deadline {ts(launch.deadline_at, 'D')}",
         400,
     )
 
