@@ -12,7 +12,7 @@ from discord.ext import commands
 from cogs.infra import render, replies
 from cogs.infra.bot import SlipwatchBot
 from storage import repo
-from tracker import deadlines
+from tracker import board, deadlines
 from tracker.digest import parse_schedule
 from tracker.models import DestinationKind
 from tracker.text import plural
@@ -225,6 +225,51 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
             )
             embed.colour = discord.Colour.red()
         await replies.reply(interaction, embed=render.fit(embed))
+
+    @app_commands.command(name="public", description="Publish this server's board on the web")
+    @app_commands.describe(
+        state="on: publish the score, timeline and watchlist; off: make them private again",
+        address="The board's address after /b/, like ai-watch (default: the server's name)",
+    )
+    @app_commands.choices(
+        state=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    async def alerts_public(
+        self,
+        interaction: discord.Interaction[Any],
+        state: app_commands.Choice[str],
+        address: app_commands.Range[str, 3, 40] | None = None,
+    ) -> None:
+        guild_id = replies.guild_id_of(interaction)
+        if state.value == "off":
+            if await self.bot.boards.unpublish(guild_id):
+                text = "This server's board is private again; its address now answers 404."
+            else:
+                text = "This server's board is already private."
+            await replies.reply(interaction, text)
+            return
+        wanted = address or board.slug_from_name(
+            interaction.guild.name if interaction.guild else ""
+        )
+        if wanted is None:
+            await replies.reply(
+                interaction, "Please give the board an address, like `/alerts public on ai-watch`."
+            )
+            return
+        slug = await self.bot.boards.publish(guild_id, wanted)
+        url = self.bot.board_url(slug)
+        where = f"<{url}>" if url else f"`/b/{slug}`"
+        text = (
+            f"This server's board is public at {where}: the score, the timeline and the "
+            "watchlist, with an Atom feed and a calendar of deadlines. It shows no members, "
+            "subscriptions or managers. `/alerts public off` makes it private again."
+        )
+        if url is None:
+            text += " (This bot serves no boards yet: its operator has to set SLIPWATCH_WEB.)"
+        await replies.reply(interaction, text)
 
     @app_commands.command(name="test", description="Post a sample alert in the alert channel")
     async def alerts_test(self, interaction: discord.Interaction[Any]) -> None:

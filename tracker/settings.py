@@ -61,6 +61,9 @@ class Settings:
     probe_allow: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     sql_debug: bool = False
+    # The public boards' web server: (host, port) to listen on, None when off.
+    web: tuple[str, int] | None = None
+    web_url: str | None = None  # the address readers use, when not http://host:port
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -108,6 +111,10 @@ class Settings:
                 1000,
             ),
         )
+        web = parse_host_port(get("SLIPWATCH_WEB")) if get("SLIPWATCH_WEB") else None
+        web_url = get("SLIPWATCH_WEB_URL").rstrip("/") or None
+        if web_url is not None:
+            _require_url("SLIPWATCH_WEB_URL", web_url, ("http", "https"))
         return cls(
             token=Secret(get("DISCORD_TOKEN")),
             db_path=db_path,
@@ -120,7 +127,18 @@ class Settings:
             probe_allow=allow,
             limits=limits,
             sql_debug=get("SLIPWATCH_SQL_DEBUG").lower() in ("1", "true", "yes", "on"),
+            web=web,
+            web_url=web_url,
         )
+
+
+def parse_host_port(text: str, name: str = "SLIPWATCH_WEB") -> tuple[str, int]:
+    """Read "host:port" (an IPv6 host in brackets: "[::1]:8080"); SettingsError otherwise."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise SettingsError(f"{name} must be host:port, like 127.0.0.1:8080, not {text!r}.")
+    return host, int(port)
 
 
 def _int(text: str, name: str, low: int, high: int) -> int:

@@ -26,6 +26,7 @@ from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.proposals import ProposalPoster
 from storage import repo
 from storage.db import Database
+from tracker.board import BoardService
 from tracker.clock import Clock, SystemClock
 from tracker.digest import DigestService
 from tracker.engine import Engine
@@ -39,6 +40,7 @@ from tracker.service import Tracker
 from tracker.settings import Settings
 from tracker.stats import StatsService
 from tracker.transfer import TransferService
+from web.server import BoardSite, WebSettings
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +121,13 @@ class SlipwatchBot(commands.Bot):
         self.digests = DigestService(db, clock)
         self.digests.attach(self.engine)
         self.transfer = TransferService(db, clock, on_change=self.engine.poke, limits=limits)
+        self.boards = BoardService(db, clock)
+        self.web: BoardSite | None = None
+        if settings.web is not None:
+            host, port = settings.web
+            self.web = BoardSite(
+                self.boards, WebSettings(host=host, port=port, public_url=settings.web_url)
+            )
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:
@@ -136,8 +145,18 @@ class SlipwatchBot(commands.Bot):
         # The first sweep runs now: what fell due while we were down is handled at once.
         await self.engine.start()
         self.proposals.start()
+        if self.web is not None:
+            await self.web.start()  # the boards, on this same event loop
+
+    def board_url(self, slug: str) -> str | None:
+        """Where readers find a board, or None when this bot serves no boards."""
+        if self.web is None:
+            return None
+        return f"{self.web.base_url}/b/{slug}"
 
     async def close(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
         await self.proposals.stop()
         await self.probes.stop()
         await self.engine.stop()

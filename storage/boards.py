@@ -1,0 +1,111 @@
+"""Repository functions for public boards: which server publishes its watchlist under which
+slug, and the cheap "has anything changed" stamp the web board revalidates caches with.
+
+Like storage.repo: each function takes a connection and binds every value with ``?``; queries
+run as one ``execute_fetchall`` each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import from_ms, to_ms
+
+Conn = aiosqlite.Connection
+
+
+@dataclass(frozen=True, slots=True)
+class PublicBoard:
+    """A server's published board."""
+
+    guild_id: int
+    slug: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BoardStamp:
+    """What a board's content depends on in the database: when any launch or history row of
+    the server last changed, and how many of each there are (a deleted launch lowers a count
+    without moving a time)."""
+
+    changed_at: dt.datetime
+    launches: int
+    last_event_id: int
+
+
+def _row_to_board(row: sqlite3.Row) -> PublicBoard:
+    return PublicBoard(
+        guild_id=row["guild_id"],
+        slug=row["slug"],
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+    )
+
+
+async def board_by_slug(conn: Conn, slug: str) -> PublicBoard | None:
+    """The published board with this slug, or None."""
+    rows = list(await conn.execute_fetchall("SELECT * FROM public_boards WHERE slug = ?", (slug,)))
+    return _row_to_board(rows[0]) if rows else None
+
+
+async def board_of_guild(conn: Conn, guild_id: int) -> PublicBoard | None:
+    """The server's published board, or None when it is private."""
+    rows = list(
+        await conn.execute_fetchall("SELECT * FROM public_boards WHERE guild_id = ?", (guild_id,))
+    )
+    return _row_to_board(rows[0]) if rows else None
+
+
+async def publish_board(conn: Conn, guild_id: int, slug: str, now: dt.datetime) -> bool:
+    """Publish (or rename) the server's board. False when another server holds *slug*.
+
+    Call it inside a write transaction: the check and the write are then one step (and the
+    UNIQUE constraint stops a concurrent writer on a database that allows one)."""
+    holder = list(
+        await conn.execute_fetchall("SELECT guild_id FROM public_boards WHERE slug = ?", (slug,))
+    )
+    if holder and holder[0][0] != guild_id:
+        return False
+    await conn.execute(
+        "INSERT INTO public_boards (guild_id, slug, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (guild_id) DO UPDATE SET slug = excluded.slug, "
+        "updated_at = excluded.updated_at",
+        (guild_id, slug, to_ms(now), to_ms(now)),
+    )
+    return True
+
+
+async def unpublish_board(conn: Conn, guild_id: int) -> bool:
+    """Make the server's board private again; False when it was not public."""
+    cur = await conn.execute("DELETE FROM public_boards WHERE guild_id = ?", (guild_id,))
+    deleted = cur.rowcount == 1
+    await cur.close()
+    return deleted
+
+
+async def board_stamp(conn: Conn, guild_id: int) -> BoardStamp:
+    """The server's change stamp (two index lookups and a count over its launches)."""
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT (SELECT COALESCE(MAX(updated_at), 0) FROM launches WHERE guild_id = ?), "
+            "(SELECT COUNT(*) FROM launches WHERE guild_id = ?), "
+            "(SELECT COALESCE(MAX(id), 0) FROM launch_events WHERE guild_id = ?), "
+            "(SELECT COALESCE(MAX(at), 0) FROM launch_events WHERE guild_id = ?), "
+            "(SELECT COALESCE(MAX(updated_at), 0) FROM public_boards WHERE guild_id = ?), "
+            "(SELECT COALESCE(MAX(updated_at), 0) FROM guilds WHERE guild_id = ?)",
+            (guild_id,) * 6,
+        )
+    )
+    launch_at, count, event_id, event_at, board_at, guild_at = rows[0]
+    return BoardStamp(
+        changed_at=from_ms(max(launch_at, event_at, board_at, guild_at)),
+        launches=int(count),
+        last_event_id=int(event_id),
+    )

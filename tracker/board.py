@@ -1,0 +1,709 @@
+"""The public board: what a server that opted in shows the world, as plain records.
+
+Everything here is pure (``today`` and the records are passed in) except :class:`BoardService`
+at the end, which loads a published server's launches and history. The figures are the bot's
+own: the score is :func:`tracker.stats.compute_stats` and each launch's lateness comes from
+tracker.stats as well, so the board never computes the score a second way. The web adapter
+(web/) turns these records into HTML, SVG, Atom, iCalendar and JSON; nothing here knows HTTP.
+
+Nothing personal is ever part of a board: no user ids, no subscriptions, no managers, no
+actors of history rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from storage import boards as board_repo
+from storage import repo, summaries
+from storage.db import Database
+from tracker import deadlines
+from tracker import stats as score
+from tracker.clock import Clock
+from tracker.errors import Conflict, InvalidInput, NotFound
+from tracker.models import EventKind, GuildConfig, Launch, LaunchEvent, LaunchState
+from tracker.text import plural
+
+__all__ = [
+    "FEED_KINDS",
+    "SORT_KEYS",
+    "Board",
+    "BoardQuery",
+    "BoardRow",
+    "BoardService",
+    "CalendarEvent",
+    "FeedEntry",
+    "Figure",
+    "LaunchPage",
+    "LineageStep",
+    "Published",
+    "build_board",
+    "calendar_events",
+    "feed_entries",
+    "launch_page",
+    "lineage",
+    "make_row",
+    "normalize_slug",
+    "row_json",
+    "score_figures",
+    "score_json",
+    "slug_from_name",
+]
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MIN = 3
+SLUG_MAX = 40
+# Paths under /b/<slug>/ that a slug may not shadow, and words that would mislead.
+_RESERVED = frozenset({"static", "feed", "api", "admin", "www", "slipwatch"})
+
+# Sortable columns of the table: query-string name -> what the column shows.
+SORT_KEYS: dict[str, str] = {
+    "product": "Launch",
+    "state": "State",
+    "first": "First promise",
+    "latest": "Latest window",
+    "deadline": "Deadline",
+    "late": "Days late",
+    "slips": "Slips",
+}
+Order = Literal["asc", "desc"]
+
+# History kinds that are news: one feed entry each.
+FEED_KINDS = frozenset(
+    {EventKind.SLIPPED, EventKind.SHIPPED, EventKind.CANCELLED, EventKind.REANNOUNCED}
+)
+# Kinds that give a launch a new promised window (the calendar's SEQUENCE counts them).
+_REDATING = frozenset({EventKind.REANNOUNCED.value, "revived"})
+# A namespace of our own for uuid5 ids: ids stay the same across requests and restarts.
+_NS = uuid.UUID("6d1b6f7e-2f4a-5a53-9b7e-51f0a7c0b0a1")
+
+
+# --------------------------------------------------------------------------- slugs
+
+
+def normalize_slug(text: str) -> str:
+    """The slug as stored: lower case, 3 to 40 letters, digits and single hyphens."""
+    slug = text.strip().lower()
+    if not SLUG_MIN <= len(slug) <= SLUG_MAX or not _SLUG.match(slug):
+        raise InvalidInput(
+            f"A board name is {SLUG_MIN} to {SLUG_MAX} lower-case letters, digits and single "
+            'hyphens, like "ai-watch".'
+        )
+    if slug in _RESERVED:
+        raise InvalidInput(f'"{slug}" is reserved; please pick another board name.')
+    return slug
+
+
+def slug_from_name(name: str) -> str | None:
+    """A slug made from a server's name ("AI Watch!" -> "ai-watch"), or None if none fits."""
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    slug = "-".join(words)[:SLUG_MAX].strip("-")
+    try:
+        return normalize_slug(slug)
+    except InvalidInput:
+        return None
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """One launch in the table (and one row of the timeline chart)."""
+
+    launch_id: int
+    product: str
+    vendor: str
+    announcer: str | None
+    state: LaunchState
+    outcome: str  # on_time, late, cancelled, pending, overdue: the chart's colour class
+    announced_on: dt.date
+    first_phrase: str
+    first_end: dt.date
+    latest_phrase: str
+    latest_end: dt.date
+    deadline_at: dt.datetime
+    outcome_on: dt.date | None  # shipped or cancelled on
+    days_late: int | None  # as tracker.stats counts it; None when it does not apply yet
+    lateness: str  # days_late in words ("48 days late", "5 days left", "cancelled")
+    slips: int
+    source_url: str | None
+    redated_on: tuple[dt.date, ...]  # days the window was re-announced (chart marks)
+
+
+def _first_promise(launch: Launch, events: Sequence[LaunchEvent]) -> tuple[str, dt.date]:
+    """The window of the launch's first announcement (its created event), or the current one
+    when the history holds none (an import without history)."""
+    for event in events:
+        if event.kind is EventKind.CREATED:
+            end = event.data.get("window_end")
+            phrase = event.data.get("window")
+            if isinstance(end, str) and isinstance(phrase, str):
+                return phrase, dt.date.fromisoformat(end)
+    return launch.window_phrase, launch.window_end
+
+
+def _days(n: int) -> str:
+    return plural(n, "day")
+
+
+def _lateness(launch: Launch, days_late: int | None, today: dt.date) -> str:
+    if launch.state is LaunchState.CANCELLED:
+        return "cancelled"
+    if launch.state is LaunchState.SHIPPED:
+        if not days_late:
+            return "on time"
+        return f"{_days(days_late)} late" if days_late > 0 else f"{_days(-days_late)} early"
+    if days_late:
+        return f"{_days(days_late)} late"
+    left = (launch.window_end - today).days
+    return "due today" if left == 0 else f"{_days(left)} left"
+
+
+def _days_late(launch: Launch, today: dt.date) -> int | None:
+    """The launch's lateness exactly as tracker.stats counts it."""
+    if launch.state is LaunchState.SHIPPED:
+        return score.final_days_late(launch)
+    if launch.state is LaunchState.SLIPPED:
+        return score.running_days_late(launch, today)
+    return None
+
+
+def _outcome(launch: Launch, days_late: int | None) -> str:
+    match launch.state:
+        case LaunchState.SHIPPED:
+            return "late" if (days_late or 0) > 0 else "on_time"
+        case LaunchState.CANCELLED:
+            return "cancelled"
+        case LaunchState.SLIPPED:
+            return "overdue"
+    return "pending"
+
+
+def make_row(launch: Launch, events: Sequence[LaunchEvent], today: dt.date) -> BoardRow:
+    """One launch as the board shows it on *today*."""
+    first_phrase, first_end = _first_promise(launch, events)
+    late = _days_late(launch, today)
+    return BoardRow(
+        launch_id=launch.id,
+        product=launch.product,
+        vendor=launch.vendor,
+        announcer=launch.announcer,
+        state=launch.state,
+        outcome=_outcome(launch, late),
+        announced_on=launch.announced_on,
+        first_phrase=first_phrase,
+        first_end=first_end,
+        latest_phrase=launch.window_phrase,
+        latest_end=launch.window_end,
+        deadline_at=launch.deadline_at,
+        outcome_on=launch.shipped_on or launch.cancelled_on,
+        days_late=late,
+        lateness=_lateness(launch, late, today),
+        slips=launch.slip_count,
+        source_url=launch.source_url,
+        redated_on=tuple(e.at.date() for e in events if e.kind.value in _REDATING),
+    )
+
+
+# --------------------------------------------------------------------------- the board
+
+
+@dataclass(frozen=True, slots=True)
+class BoardQuery:
+    """The reader's filters and sort order, from the query string."""
+
+    vendor: str | None = None
+    state: LaunchState | None = None
+    sort: str = "deadline"
+    order: Order = "asc"
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str]) -> BoardQuery:
+        """Read ?vendor=&state=&sort=&order=; anything unknown falls back to the default, so a
+        hand-edited link still shows a board."""
+        vendor = " ".join(params.get("vendor", "").split())[:60] or None
+        try:
+            state = LaunchState(params.get("state", "")) if params.get("state") else None
+        except ValueError:
+            state = None
+        sort = params.get("sort", "deadline")
+        if sort not in SORT_KEYS:
+            sort = "deadline"
+        order: Order = "desc" if params.get("order") == "desc" else "asc"
+        return cls(vendor=vendor, state=state, sort=sort, order=order)
+
+    def params(self, **changes: str | None) -> dict[str, str]:
+        """The query string of this view with *changes* applied (None removes a key); default
+        values are left out so links stay short."""
+        current: dict[str, str | None] = {
+            "vendor": self.vendor,
+            "state": self.state.value if self.state else None,
+            "sort": None if self.sort == "deadline" else self.sort,
+            "order": None if self.order == "asc" else self.order,
+        }
+        current.update(changes)
+        return {k: v for k, v in current.items() if v}
+
+
+def _sort_key(sort: str) -> tuple[object, ...] | object:
+    keys = {
+        "product": lambda r: (r.product.casefold(), r.vendor.casefold(), r.launch_id),
+        "state": lambda r: (r.state.value, r.deadline_at, r.launch_id),
+        "first": lambda r: (r.first_end, r.launch_id),
+        "latest": lambda r: (r.latest_end, r.launch_id),
+        "deadline": lambda r: (r.deadline_at, r.launch_id),
+        # Launches without a figure yet sort after every figure, whichever the order.
+        "late": lambda r: (r.days_late is None, r.days_late or 0, r.launch_id),
+        "slips": lambda r: (r.slips, r.launch_id),
+    }
+    return keys[sort]
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """A server's board on one day, filtered and sorted for one reader."""
+
+    slug: str
+    today: dt.date
+    stats: score.Stats  # the score of the whole board (filters apply to the table only)
+    rows: tuple[BoardRow, ...]  # after the filters, in the requested order
+    total: int  # launches on the board before the filters
+    vendors: tuple[str, ...]  # every vendor on the board, for the filter
+    query: BoardQuery
+
+
+def build_board(
+    slug: str,
+    launches: Iterable[Launch],
+    events: Mapping[int, Sequence[LaunchEvent]],
+    today: dt.date,
+    query: BoardQuery,
+) -> Board:
+    """The board of *launches* on *today* for *query*."""
+    every = list(launches)
+    want = query.vendor.casefold() if query.vendor else None
+    rows = [
+        make_row(launch, events.get(launch.id, ()), today)
+        for launch in every
+        if (want is None or launch.vendor.casefold() == want)
+        and (query.state is None or launch.state is query.state)
+    ]
+    key = _sort_key(query.sort)
+    rows.sort(key=key, reverse=query.order == "desc")  # type: ignore[arg-type]
+    if query.sort == "late" and query.order == "desc":
+        # Keep "no figure yet" at the end when the biggest figures come first.
+        rows.sort(key=lambda r: r.days_late is None)
+    vendors: dict[str, str] = {}
+    for launch in every:
+        vendors.setdefault(launch.vendor.casefold(), launch.vendor)
+    return Board(
+        slug=slug,
+        today=today,
+        stats=score.compute_stats(every, today),
+        rows=tuple(rows),
+        total=len(every),
+        vendors=tuple(sorted(vendors.values(), key=str.casefold)),
+        query=query,
+    )
+
+
+# --------------------------------------------------------------------------- one launch
+
+
+@dataclass(frozen=True, slots=True)
+class LineageStep:
+    """One line of a launch's story: a promise, a re-dating, a missed deadline, an outcome."""
+
+    on: dt.date
+    kind: str  # promised, redated, missed, shipped, cancelled, revived, note
+    text: str
+    quote: str | None
+    source_url: str | None
+
+
+def _step(event: LaunchEvent, launch: Launch) -> LineageStep | None:
+    data = event.data
+    day = event.at.date()
+    kind = str(event.kind.value)
+    match kind:
+        case "created":
+            phrase = data.get("window", launch.window_phrase)
+            end = data.get("window_end", launch.window_end.isoformat())
+            text = f'Promised "{phrase}" (by {end}).'
+            return LineageStep(launch.announced_on, "promised", text, event.note, event.source_url)
+        case "reannounced" | "revived":
+            end = data.get("window_end", "")
+            verb = "Revived" if kind == "revived" else "Re-dated"
+            text = f'{verb}: "{data.get("window", "")}" (by {end}).'
+            if data.get("from_window"):
+                text += f' It was "{data["from_window"]}" before.'
+            on = data.get("announced_on")
+            when = dt.date.fromisoformat(on) if isinstance(on, str) else day
+            return LineageStep(when, "redated", text, event.note, event.source_url)
+        case "slipped":
+            return LineageStep(day, "missed", "Missed its deadline.", None, None)
+        case "shipped":
+            on = data.get("shipped_on")
+            shipped = dt.date.fromisoformat(on) if isinstance(on, str) else day
+            return LineageStep(shipped, "shipped", "Shipped.", event.note, event.source_url)
+        case "cancelled":
+            on = data.get("cancelled_on")
+            when = dt.date.fromisoformat(on) if isinstance(on, str) else day
+            return LineageStep(when, "cancelled", "Cancelled.", event.note, event.source_url)
+        case "note":
+            return LineageStep(day, "note", event.note or "", None, event.source_url)
+    return None  # reminders, milestones and edits are the bot's business, not the story
+
+
+def lineage(launch: Launch, events: Sequence[LaunchEvent]) -> tuple[LineageStep, ...]:
+    """The launch's story, oldest first: every promise with its quote and source, every
+    re-dating, the missed deadline and the outcome."""
+    steps = [step for event in events if (step := _step(event, launch)) is not None]
+    return tuple(steps)
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchPage:
+    """One launch's page: its row, its story and the big figure."""
+
+    slug: str
+    today: dt.date
+    row: BoardRow
+    steps: tuple[LineageStep, ...]
+    quote: str | None
+    headline: str  # "48 days late", "12 days left", "shipped on time", "cancelled"
+
+
+def launch_page(
+    slug: str, launch: Launch, events: Sequence[LaunchEvent], today: dt.date
+) -> LaunchPage:
+    """The page of one launch on *today*."""
+    row = make_row(launch, events, today)
+    shipped = launch.state is LaunchState.SHIPPED
+    headline = f"shipped {row.lateness}" if shipped else row.lateness
+    return LaunchPage(
+        slug=slug,
+        today=today,
+        row=row,
+        steps=lineage(launch, events),
+        quote=launch.quote,
+        headline=headline,
+    )
+
+
+# --------------------------------------------------------------------------- feed, calendar
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One Atom entry: one slip, ship, cancellation or re-dating."""
+
+    id: str  # urn:uuid, the same for this event forever
+    launch_id: int
+    at: dt.datetime
+    title: str
+    summary: str
+    source_url: str | None
+
+
+def _name(launch: Launch) -> str:
+    return f"{launch.product} ({launch.vendor})"
+
+
+def _entry_text(event: LaunchEvent, launch: Launch) -> tuple[str, str] | None:
+    data = event.data
+    name = _name(launch)
+    match event.kind:
+        case EventKind.SLIPPED:
+            return f"{name} missed its deadline", f"{name} was not out by its deadline."
+        case EventKind.SHIPPED:
+            late = data.get("days_late")
+            how = "on time" if not late else f"{_days(int(late))} late"
+            day = data.get("shipped_on", event.at.date().isoformat())
+            return f"{name} shipped {how}", f"{name} shipped on {day}, {how}."
+        case EventKind.CANCELLED:
+            day = data.get("cancelled_on", event.at.date().isoformat())
+            reason = f" {event.note}" if event.note else ""
+            return f"{name} was cancelled", f"{name} was cancelled on {day}.{reason}"
+        case EventKind.REANNOUNCED:
+            phrase = data.get("window", "")
+            text = f'{name} was re-dated to "{phrase}" (by {data.get("window_end", "")}).'
+            if data.get("from_window"):
+                text += f' The promise before was "{data["from_window"]}".'
+            return f"{name} re-dated: {phrase}", text
+    return None
+
+
+def feed_entries(
+    guild_id: int,
+    launches: Mapping[int, Launch],
+    events: Iterable[LaunchEvent],
+    limit: int = 200,
+) -> list[FeedEntry]:
+    """The newest *limit* slips, ships, cancellations and re-datings, newest first. Each
+    entry's id is derived from the server and the history row, so it never changes."""
+    chosen = sorted(
+        (e for e in events if e.kind in FEED_KINDS and e.launch_id in launches),
+        key=lambda e: (e.at, e.id),
+        reverse=True,
+    )[:limit]
+    entries: list[FeedEntry] = []
+    for event in chosen:
+        launch = launches[event.launch_id]
+        text = _entry_text(event, launch)
+        if text is None:
+            continue
+        entries.append(
+            FeedEntry(
+                id=uuid.uuid5(_NS, f"event:{guild_id}:{event.id}").urn,
+                launch_id=launch.id,
+                at=event.at,
+                title=text[0],
+                summary=text[1],
+                source_url=event.source_url or launch.source_url,
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """One open deadline as an all-day event on the last promised day."""
+
+    uid: str  # the same for the launch forever
+    sequence: int  # how many times the launch was re-dated: calendar apps move the event
+    launch_id: int
+    day: dt.date
+    summary: str
+    description: str
+    stamp: dt.datetime  # when the launch's record last changed
+
+
+def calendar_events(
+    guild_id: int, launches: Iterable[Launch], events: Mapping[int, Sequence[LaunchEvent]]
+) -> list[CalendarEvent]:
+    """Every open launch (upcoming or still out) as an all-day event, by day."""
+    result: list[CalendarEvent] = []
+    for launch in launches:
+        if launch.state.resolved:
+            continue
+        history = events.get(launch.id, ())
+        redated = sum(1 for e in history if e.kind.value in _REDATING)
+        stamp = max((e.at for e in history), default=launch.created_at)
+        lines = [f'Promised: "{launch.window_phrase}" (last day {launch.window_end}).']
+        if launch.quote:
+            lines.append(f'"{launch.quote}"')
+        if launch.source_url:
+            lines.append(f"Source: {launch.source_url}")
+        result.append(
+            CalendarEvent(
+                uid=f"{uuid.uuid5(_NS, f'launch:{guild_id}:{launch.id}')}@slipwatch",
+                sequence=redated,
+                launch_id=launch.id,
+                day=launch.window_end,
+                summary=f"{_name(launch)} due",
+                description="\n".join(lines),
+                stamp=stamp,
+            )
+        )
+    result.sort(key=lambda c: (c.day, c.launch_id))
+    return result
+
+
+# --------------------------------------------------------------------------- the service
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A published server as the web board sees it: its slug, its calendar day now, and the
+    stamp that changes whenever anything shown could have changed."""
+
+    guild_id: int
+    slug: str
+    today: dt.date
+    changed_at: dt.datetime
+    version: str  # opaque; equal versions mean equal content
+
+
+class BoardService:
+    """Publishing boards (/alerts public) and loading what a published board shows."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def publish(self, guild_id: int, slug: str) -> str:
+        """Publish the server's board under *slug* (or move it there); returns the slug."""
+        clean = normalize_slug(slug)
+        async with self.db.transaction() as conn:
+            if not await board_repo.publish_board(conn, guild_id, clean, self.clock.now()):
+                raise Conflict(f'The board name "{clean}" is taken; please pick another.')
+        return clean
+
+    async def unpublish(self, guild_id: int) -> bool:
+        """Make the server's board private; False when it was not public."""
+        async with self.db.transaction() as conn:
+            return await board_repo.unpublish_board(conn, guild_id)
+
+    async def slug_of(self, guild_id: int) -> str | None:
+        """The server's published slug, or None while it is private."""
+        board = await board_repo.board_of_guild(self.db.read, guild_id)
+        return board.slug if board else None
+
+    async def find(self, slug: str) -> Published | None:
+        """The published board called *slug*, or None (unknown and private look the same)."""
+        board = await board_repo.board_by_slug(self.db.read, slug)
+        if board is None:
+            return None
+        config = await repo.get_guild(self.db.read, board.guild_id)
+        tz = self._zone(config)
+        today = deadlines.local_today(self.clock.now(), tz)
+        stamp = await board_repo.board_stamp(self.db.read, board.guild_id)
+        version = (
+            f"{board.slug}.{today.isoformat()}.{int(stamp.changed_at.timestamp() * 1000)}."
+            f"{stamp.launches}.{stamp.last_event_id}"
+        )
+        # The running figures move at midnight too, so "last modified" is never before it.
+        midnight = dt.datetime.combine(today, dt.time(0), tzinfo=tz)
+        changed = max(stamp.changed_at, board.updated_at, midnight.astimezone(dt.UTC))
+        return Published(board.guild_id, board.slug, today, changed, version)
+
+    @staticmethod
+    def _zone(config: GuildConfig) -> ZoneInfo:
+        try:
+            return deadlines.zone(config.timezone)
+        except InvalidInput:
+            return deadlines.zone("UTC")
+
+    async def launches(self, guild_id: int) -> list[Launch]:
+        """Every launch of the server, by id."""
+        return await repo.all_launches(self.db.read, guild_id)
+
+    async def events(self, guild_id: int) -> dict[int, list[LaunchEvent]]:
+        """The server's whole history, by launch, oldest first."""
+        return await summaries.events_by_launch(self.db.read, guild_id)
+
+    async def launch(self, guild_id: int, launch_id: int) -> tuple[Launch, list[LaunchEvent]]:
+        """One launch of the server and its history; NotFound for any other launch."""
+        launch = await repo.get_launch(self.db.read, launch_id, guild_id)
+        if launch is None:
+            raise NotFound(f"There is no launch #{launch_id} on this board.")
+        return launch, await repo.launch_events(self.db.read, launch.id)
+
+
+# --------------------------------------------------------------------------- the score
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One figure of the score with its definition, as the board prints it."""
+
+    key: str
+    label: str
+    value: str
+    definition: str
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def score_figures(stats: score.Stats) -> tuple[Figure, ...]:
+    """The score's figures in reading order, each with the definition tracker.stats uses."""
+    worst = stats.worst
+    multiplier = stats.time_multiplier
+    median = stats.median_days_late
+    return (
+        Figure(
+            "on_time_rate",
+            "On time",
+            f"{_pct(stats.on_time_rate)} ({stats.on_time} of {stats.resolved})",
+            "Shipped by the end of the promised window, over resolved launches (shipped or "
+            "cancelled); a cancelled launch counts as not on time.",
+        ),
+        Figure(
+            "shipped_late",
+            "Shipped late",
+            str(stats.shipped_late),
+            "Shipped after the end of the promised window.",
+        ),
+        Figure(
+            "overdue",
+            "Overdue",
+            str(len(stats.still_late)),
+            "Past the deadline and still not out; counted apart, with the days late so far.",
+        ),
+        Figure("cancelled", "Cancelled", str(stats.cancelled), "Called off, or never delivered."),
+        Figure(
+            "median_days_late",
+            "Median lateness",
+            "—" if median is None else f"{median:g} days",
+            "Median days late over shipped launches (on-time ones count as 0).",
+        ),
+        Figure(
+            "worst",
+            "Worst slip",
+            "—" if worst is None else f"{worst.product} ({worst.vendor}), {worst.days_late} days",
+            "The shipped launch with the most days late.",
+        ),
+        Figure(
+            "time_multiplier",
+            "Time multiplier",
+            "—" if multiplier is None else f"×{multiplier:.2f}",
+            "Mean of (shipped − announced) / (promised − announced) over launches shipped "
+            "late: how many times longer than promised it took.",
+        ),
+    )
+
+
+def score_json(stats: score.Stats) -> dict[str, object]:
+    """The score as JSON-ready data, with the same keys as tracker.stats' record."""
+    worst = stats.worst
+    return {
+        "total": stats.total,
+        "resolved": stats.resolved,
+        "shipped": stats.shipped,
+        "on_time": stats.on_time,
+        "shipped_late": stats.shipped_late,
+        "cancelled": stats.cancelled,
+        "open": stats.open,
+        "overdue": len(stats.still_late),
+        "on_time_rate": stats.on_time_rate,
+        "median_days_late": stats.median_days_late,
+        "mean_days_late": stats.mean_days_late,
+        "time_multiplier": stats.time_multiplier,
+        "worst": None
+        if worst is None
+        else {
+            "launch_id": worst.launch_id,
+            "product": worst.product,
+            "vendor": worst.vendor,
+            "days_late": worst.days_late,
+        },
+    }
+
+
+def row_json(row: BoardRow) -> dict[str, object]:
+    """One launch for launches.json."""
+    return {
+        "id": row.launch_id,
+        "product": row.product,
+        "vendor": row.vendor,
+        "announcer": row.announcer,
+        "state": row.state.value,
+        "announced_on": row.announced_on.isoformat(),
+        "first_promise": {"window": row.first_phrase, "end": row.first_end.isoformat()},
+        "latest_window": {"window": row.latest_phrase, "end": row.latest_end.isoformat()},
+        "deadline_at": row.deadline_at.isoformat(),
+        "outcome_on": row.outcome_on.isoformat() if row.outcome_on else None,
+        "days_late": row.days_late,
+        "slips": row.slips,
+        "source_url": row.source_url,
+    }
