@@ -95,23 +95,25 @@ async def test_board_page_shows_the_bots_score_the_chart_and_every_launch(tmp_pa
         assert status == 200
         assert headers["Content-Type"] == "text/html; charset=utf-8"
         assert "<h1>Launch board: ai-watch</h1>" in html
-        # The figures are tracker.stats' own: 3 resolved (Grok late, GPT on time, Claude
-        # cancelled), Gemini overdue, the evil one not due.
+        # The figures are tracker.stats' own: 4 scored (Grok 48 days late, GPT-4.5 32 days
+        # early, Claude cancelled, Gemini 100 days past its first promise and still out); the
+        # evil one is not due yet.
         score = dict(
             re.findall(
                 r'<div class="figure" id="fig-(\w+)"><dt>[^<]+</dt><dd class="value">([^<]+)<', html
             )
         )
         assert score == {
-            "on_time_rate": "33% (1 of 3)",
+            "on_time_rate": "25% (1 of 4)",
             "shipped_late": "1",
-            "overdue": "1",
+            "overdue_open": "1",
             "cancelled": "1",
-            "median_days_late": "24 days",
-            "worst": "Grok 3 (xAI), 48 days",
+            "median_days_late": "74 days",
+            "worst": "Gemini 2 Ultra (Google), 100 days late (still out)",
             "time_multiplier": "×1.26",
         }
-        assert "Shipped by the end of the promised window, over resolved launches" in html
+        assert "Shipped no later than the first promise, over scored launches" in html
+        assert "Lateness counts from the first promise (re-dating never resets it)" in html
         # Deadline order (the default), the user-typed name escaped everywhere.
         assert rows_of(html) == [
             "Claude 3.5 Opus",
@@ -126,12 +128,13 @@ async def test_board_page_shows_the_bots_score_the_chart_and_every_launch(tmp_pa
         assert f'<a href="/b/ai-watch/{s.ids.gemini}" class="row o-overdue">' in html
         assert f'<a href="/b/ai-watch/{s.ids.grok}" class="row o-late">' in html
         assert '<desc id="tl-desc">Promised against delivered for 5 launches' in html
-        assert '<td data-label="Days late" class="num">10 days late</td>' in html
+        assert '<td data-label="Days late" class="num">100 days late</td>' in html
         # Open Graph: a card with the score.
         assert '<meta property="og:title" content="slipwatch board: ai-watch">' in html
         assert (
-            '<meta property="og:description" content="On time: 33% (1 of 3); shipped late: 1; '
-            'overdue: 1; cancelled: 1; worst slip: Grok 3 (xAI), 48 days.">'
+            '<meta property="og:description" content="On time: 25% (1 of 4); shipped late: 1; '
+            "overdue: 1; cancelled: 1; worst slip: Gemini 2 Ultra (Google), 100 days late "
+            '(still out).">'
         ) in html
         assert f'<meta property="og:url" content="{s.board}">' in html
 
@@ -140,7 +143,7 @@ async def test_sorting_and_filters_work_through_plain_links(tmp_path: Path) -> N
     async with served(tmp_path) as s:
         _, _, late = await s.get(f"/b/{SLUG}?sort=late&order=desc")
         # Most late first; launches without a figure yet (upcoming, cancelled) last.
-        assert rows_of(late)[:3] == ["Grok 3", "Gemini 2 Ultra", "GPT-4.5"]
+        assert rows_of(late)[:3] == ["Gemini 2 Ultra", "Grok 3", "GPT-4.5"]
         assert '<th scope="col" aria-sort="descending"><a href="/b/ai-watch?sort=late">' in late
         _, _, by_name = await s.get(f"/b/{SLUG}?sort=product")
         assert rows_of(by_name)[0].startswith("&lt;script")
@@ -150,7 +153,7 @@ async def test_sorting_and_filters_work_through_plain_links(tmp_path: Path) -> N
         assert '<option value="xAI" selected>xAI</option>' in xai
         assert "Showing 1 of 5." in xai
         # The score stays the whole board's: filters narrow the table only.
-        assert "33% (1 of 3)" in xai
+        assert "25% (1 of 4)" in xai
         _, _, shipped = await s.get(f"/b/{SLUG}?state=shipped&sort=slips")
         assert rows_of(shipped) == ["Grok 3", "GPT-4.5"]
         assert '<input type="hidden" name="sort" value="slips">' in shipped
@@ -164,7 +167,7 @@ async def test_launch_page_tells_the_lineage_and_the_days_late(tmp_path: Path) -
     async with served(tmp_path) as s:
         status, _, html = await s.get(f"/b/{SLUG}/{s.ids.gemini}")
         assert status == 200
-        assert '<strong id="headline">10 days late</strong>' in html
+        assert '<strong id="headline">100 days late</strong>' in html
         steps = re.findall(
             r'<time datetime="[^"]+">([^<]+)</time> <span class="what">([^<]+)', html
         )
@@ -251,7 +254,7 @@ async def test_feed_has_one_entry_per_event_with_ids_stable_across_restarts(
         titles = [e.title for e in feed.entries]
         assert titles == [
             "Gemini 2 Ultra (Google) missed its deadline",
-            "GPT-4.5 (OpenAI) shipped on time",
+            "GPT-4.5 (OpenAI) shipped 32 days early",
             "Grok 3 (xAI) shipped 48 days late",
             "Claude 3.5 Opus (Anthropic) was cancelled",
             "Grok 3 (xAI) missed its deadline",
@@ -325,12 +328,19 @@ async def test_launches_json_carries_the_score_and_every_launch(tmp_path: Path) 
         assert data["board"] == SLUG and data["today"] == "2025-04-10"
         stats = await s.h.tracker.db.read.execute_fetchall("SELECT COUNT(*) FROM launches")
         assert len(data["launches"]) == next(iter(stats))[0] == 5
-        assert data["score"]["on_time_rate"] == pytest.approx(1 / 3)
-        assert data["score"]["worst"]["product"] == "Grok 3"
+        assert data["on_time_rate"] == pytest.approx(1 / 4)
+        assert (data["scored"], data["on_time"], data["overdue_open"]) == (4, 1, 1)
+        assert data["worst"] == {
+            "product": "Gemini 2 Ultra",
+            "vendor": "Google",
+            "days_late": 100,
+            "still_out": True,
+        }
         gemini = next(x for x in data["launches"] if x["id"] == s.ids.gemini)
-        assert gemini["first_promise"] == {"window": "end of 2024", "end": "2024-12-31"}
-        assert gemini["latest_window"] == {"window": "Q1 2025", "end": "2025-03-31"}
-        assert (gemini["state"], gemini["days_late"], gemini["slips"]) == ("slipped", 10, 1)
+        assert (gemini["first_window"], gemini["first_window_end"]) == ("end of 2024", "2024-12-31")
+        assert (gemini["latest_window"], gemini["latest_window_end"]) == ("Q1 2025", "2025-03-31")
+        assert (gemini["state"], gemini["days_late"], gemini["slips"]) == ("slipped", 100, 1)
+        assert gemini["evidence"] == "official"
 
 
 async def test_each_client_address_is_rate_limited(tmp_path: Path) -> None:

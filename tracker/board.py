@@ -71,15 +71,22 @@ SORT_KEYS: dict[str, str] = {
     "deadline": "Deadline",
     "late": "Days late",
     "slips": "Slips",
+    "evidence": "Evidence",
 }
 Order = Literal["asc", "desc"]
 
 # History kinds that are news: one feed entry each.
 FEED_KINDS = frozenset(
-    {EventKind.SLIPPED, EventKind.SHIPPED, EventKind.CANCELLED, EventKind.REANNOUNCED}
+    {
+        EventKind.SLIPPED,
+        EventKind.SHIPPED,
+        EventKind.CANCELLED,
+        EventKind.REANNOUNCED,
+        EventKind.REVIVED,
+    }
 )
 # Kinds that give a launch a new promised window (the calendar's SEQUENCE counts them).
-_REDATING = frozenset({EventKind.REANNOUNCED.value, "revived"})
+_REDATING = frozenset({EventKind.REANNOUNCED, EventKind.REVIVED})
 # A namespace of our own for uuid5 ids: ids stay the same across requests and restarts.
 _NS = uuid.UUID("6d1b6f7e-2f4a-5a53-9b7e-51f0a7c0b0a1")
 
@@ -123,6 +130,7 @@ class BoardRow:
     announcer: str | None
     state: LaunchState
     outcome: str  # on_time, late, cancelled, pending, overdue: the chart's colour class
+    evidence: str  # official, reported or rumour (rumours stay out of the score)
     announced_on: dt.date
     first_phrase: str
     first_end: dt.date
@@ -130,85 +138,66 @@ class BoardRow:
     latest_end: dt.date
     deadline_at: dt.datetime
     outcome_on: dt.date | None  # shipped or cancelled on
-    days_late: int | None  # as tracker.stats counts it; None when it does not apply yet
-    lateness: str  # days_late in words ("48 days late", "5 days left", "cancelled")
+    days_late: int | None  # signed, as tracker.stats counts it; None: cancelled or not yet due
+    lateness: str  # in words: "48 days late", "3 days early", "5 days left", "cancelled"
     slips: int
     source_url: str | None
     redated_on: tuple[dt.date, ...]  # days the window was re-announced (chart marks)
 
 
-def _first_promise(launch: Launch, events: Sequence[LaunchEvent]) -> tuple[str, dt.date]:
-    """The window of the launch's first announcement (its created event), or the current one
+def _first_phrase(launch: Launch, events: Sequence[LaunchEvent]) -> str:
+    """The words of the launch's first announcement (its created event); the current ones
     when the history holds none (an import without history)."""
     for event in events:
-        if event.kind is EventKind.CREATED:
-            end = event.data.get("window_end")
-            phrase = event.data.get("window")
-            if isinstance(end, str) and isinstance(phrase, str):
-                return phrase, dt.date.fromisoformat(end)
-    return launch.window_phrase, launch.window_end
+        if event.kind is EventKind.CREATED and isinstance(event.data.get("window"), str):
+            return str(event.data["window"])
+    return launch.window_phrase
 
 
 def _days(n: int) -> str:
     return plural(n, "day")
 
 
-def _lateness(launch: Launch, days_late: int | None, today: dt.date) -> str:
+def _lateness(launch: Launch, figure: score.LaunchScore, today: dt.date) -> str:
     if launch.state is LaunchState.CANCELLED:
         return "cancelled"
-    if launch.state is LaunchState.SHIPPED:
-        if not days_late:
-            return "on time"
-        return f"{_days(days_late)} late" if days_late > 0 else f"{_days(-days_late)} early"
-    if days_late:
-        return f"{_days(days_late)} late"
-    left = (launch.window_end - today).days
+    if figure.days_late is not None:
+        return score.late_words(figure.days_late, at_least=figure.at_least)
+    left = (launch.first_window_end - today).days
     return "due today" if left == 0 else f"{_days(left)} left"
 
 
-def _days_late(launch: Launch, today: dt.date) -> int | None:
-    """The launch's lateness exactly as tracker.stats counts it."""
+def _outcome(launch: Launch, figure: score.LaunchScore) -> str:
     if launch.state is LaunchState.SHIPPED:
-        return score.final_days_late(launch)
-    if launch.state is LaunchState.SLIPPED:
-        return score.running_days_late(launch, today)
-    return None
-
-
-def _outcome(launch: Launch, days_late: int | None) -> str:
-    match launch.state:
-        case LaunchState.SHIPPED:
-            return "late" if (days_late or 0) > 0 else "on_time"
-        case LaunchState.CANCELLED:
-            return "cancelled"
-        case LaunchState.SLIPPED:
-            return "overdue"
-    return "pending"
+        return "late" if figure.late else "on_time"
+    if launch.state is LaunchState.CANCELLED:
+        return "cancelled"
+    return "overdue" if figure.still_out else "pending"
 
 
 def make_row(launch: Launch, events: Sequence[LaunchEvent], today: dt.date) -> BoardRow:
-    """One launch as the board shows it on *today*."""
-    first_phrase, first_end = _first_promise(launch, events)
-    late = _days_late(launch, today)
+    """One launch as the board shows it on *today* (its figures are tracker.stats')."""
+    figure = score.score_launch(launch, today)
     return BoardRow(
         launch_id=launch.id,
         product=launch.product,
         vendor=launch.vendor,
         announcer=launch.announcer,
-        state=launch.state,
-        outcome=_outcome(launch, late),
+        state=figure.state,
+        outcome=_outcome(launch, figure),
+        evidence=launch.evidence.value,
         announced_on=launch.announced_on,
-        first_phrase=first_phrase,
-        first_end=first_end,
+        first_phrase=_first_phrase(launch, events),
+        first_end=launch.first_window_end,
         latest_phrase=launch.window_phrase,
         latest_end=launch.window_end,
         deadline_at=launch.deadline_at,
         outcome_on=launch.shipped_on or launch.cancelled_on,
-        days_late=late,
-        lateness=_lateness(launch, late, today),
+        days_late=figure.days_late,
+        lateness=_lateness(launch, figure, today),
         slips=launch.slip_count,
         source_url=launch.source_url,
-        redated_on=tuple(e.at.date() for e in events if e.kind.value in _REDATING),
+        redated_on=tuple(e.at.date() for e in events if e.kind in _REDATING),
     )
 
 
@@ -262,6 +251,7 @@ def _sort_key(sort: str) -> tuple[object, ...] | object:
         # Launches without a figure yet sort after every figure, whichever the order.
         "late": lambda r: (r.days_late is None, r.days_late or 0, r.launch_id),
         "slips": lambda r: (r.slips, r.launch_id),
+        "evidence": lambda r: (r.evidence, r.launch_id),
     }
     return keys[sort]
 
@@ -352,11 +342,16 @@ def _step(event: LaunchEvent, launch: Launch) -> LineageStep | None:
         case "shipped":
             on = data.get("shipped_on")
             shipped = dt.date.fromisoformat(on) if isinstance(on, str) else day
-            return LineageStep(shipped, "shipped", "Shipped.", event.note, event.source_url)
+            late = data.get("days_late")
+            text = "Shipped." if late is None else f"Shipped, {score.late_words(int(late))}."
+            return LineageStep(shipped, "shipped", text, event.note, event.source_url)
         case "cancelled":
             on = data.get("cancelled_on")
-            when = dt.date.fromisoformat(on) if isinstance(on, str) else day
-            return LineageStep(when, "cancelled", "Cancelled.", event.note, event.source_url)
+            if isinstance(on, str):
+                when, text = dt.date.fromisoformat(on), "Cancelled."
+            else:
+                when, text = day, "Cancelled (the day is not known; recorded then)."
+            return LineageStep(when, "cancelled", text, event.note, event.source_url)
         case "note":
             return LineageStep(day, "note", event.note or "", None, event.source_url)
     return None  # reminders, milestones and edits are the bot's business, not the story
@@ -386,8 +381,8 @@ def launch_page(
 ) -> LaunchPage:
     """The page of one launch on *today*."""
     row = make_row(launch, events, today)
-    shipped = launch.state is LaunchState.SHIPPED
-    headline = f"shipped {row.lateness}" if shipped else row.lateness
+    shipped = launch.state is LaunchState.SHIPPED and launch.shipped_on is not None
+    headline = f"shipped {score.shipped_verdict(launch)}" if shipped else row.lateness
     return LaunchPage(
         slug=slug,
         today=today,
@@ -425,19 +420,24 @@ def _entry_text(event: LaunchEvent, launch: Launch) -> tuple[str, str] | None:
             return f"{name} missed its deadline", f"{name} was not out by its deadline."
         case EventKind.SHIPPED:
             late = data.get("days_late")
-            how = "on time" if not late else f"{_days(int(late))} late"
-            day = data.get("shipped_on", event.at.date().isoformat())
-            return f"{name} shipped {how}", f"{name} shipped on {day}, {how}."
+            how = "on time" if late is None else score.late_words(int(late))
+            day = data.get("shipped_on") or event.at.date().isoformat()
+            return (
+                f"{name} shipped {how}",
+                f"{name} shipped on {day}, {how} against its first promise.",
+            )
         case EventKind.CANCELLED:
-            day = data.get("cancelled_on", event.at.date().isoformat())
+            day = data.get("cancelled_on")
+            when = f" on {day}" if day else " (the day is not known)"
             reason = f" {event.note}" if event.note else ""
-            return f"{name} was cancelled", f"{name} was cancelled on {day}.{reason}"
-        case EventKind.REANNOUNCED:
+            return f"{name} was cancelled", f"{name} was cancelled{when}.{reason}"
+        case EventKind.REANNOUNCED | EventKind.REVIVED:
             phrase = data.get("window", "")
-            text = f'{name} was re-dated to "{phrase}" (by {data.get("window_end", "")}).'
+            verb = "revived" if event.kind is EventKind.REVIVED else "re-dated"
+            text = f'{name} was {verb}: "{phrase}" (by {data.get("window_end", "")}).'
             if data.get("from_window"):
                 text += f' The promise before was "{data["from_window"]}".'
-            return f"{name} re-dated: {phrase}", text
+            return f"{name} {verb}: {phrase}", text
     return None
 
 
@@ -495,7 +495,7 @@ def calendar_events(
         if launch.state.resolved:
             continue
         history = events.get(launch.id, ())
-        redated = sum(1 for e in history if e.kind.value in _REDATING)
+        redated = sum(1 for e in history if e.kind in _REDATING)
         stamp = max((e.at for e in history), default=launch.created_at)
         lines = [f'Promised: "{launch.window_phrase}" (last day {launch.window_end}).']
         if launch.quote:
@@ -616,7 +616,8 @@ def _pct(value: float | None) -> str:
 
 
 def score_figures(stats: score.Stats) -> tuple[Figure, ...]:
-    """The score's figures in reading order, each with the definition tracker.stats uses."""
+    """The score's figures in reading order, each with its definition (the rules are
+    tracker.stats' own; the whole paragraph is :data:`tracker.stats.RULES`)."""
     worst = stats.worst
     multiplier = stats.time_multiplier
     median = stats.median_days_late
@@ -624,83 +625,71 @@ def score_figures(stats: score.Stats) -> tuple[Figure, ...]:
         Figure(
             "on_time_rate",
             "On time",
-            f"{_pct(stats.on_time_rate)} ({stats.on_time} of {stats.resolved})",
-            "Shipped by the end of the promised window, over resolved launches (shipped or "
-            "cancelled); a cancelled launch counts as not on time.",
+            f"{_pct(stats.on_time_rate)} ({stats.on_time} of {stats.scored})",
+            "Shipped no later than the first promise, over scored launches (shipped, "
+            "cancelled, or still out past the first promise).",
         ),
         Figure(
             "shipped_late",
             "Shipped late",
             str(stats.shipped_late),
-            "Shipped after the end of the promised window.",
+            "Shipped after the end of the first promised window; re-dating never resets it.",
         ),
         Figure(
-            "overdue",
+            "overdue_open",
             "Overdue",
-            str(len(stats.still_late)),
-            "Past the deadline and still not out; counted apart, with the days late so far.",
+            str(stats.overdue_open),
+            "Still out past the first promise, counted with the days late so far.",
         ),
-        Figure("cancelled", "Cancelled", str(stats.cancelled), "Called off, or never delivered."),
+        Figure(
+            "cancelled",
+            "Cancelled",
+            str(stats.cancelled),
+            "Called off; scored, never on time, with no days late.",
+        ),
         Figure(
             "median_days_late",
             "Median lateness",
             "—" if median is None else f"{median:g} days",
-            "Median days late over shipped launches (on-time ones count as 0).",
+            "Median days late over the late ones: shipped late and still out overdue.",
         ),
         Figure(
             "worst",
             "Worst slip",
-            "—" if worst is None else f"{worst.product} ({worst.vendor}), {worst.days_late} days",
-            "The shipped launch with the most days late.",
+            "—" if worst is None else f"{worst.product} ({worst.vendor}), {worst.words()}",
+            "The largest days late among them, as of today.",
         ),
         Figure(
             "time_multiplier",
             "Time multiplier",
             "—" if multiplier is None else f"×{multiplier:.2f}",
-            "Mean of (shipped − announced) / (promised − announced) over launches shipped "
-            "late: how many times longer than promised it took.",
+            "Median of (shipped − announced) / (first promise − announced) over launches "
+            "shipped late: how many times longer than promised it took.",
         ),
     )
 
 
-def score_json(stats: score.Stats) -> dict[str, object]:
-    """The score as JSON-ready data, with the same keys as tracker.stats' record."""
-    worst = stats.worst
-    return {
-        "total": stats.total,
-        "resolved": stats.resolved,
-        "shipped": stats.shipped,
-        "on_time": stats.on_time,
-        "shipped_late": stats.shipped_late,
-        "cancelled": stats.cancelled,
-        "open": stats.open,
-        "overdue": len(stats.still_late),
-        "on_time_rate": stats.on_time_rate,
-        "median_days_late": stats.median_days_late,
-        "mean_days_late": stats.mean_days_late,
-        "time_multiplier": stats.time_multiplier,
-        "worst": None
-        if worst is None
-        else {
-            "launch_id": worst.launch_id,
-            "product": worst.product,
-            "vendor": worst.vendor,
-            "days_late": worst.days_late,
-        },
-    }
+def score_json(stats: score.Stats, launches: Iterable[Launch]) -> dict[str, object]:
+    """The score as JSON-ready data: exactly tracker.stats.to_json (the keys of
+    `python bot.py stats --json`), leaderboard by vendor included."""
+    board = score.leaderboard(launches, stats.today)
+    return score.to_json(stats, board)
 
 
 def row_json(row: BoardRow) -> dict[str, object]:
-    """One launch for launches.json."""
+    """One launch for launches.json: the keys of tracker.stats.to_json's launches, and more."""
     return {
         "id": row.launch_id,
         "product": row.product,
         "vendor": row.vendor,
         "announcer": row.announcer,
         "state": row.state.value,
+        "evidence": row.evidence,
         "announced_on": row.announced_on.isoformat(),
-        "first_promise": {"window": row.first_phrase, "end": row.first_end.isoformat()},
-        "latest_window": {"window": row.latest_phrase, "end": row.latest_end.isoformat()},
+        "first_window": row.first_phrase,
+        "first_window_end": row.first_end.isoformat(),
+        "latest_window": row.latest_phrase,
+        "latest_window_end": row.latest_end.isoformat(),
         "deadline_at": row.deadline_at.isoformat(),
         "outcome_on": row.outcome_on.isoformat() if row.outcome_on else None,
         "days_late": row.days_late,

@@ -41,6 +41,7 @@ from tracker import board as boards
 from tracker.board import BoardQuery, BoardService, Published
 from tracker.errors import NotFound
 from tracker.models import LaunchState
+from tracker.stats import RULES as score_rules
 from web import formats
 from web.timeline import OUTCOME_LABELS, build_timeline
 
@@ -309,7 +310,7 @@ class BoardSite:
         parts = [
             f"On time: {figures['on_time_rate'].value}",
             f"shipped late: {figures['shipped_late'].value}",
-            f"overdue: {figures['overdue'].value}",
+            f"overdue: {figures['overdue_open'].value}",
             f"cancelled: {figures['cancelled'].value}",
         ]
         if stats.worst is not None:
@@ -368,6 +369,7 @@ class BoardSite:
                 board=board,
                 base=base,
                 figures=boards.score_figures(board.stats),
+                rules=score_rules,
                 timeline=timeline,
                 t=timeline,
                 outcomes=list(OUTCOME_LABELS.items()),
@@ -447,10 +449,10 @@ class BoardSite:
             board = boards.build_board(
                 published.slug, launches, events, published.today, BoardQuery(sort="deadline")
             )
+            # The score's own keys (as `python bot.py stats --json`), every launch in full.
             data = {
                 "board": published.slug,
-                "today": published.today.isoformat(),
-                "score": boards.score_json(board.stats),
+                **boards.score_json(board.stats, launches),
                 "launches": [boards.row_json(row) for row in board.rows],
             }
             body = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()

@@ -1,4 +1,4 @@
--- slipwatch schema v5 for PostgreSQL: public boards (twin of storage/migrations/005_public_boards.sql).
+-- slipwatch schema v6 for PostgreSQL: public boards (twin of storage/migrations/006_public_boards.sql).
 
 CREATE TABLE public_boards (
     guild_id   BIGINT  PRIMARY KEY,
