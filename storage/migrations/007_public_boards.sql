@@ -1,4 +1,4 @@
--- slipwatch schema v6: public boards.
+-- slipwatch schema v7: public boards.
 --
 -- A server that opts in (/alerts public on) publishes its watchlist at /b/<slug>. Nothing of a
 -- server without a row here is ever served; turning the board off deletes the row, so the slug

@@ -1,4 +1,4 @@
--- slipwatch schema v6 for PostgreSQL: public boards (twin of storage/migrations/006_public_boards.sql).
+-- slipwatch schema v7 for PostgreSQL: public boards (twin of storage/migrations/007_public_boards.sql).
 
 CREATE TABLE public_boards (
     guild_id   BIGINT  PRIMARY KEY,
