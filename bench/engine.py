@@ -1,11 +1,24 @@
-"""Engine benchmark: arming from the database vs one APScheduler job per launch, and one sweep.
+"""Engine benchmark: slipwatch beside the real peer, in the same run, on the same data.
 
     python bench/engine.py [--quick]
 
-Each measurement of start-to-armed runs in a fresh child process so that its peak RSS is its
-own. Prints one final JSON line:
-{"bench": "engine", "armed_100k_s", "armed_1m_s", "armed_1m_extra_rss_mb", "naive_100k_s",
- "speedup_100k", "sweep_1000_due_s", ...}
+The peer (bench/peer.py) is what popular reminder bots do: one APScheduler job per deadline in
+a running AsyncIOScheduler with a SQLAlchemyJobStore on SQLite. Both sides hold the same
+1,000,000 pending launches (--quick: 100,000) and are measured on:
+
+- add: one launch added and armed, one at a time (slipwatch: the service's add, then the
+  engine's sweep and re-arm exactly as its runner does; the peer: the same add of the launch row,
+  then add_job); and 10,000 in bulk (one bulk insert, then one re-arm / 10,000 add_job calls).
+- restart: a fresh process opens the database and is armed (slipwatch: start-up sweep and arm;
+  the peer: scheduler start over its job table); slipwatch's extra peak RSS with 1M pending
+  over an empty database.
+- due: 1,000 deadlines falling due within the same second, with every other launch still
+  pending, on a running timer (the engine's APScheduler job / the peer's scheduler). Latency per
+  deadline is from its due time to the commit of its alert row; three rounds, the median round's
+  p99 is reported. A deadline whose work never ran is "missed" (APScheduler skips jobs past
+  their misfire grace).
+
+Prints one final JSON line.
 """
 
 from __future__ import annotations
@@ -16,27 +29,34 @@ import datetime as dt
 import json
 import random
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import peer  # type: ignore[import-not-found]  # noqa: E402
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
-from apscheduler.triggers.date import DateTrigger  # noqa: E402
 
 from storage.bulk import BulkLaunch, insert_launches, set_alert_channel  # noqa: E402
-from storage.db import Database  # noqa: E402
-from tracker.clock import SimClock, SystemClock  # noqa: E402
-from tracker.engine import Engine  # noqa: E402
-from tracker.models import OutboxRow  # noqa: E402
+from storage.db import Database, to_ms  # noqa: E402
+from tracker.clock import SystemClock  # noqa: E402
+from tracker.engine import Engine, SweepReport  # noqa: E402
+from tracker.models import NewLaunch, OutboxRow  # noqa: E402
 from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult  # noqa: E402
+from tracker.service import Tracker  # noqa: E402
 
 UTC = dt.UTC
-NOW = dt.datetime(2026, 1, 1, tzinfo=UTC)
+GUILDS = 100_000
+DUE_GUILDS = 100  # the 1,000 due deadlines are spread over 100 servers, one channel each
+CHANNEL_BASE = 9_000_000
 
 
 class NullNotifier:
@@ -44,18 +64,38 @@ class NullNotifier:
         return Delivered()
 
 
-def make_launches(n: int, seed: int = 7) -> list[BulkLaunch]:
+class ParkedNotifier:
+    """Takes rows and never answers: the due measurement compares the sweep with the peer's
+    jobs, which deliver nothing either, so neither side's delivery writes compete."""
+
+    def __init__(self) -> None:
+        self._never = asyncio.Event()
+
+    async def deliver(self, row: OutboxRow) -> DeliveryResult:
+        await self._never.wait()
+        return Delivered()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def pending_launches(n: int, now: dt.datetime, seed: int) -> list[BulkLaunch]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        end = NOW.date() + dt.timedelta(days=rng.randrange(1, 3650))
+        end = now.date() + dt.timedelta(days=rng.randrange(30, 3650))
         deadline = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=UTC)
         out.append(
             BulkLaunch(
-                guild_id=1 + i % 500,
-                product=f"Model {i}",
+                guild_id=1 + (seed + i) % GUILDS,
+                product=f"Model {seed + i}",
                 vendor=f"Lab {i % 40}",
-                announced_on=NOW.date(),
+                announced_on=now.date(),
                 window_end=end,
                 deadline_at=deadline,
                 next_due_at=deadline - dt.timedelta(days=7),
@@ -69,38 +109,15 @@ async def _migrate(path: str) -> None:
         pass
 
 
-def build_db(path: str, n: int) -> None:
+def build_db(path: str, n: int, now: dt.datetime) -> None:
     asyncio.run(_migrate(path))
-    if n:
-        # Insert in chunks to bound the memory of the generator's list.
-        chunk = 200_000
-        for start in range(0, n, chunk):
-            rows = make_launches(min(chunk, n - start), seed=start)
-            insert_launches(path, rows, NOW)
-
-
-async def _arm(path: str) -> dict[str, float]:
-    """Child process: open, start the engine (first sweep + arm), report time and RSS."""
-    base_rss = _vm_hwm_kb()
-    t0 = time.perf_counter()
-    async with Database.open(path) as db:
-        clock = SimClock(NOW)
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.start()
-        engine = Engine(db, clock, scheduler, Deliverer(db, clock, NullNotifier()))
-        await engine.start()  # returns after the first sweep
-        await engine.rearm()
-        armed = time.perf_counter() - t0
-        assert engine.armed_at is not None or path.endswith("empty.db")
-        await engine.stop()
-        scheduler.shutdown(wait=False)
-    peak = _vm_hwm_kb()
-    return {"armed_s": armed, "peak_rss_kb": peak, "base_rss_kb": base_rss}
+    for start in range(0, n, 200_000):
+        insert_launches(path, pending_launches(min(200_000, n - start), now, start), now)
+    for g in range(1, DUE_GUILDS + 1):
+        set_alert_channel(path, g, CHANNEL_BASE + g, now)
 
 
 def _vm_hwm_kb() -> float:
-    """Peak RSS of this process image (VmHWM). ru_maxrss would include the parent's peak,
-    which Linux carries across fork and exec."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
@@ -111,95 +128,322 @@ def _vm_hwm_kb() -> float:
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def arm_in_child(path: str) -> dict[str, float]:
+# --------------------------------------------------------------------------- restart (children)
+
+
+async def _child_slipwatch(path: str) -> dict[str, float]:
+    t0 = time.perf_counter()
+    async with Database.open(path) as db:
+        clock = SystemClock()
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.start()
+        engine = Engine(db, clock, scheduler, Deliverer(db, clock, NullNotifier()))
+        await engine.start()  # the start-up sweep, then armed
+        armed = time.perf_counter() - t0
+        assert engine.armed_at is not None or path.endswith("empty.db")
+        await engine.stop()
+        scheduler.shutdown(wait=False)
+    return {"armed_s": armed, "peak_rss_kb": _vm_hwm_kb()}
+
+
+async def _child_peer(path: str) -> dict[str, float]:
+    t0 = time.perf_counter()
+    scheduler = peer.make_scheduler(path)
+    scheduler.start()
+    await asyncio.sleep(0)  # let it process its job store once
+    armed = time.perf_counter() - t0
+    jobs = scheduler._jobstores["default"].get_next_run_time()
+    assert jobs is not None
+    scheduler.shutdown(wait=False)
+    return {"armed_s": armed, "peak_rss_kb": _vm_hwm_kb()}
+
+
+def in_child(kind: str, path: str) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child-arm", path],
+        [sys.executable, __file__, "--child", kind, path],
         check=True,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,
     )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
-async def naive(n: int) -> float:
-    """The way not to do it: one DateTrigger job per launch."""
-    launches = make_launches(n)
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.start(paused=True)
-
-    async def fire() -> None:
-        return None
-
-    t0 = time.perf_counter()
-    for launch in launches:
-        assert launch.next_due_at is not None
-        scheduler.add_job(fire, DateTrigger(run_date=launch.next_due_at), id=launch.product)
-    elapsed = time.perf_counter() - t0
-    scheduler.shutdown(wait=False)
-    return elapsed
+# --------------------------------------------------------------------------- add
 
 
-async def sweep_due(path: str, n: int) -> dict[str, float]:
-    """n launches due at once: time for one sweep to commit all their outbox rows."""
-    rows = []
-    for i in range(n):
-        end = NOW.date() - dt.timedelta(days=1)
-        deadline = NOW - dt.timedelta(seconds=1 + i % 30)
-        rows.append(BulkLaunch(1, f"Due {i}", f"Lab {i % 9}", end, end, deadline, deadline))
-    asyncio.get_running_loop()
-    await _migrate(path)
-    insert_launches(path, rows, NOW)
-    set_alert_channel(path, 1, 99, NOW)
+async def add_slipwatch(path: str, n: int, bulk: int) -> tuple[list[float], float]:
     async with Database.open(path) as db:
         clock = SystemClock()
         scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.start()
         engine = Engine(db, clock, scheduler, Deliverer(db, clock, NullNotifier()))
+        await engine.start()
+        tracker = Tracker(db, clock)  # the runner's work is done explicitly below, timed
+        today = dt.datetime.now(UTC).date()
+        times = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            await tracker.add(
+                NewLaunch(1 + i % GUILDS, f"Added {i}", "Lab", "end of 2030", today), "bench"
+            )
+            await engine.sweep()
+            await engine.rearm()
+            times.append(time.perf_counter() - t0)
+        now = dt.datetime.now(UTC)
+        rows = pending_launches(bulk, now, 5_000_000)
         t0 = time.perf_counter()
-        report = await engine.sweep()
-        elapsed = time.perf_counter() - t0
-        count = await db.fetchone("SELECT COUNT(*) FROM outbox")
-        assert count is not None and count[0] == n == report.rows, (count, report)
-    return {"sweep_s": elapsed}
+        insert_launches(path, rows, now)
+        await engine.sweep()
+        await engine.rearm()
+        bulk_s = time.perf_counter() - t0
+        await engine.stop()
+        scheduler.shutdown(wait=False)
+    return times, bulk_s
+
+
+async def add_peer(path: str, n: int, bulk: int) -> tuple[list[float], float]:
+    async with Database.open(path) as db:
+        peer.bind(db)
+        scheduler = peer.make_scheduler(path)
+        scheduler.start()
+        tracker = Tracker(db, SystemClock())
+        today = dt.datetime.now(UTC).date()
+        times = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            added = await tracker.add(
+                NewLaunch(1 + i % GUILDS, f"Added {i}", "Lab", "end of 2030", today), "bench"
+            )
+            launch = added.launch
+            peer.add_job(scheduler, launch.id, launch.guild_id, 0, launch.deadline_at)
+            times.append(time.perf_counter() - t0)
+        now = dt.datetime.now(UTC)
+        rows = pending_launches(bulk, now, 6_000_000)
+        top = await db.fetchone("SELECT MAX(id) FROM launches")
+        t0 = time.perf_counter()
+        insert_launches(path, rows, now)
+        first = await db.fetchall(
+            "SELECT id, guild_id, deadline_at FROM launches WHERE id > ? ORDER BY id",
+            (top[0] if top else 0,),
+        )
+        for row in first:
+            peer.add_job(
+                scheduler,
+                row[0],
+                row[1],
+                0,
+                dt.datetime.fromtimestamp(row[2] / 1000, UTC),
+            )
+        bulk_s = time.perf_counter() - t0
+        assert len(first) == bulk, len(first)
+        scheduler.shutdown(wait=False)
+        peer.bind(None)
+    return times, bulk_s
+
+
+# --------------------------------------------------------------------------- due
+
+
+def due_rows(round_no: int, at: dt.datetime, n: int) -> list[BulkLaunch]:
+    rows = []
+    for i in range(n):
+        when = at + dt.timedelta(milliseconds=i * 1000 // n)
+        end = when.date() - dt.timedelta(days=1)
+        rows.append(
+            BulkLaunch(
+                1 + i % DUE_GUILDS, f"Due {round_no}-{i}", f"Lab {i % 9}", end, end, when, when
+            )
+        )
+    return rows
+
+
+async def due_slipwatch(path: str, round_no: int, n: int) -> dict[str, Any]:
+    async with Database.open(path) as db:
+        clock = SystemClock()
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.start()
+        engine = Engine(db, clock, scheduler, Deliverer(db, clock, ParkedNotifier()))
+        finished: dict[int, float] = {}  # sweep "now" (ms) -> commit time
+        original = engine.sweep
+
+        async def timed_sweep(*, catch_up: bool = False) -> SweepReport:
+            stamp = to_ms(clock.now())
+            report = await original(catch_up=catch_up)
+            finished[stamp] = time.time()
+            return report
+
+        engine.sweep = timed_sweep  # type: ignore[method-assign]
+        await engine.start()
+        at = dt.datetime.now(UTC) + dt.timedelta(seconds=3)
+        rows = due_rows(round_no, at, n)
+        insert_launches(path, rows, dt.datetime.now(UTC))
+        engine.poke()
+        deadline = time.monotonic() + 60
+        first = f"Due {round_no}-"
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            left = await db.fetchone(
+                "SELECT COUNT(*) FROM launches WHERE product LIKE ? AND state = 'upcoming'",
+                (first + "%",),
+            )
+            if left is not None and left[0] == 0 and time.time() > at.timestamp() + 1:
+                break
+        events = await db.fetchall(
+            "SELECT l.deadline_at, e.at FROM launch_events e JOIN launches l ON l.id = e.launch_id "
+            "WHERE l.product LIKE ? AND e.kind = 'slipped'",
+            (first + "%",),
+        )
+        # Every alert is in the outbox (bursts into one channel are merged into one row).
+        payloads = await db.fetchall(
+            "SELECT payload FROM outbox WHERE guild_id <= ? AND created_at >= ?",
+            (DUE_GUILDS, to_ms(at) - 1),
+        )
+        queued = sum(
+            1
+            for row in payloads
+            for alert in json.loads(row[0])["alerts"]
+            if str(alert["launch"]["product"]).startswith(first)
+        )
+        await engine.stop()
+        scheduler.shutdown(wait=False)
+    latencies = [finished[e[1]] - e[0] / 1000 for e in events if e[1] in finished]
+    return {
+        "latencies": latencies,
+        "missed": n - len(latencies),
+        "queued": queued,
+    }
+
+
+async def due_peer(path: str, round_no: int, n: int) -> dict[str, Any]:
+    async with Database.open(path) as db:
+        peer.bind(db)
+        scheduler = peer.make_scheduler(path)
+        scheduler.start()
+        at = dt.datetime.now(UTC) + dt.timedelta(seconds=3)
+        rows = due_rows(round_no, at, n)
+        insert_launches(path, rows, dt.datetime.now(UTC))
+        first = f"Due {round_no}-"
+        ids = await db.fetchall(
+            "SELECT id, guild_id, deadline_at FROM launches WHERE product LIKE ? ORDER BY id",
+            (first + "%",),
+        )
+        due_at = {}
+        jobs = []
+        for launch_id, guild_id, deadline_ms in ids:
+            when = dt.datetime.fromtimestamp(deadline_ms / 1000, UTC)
+            jobs.append((launch_id, guild_id, CHANNEL_BASE + guild_id, when))
+            due_at[launch_id] = deadline_ms / 1000
+        # The same rows add_job would write (1,000 add_job calls take longer than the 3 s
+        # lead), then the wake-up add_job gives the scheduler.
+        peer.bulk_fill_jobs(path, jobs, peer.job_template(scheduler))
+        scheduler.wakeup()
+        end = time.monotonic() + 60
+        while time.monotonic() < end and len(peer.FINISHED) < n:
+            await asyncio.sleep(0.05)
+            if time.time() > at.timestamp() + 20:  # skipped jobs never come
+                break
+        finished = dict(peer.FINISHED)
+        scheduler.shutdown(wait=False)
+        peer.bind(None)
+    latencies = [finished[i] - due_at[i] for i in finished if i in due_at]
+    return {"latencies": latencies, "missed": n - len(latencies)}
+
+
+def median_round(rounds: list[dict[str, Any]]) -> tuple[float, int]:
+    p99s = sorted(percentile(r["latencies"], 99) for r in rounds)
+    return p99s[len(p99s) // 2], sum(r["missed"] for r in rounds)
+
+
+# --------------------------------------------------------------------------- main
+
+
+async def _template(path: str) -> dict[str, Any]:
+    scheduler = peer.make_scheduler(path)
+    scheduler.start(paused=True)
+    template: dict[str, Any] = peer.job_template(scheduler)
+    scheduler.shutdown(wait=False)
+    return template
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
-    parser.add_argument("--child-arm", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the pending launches")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child_arm:
-        print(json.dumps(asyncio.run(_arm(args.child_arm))))
+    if args.child:
+        kind, path = args.child
+        runner = _child_slipwatch if kind == "slipwatch" else _child_peer
+        print(json.dumps(asyncio.run(runner(path))))
         return
-    scale = 10 if args.quick else 1
-    small, large, due = 100_000 // scale, 1_000_000 // scale, 1000
+    pending = 100_000 if args.quick else 1_000_000
+    adds, bulk, due = 300, 10_000, 1000
+    now = dt.datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="slipwatch-bench-") as tmp:
-        empty, db_small, db_large = (str(Path(tmp) / n) for n in ("empty.db", "s.db", "l.db"))
-        build_db(empty, 0)
-        build_db(db_small, small)
+        empty = str(Path(tmp) / "empty.db")
+        ours = str(Path(tmp) / "slipwatch.db")
+        theirs = str(Path(tmp) / "peer.db")
         t0 = time.perf_counter()
-        build_db(db_large, large)
+        build_db(empty, 0, now)
+        build_db(ours, pending, now)
+        shutil.copyfile(ours, theirs)
+        template = asyncio.run(_template(theirs))
+        for start in range(0, pending, 200_000):
+            chunk = pending_launches(min(200_000, pending - start), now, start)
+            peer.bulk_fill_jobs(
+                theirs,
+                [
+                    (start + i + 1, b.guild_id, 0, b.next_due_at)
+                    for i, b in enumerate(chunk)
+                    if b.next_due_at is not None
+                ],
+                template,
+            )
         fill_s = time.perf_counter() - t0
-        r_empty = arm_in_child(empty)
-        r_small = arm_in_child(db_small)
-        r_large = arm_in_child(db_large)
-        naive_s = asyncio.run(naive(small))
-        sweep = asyncio.run(sweep_due(str(Path(tmp) / "due.db"), due))
-    extra_mb = (r_large["peak_rss_kb"] - r_empty["peak_rss_kb"]) / 1024
+
+        r_empty = in_child("slipwatch", empty)
+        r_ours = in_child("slipwatch", ours)
+        r_peer = in_child("peer", theirs)
+
+        ours_add, ours_bulk = asyncio.run(add_slipwatch(ours, adds, bulk))
+        peer_add, peer_bulk = asyncio.run(add_peer(theirs, adds, bulk))
+
+        ours_due: list[dict[str, Any]] = []
+        peer_due: list[dict[str, Any]] = []
+        for round_no in range(args.rounds):
+            ours_due.append(asyncio.run(due_slipwatch(ours, round_no, due)))
+            peer_due.append(asyncio.run(due_peer(theirs, round_no, due)))
+        assert all(r["queued"] == due for r in ours_due), [r["queued"] for r in ours_due]
+
+    ours_p99, ours_missed = median_round(ours_due)
+    peer_p99, peer_missed = median_round(peer_due)
+    ours_add_ms = statistics.median(ours_add) * 1000
+    peer_add_ms = statistics.median(peer_add) * 1000
     figures = {
         "bench": "engine",
         "quick": args.quick,
-        "launches_small": small,
-        "launches_large": large,
-        "armed_100k_s": round(r_small["armed_s"], 4),
-        "armed_1m_s": round(r_large["armed_s"], 4),
-        "armed_1m_extra_rss_mb": round(extra_mb, 1),
-        "empty_peak_rss_mb": round(r_empty["peak_rss_kb"] / 1024, 1),
-        "naive_100k_s": round(naive_s, 3),
-        "speedup_100k": round(naive_s / max(r_small["armed_s"], 1e-9), 1),
-        "sweep_1000_due_s": round(sweep["sweep_s"], 4),
-        "fill_large_s": round(fill_s, 1),
+        "pending": pending,
+        "guilds": GUILDS,
+        "add_ms": round(ours_add_ms, 2),
+        "peer_add_ms": round(peer_add_ms, 2),
+        "add_speedup_vs_peer": round(peer_add_ms / ours_add_ms, 2),
+        "bulk_10k_s": round(ours_bulk, 3),
+        "peer_bulk_10k_s": round(peer_bulk, 3),
+        "bulk_speedup_vs_peer": round(peer_bulk / ours_bulk, 1),
+        "restart_armed_s": round(r_ours["armed_s"], 3),
+        "peer_restart_armed_s": round(r_peer["armed_s"], 3),
+        "extra_rss_mb_1m": round((r_ours["peak_rss_kb"] - r_empty["peak_rss_kb"]) / 1024, 1),
+        "peer_extra_rss_mb_1m": round((r_peer["peak_rss_kb"] - r_empty["peak_rss_kb"]) / 1024, 1),
+        "due": due,
+        "rounds": args.rounds,
+        "sweep_1000_due_p99_ms": round(ours_p99 * 1000, 1),
+        "peer_sweep_1000_due_p99_ms": round(peer_p99 * 1000, 1),
+        "due_speedup_vs_peer": round(peer_p99 / ours_p99, 1),
+        "missed": ours_missed,
+        "peer_missed": peer_missed,
+        "fill_s": round(fill_s, 1),
     }
     print(json.dumps(figures))
 

@@ -75,3 +75,27 @@ def set_alert_channel(path: str, guild_id: int, channel_id: int, now: dt.datetim
         )
     finally:
         conn.close()
+
+
+def insert_guilds(
+    path: str, guild_ids: Iterable[int], now: dt.datetime, digest_due_at: dt.datetime | None
+) -> int:
+    """Configure many guilds with default settings in one transaction (bench setup), their
+    next digest time already computed, as a running bot leaves them."""
+    stamp = to_ms(now)
+    due = to_ms(digest_due_at) if digest_due_at is not None else None
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        cur = conn.executemany(
+            "INSERT INTO guilds (guild_id, updated_at, digest_due_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO NOTHING",
+            ((gid, stamp, due) for gid in guild_ids),
+        )
+        count = cur.rowcount
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return count
+    finally:
+        conn.close()

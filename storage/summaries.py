@@ -144,29 +144,36 @@ class DigestGuild:
 async def next_digest_due(conn: Conn) -> tuple[bool, dt.datetime | None]:
     """(whether some guild's next digest time is not computed yet, the earliest stored one)
     over guilds whose digests are not off: two index lookups, however many guilds exist."""
-    pending = list(
-        await conn.execute_fetchall(
-            "SELECT 1 FROM guilds WHERE digest_schedule <> 'off' AND digest_due_at IS NULL LIMIT 1"
-        )
-    )
     rows = list(
         await conn.execute_fetchall(
-            "SELECT MIN(digest_due_at) FROM guilds WHERE digest_schedule <> 'off'"
+            "SELECT EXISTS (SELECT 1 FROM guilds WHERE digest_schedule <> 'off' "
+            "AND digest_due_at IS NULL), "
+            "(SELECT MIN(digest_due_at) FROM guilds WHERE digest_schedule <> 'off')"
         )
     )
-    earliest = rows[0][0] if rows else None
+    pending, earliest = (rows[0][0], rows[0][1]) if rows else (0, None)
     return bool(pending), from_ms(earliest) if earliest is not None else None
 
 
 async def due_digest_guilds(conn: Conn, now: dt.datetime, limit: int) -> list[DigestGuild]:
     """Guilds whose digest needs handling at *now* (its time has come, or it is not computed
     yet), at most *limit*, earliest first."""
-    rows = await conn.execute_fetchall(
-        "SELECT guild_id, timezone, digest_schedule FROM guilds "
-        "WHERE digest_schedule <> 'off' AND (digest_due_at IS NULL OR digest_due_at <= ?) "
-        "ORDER BY digest_due_at, guild_id LIMIT ?",
-        (to_ms(now), limit),
+    # Two index range reads (not one OR, which would scan every guild).
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT guild_id, timezone, digest_schedule FROM guilds "
+            "WHERE digest_schedule <> 'off' AND digest_due_at IS NULL "
+            "ORDER BY guild_id LIMIT ?",
+            (limit,),
+        )
     )
+    if len(rows) < limit:
+        rows += await conn.execute_fetchall(
+            "SELECT guild_id, timezone, digest_schedule FROM guilds "
+            "WHERE digest_schedule <> 'off' AND digest_due_at <= ? "
+            "ORDER BY digest_due_at, guild_id LIMIT ?",
+            (to_ms(now), limit - len(rows)),
+        )
     return [DigestGuild(r[0], r[1], r[2]) for r in rows]
 
 

@@ -3,6 +3,7 @@ the outbox on a real engine (real SQLite, real APScheduler, simulated clock)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import AsyncIterator
@@ -521,3 +522,44 @@ async def test_preview_summarises_the_period_so_far(tmp_path: Path) -> None:
         assert [e.product for e in preview.shipped] == ["Grok 3.5"]
         assert (await service.schedule_of(GUILD)).frequency is Frequency.WEEKLY
         assert await service.next_run(GUILD) == at(2025, 3, 10, 9)
+
+
+async def _stored_due(h: Harness, guild_id: int) -> dt.datetime | None:
+    row = await h.db.fetchone("SELECT digest_due_at FROM guilds WHERE guild_id = ?", (guild_id,))
+    assert row is not None
+    return None if row[0] is None else dt.datetime.fromtimestamp(row[0] / 1000, UTC)
+
+
+async def test_next_digest_time_is_stored_per_guild_and_only_due_guilds_are_read(
+    tmp_path: Path,
+) -> None:
+    clock = SimClock(at(2025, 3, 2, 12))
+    notifier = TimedNotifier(clock)
+    async with with_digests(tmp_path / "db.sqlite", clock, notifier) as (h, service):
+        assert await _stored_due(h, GUILD) == at(2025, 3, 3, 9)
+        # A settings change clears it; the next sweep stores the new time.
+        await h.tracker.configure(GUILD, digest_schedule="daily:18:00")
+        assert await _stored_due(h, GUILD) is None
+        assert await service.due() == clock.now()  # "compute it now"
+        await settle(h)
+        assert await _stored_due(h, GUILD) == at(2025, 3, 2, 18)
+        # 450 more servers: a sweep handles at most 200 of them, and asks to be run again.
+        async with h.db.transaction() as conn:  # quietly: no sweep runs meanwhile
+            for gid in range(1, 451):
+                config = await repo.get_guild(conn, gid)
+                daily = dataclasses.replace(config, digest_schedule="daily:18:00")
+                await repo.save_guild(conn, daily, clock.now())
+        assert len(await summaries.due_digest_guilds(h.db.read, clock.now(), 1000)) == 450
+        report = await service.run(clock.now())
+        assert report.baselines == 200
+        assert len(await summaries.due_digest_guilds(h.db.read, clock.now(), 1000)) == 250
+        assert await service.due() == clock.now()
+        await settle(h)
+        assert await summaries.due_digest_guilds(h.db.read, clock.now(), 1000) == []
+        assert await service.due() == at(2025, 3, 2, 18)
+        # Off guilds are not in the timer at all.
+        for gid in range(1, 451):
+            await h.tracker.configure(gid, digest_schedule="off")
+        await h.tracker.configure(GUILD, digest_schedule="off")
+        await settle(h)
+        assert await service.due() is None

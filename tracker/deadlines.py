@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -60,11 +61,13 @@ def known_zones() -> list[str]:
     return sorted(available_timezones())
 
 
+@functools.lru_cache(maxsize=8192)
 def local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
     """The start of *day* in *tz*, as aware UTC.
 
     Where midnight does not exist (a DST jump at 00:00), zoneinfo resolves it forward, which is
-    the first instant of that day."""
+    the first instant of that day. Cached: a sweep of a thousand launches asks for the same
+    few days again and again."""
     local = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
     return local.astimezone(dt.UTC)
 

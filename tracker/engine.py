@@ -208,7 +208,10 @@ class Engine:
         now = self.clock.now()
         handled = rows = 0
         self.sweeps += 1
-        while True:
+        # Most sweeps follow a change that made nothing due: one index lookup on the reader
+        # then, instead of taking the write lock for nothing.
+        earliest = await repo.next_due(self.db.read)
+        while earliest is not None and earliest <= now:
             # Read and write in one IMMEDIATE transaction: nobody can move these launches
             # between our read and our compare-and-set update.
             async with self.db.transaction() as conn:
@@ -273,24 +276,24 @@ class Engine:
         assert launch.next_due_at is not None
         tz = deadlines.zone(launch.timezone or config.timezone)
 
-        def items(state: LaunchState) -> list[deadlines.DueItem]:
-            return deadlines.due_items(
-                state=state,
-                deadline_at=launch.deadline_at,
-                window_end=launch.window_end,
-                tz=tz,
-                reminder_offsets=config.reminder_offsets,
-                late_milestones=config.late_milestones,
-            )
-
-        item = deadlines.pick_due(items(launch.state), launch.next_due_at, now)
+        current = deadlines.due_items(
+            state=launch.state,
+            deadline_at=launch.deadline_at,
+            window_end=launch.window_end,
+            tz=tz,
+            reminder_offsets=config.reminder_offsets,
+            late_milestones=config.late_milestones,
+        )
+        item = deadlines.pick_due(current, launch.next_due_at, now)
         state = launch.state
         if item is not None and item.kind is deadlines.DueKind.DEADLINE:
             state = LaunchState.SLIPPED
+            # Once slipped only the late milestones remain (see deadlines.due_items).
+            current = [i for i in current if i.kind is deadlines.DueKind.MILESTONE]
         days_late = launch.days_late
         if state is LaunchState.SLIPPED:
             days_late = max(0, (deadlines.local_today(now, tz) - launch.window_end).days)
-        nxt = deadlines.next_after(items(state), now)
+        nxt = deadlines.next_after(current, now)
         next_due = nxt.at if nxt else None
         if item is None:
             return Step(state, next_due, days_late, None, None, "")
