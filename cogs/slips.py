@@ -149,6 +149,8 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         self, interaction: discord.Interaction[Any], public: bool = False
     ) -> None:
         guild_id = replies.guild_id_of(interaction)
+        # Deferred first: over thousands of launches the answer can take more than a second.
+        await interaction.response.defer(ephemeral=not public, thinking=True)
         digest = await self.bot.digests.preview(guild_id)
         await replies.reply(interaction, embed=render.digest_embed(digest), ephemeral=not public)
 
@@ -168,6 +170,7 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         evidence: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = replies.guild_id_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.stats.stats(
             guild_id, vendor=vendor, announcer=announcer, evidence=_evidence(evidence)
         )
@@ -198,6 +201,7 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         group: score.GroupBy = "vendor"
         if by is not None and by.value == "announcer":
             group = "announcer"
+        await interaction.response.defer(ephemeral=True, thinking=True)
         board = await self.stats.leaderboard(
             guild_id, by=group, min_scored=minimum, evidence=_evidence(evidence)
         )

@@ -9,6 +9,7 @@ dataclasses from tracker.models.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import sqlite3
@@ -459,6 +460,16 @@ async def all_launches(conn: Conn, guild_id: int | None = None) -> list[Launch]:
     else:
         sql, params = "SELECT * FROM launches WHERE guild_id = ? ORDER BY id", (guild_id,)
     rows = list(await conn.execute_fetchall(sql, params))
+    if len(rows) > _INLINE_ROWS:
+        # Tens of thousands of rows take a while to turn into records: not on the event loop.
+        return await asyncio.to_thread(_rows_to_launches, rows)
+    return _rows_to_launches(rows)
+
+
+_INLINE_ROWS = 500
+
+
+def _rows_to_launches(rows: list[sqlite3.Row]) -> list[Launch]:
     return [row_to_launch(r) for r in rows]
 
 

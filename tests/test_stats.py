@@ -315,3 +315,32 @@ def test_a_launch_becomes_scored_the_day_after_its_first_promise() -> None:
 def test_the_rules_fit_an_embed_footer() -> None:
     assert len(RULES) <= 2048
     assert "first promise" in RULES and "evidence:all" in RULES
+
+
+async def test_the_service_off_the_event_loop_gives_the_pure_figures_at_scale(
+    tmp_path: Path,
+) -> None:
+    """StatsService reads a guild's launches from SQLite and scores them in a worker thread
+    (rows to records in chunks off the loop past 500 launches): the figures are exactly those
+    of the pure rules over the same history, here 40 copies of the real one (600 launches)."""
+    from storage import repo
+    from storage.db import Database
+    from tracker.clock import SimClock
+    from tracker.stats import StatsService
+
+    history = [dataclasses.replace(x, guild_id=7) for x in load()] * 40
+    async with Database.open(tmp_path / "db.sqlite") as db:
+        async with db.transaction() as conn:
+            stored = [await repo.insert_launch_record(conn, x) for x in history]
+        service = StatsService(db, SimClock(NOW))
+        got = await service.stats(7, today=TODAY)
+        board = await service.leaderboard(7, today=TODAY, min_scored=1)
+        everything = await service.stats(7, today=TODAY, evidence="all")
+    mirror = [dataclasses.replace(x, id=i) for x, i in zip(history, stored, strict=True)]
+    assert got == compute_stats(mirror, TODAY)
+    assert board == leaderboard(mirror, TODAY, min_scored=1)
+    assert everything == compute_stats(mirror, TODAY, evidence="all")
+    assert to_json(got, board) == to_json(
+        compute_stats(mirror, TODAY), leaderboard(mirror, TODAY, min_scored=1)
+    )
+    assert (got.scored, got.on_time, got.median_days_late) == (13 * 40, 6 * 40, 55.5)

@@ -17,6 +17,7 @@ missed period is posted, once, marked late, covering everything since the previo
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import enum
@@ -879,7 +880,9 @@ class DigestService:
             events = await repo.guild_events_between(conn, gid, start, period.end)
             launches = await repo.all_launches(conn, gid)
             today = deadlines.local_today(now, tz)
-            digest = build_digest(
+            # Off the event loop: a server with 20,000 launches takes a while to sum up.
+            digest = await asyncio.to_thread(
+                build_digest,
                 config,
                 launches,
                 events,
@@ -913,7 +916,8 @@ class DigestService:
                 mine = [x for x in launches if any(_matches(s, x) for s in subs)]
                 if not mine:
                     continue
-                personal = build_digest(
+                personal = await asyncio.to_thread(
+                    build_digest,
                     config,
                     mine,
                     events,
@@ -1001,8 +1005,8 @@ class DigestService:
             self.db.read, guild_id, start, now + dt.timedelta(milliseconds=1)
         )
         launches = await repo.all_launches(self.db.read, guild_id)
-        digest = build_digest(
-            config, launches, events, deadlines.local_today(now, tz), now, schedule=""
+        digest = await asyncio.to_thread(
+            build_digest, config, launches, events, deadlines.local_today(now, tz), now, schedule=""
         )
         return dataclasses.replace(digest, period_start=start, period_end=now)
 
