@@ -10,6 +10,7 @@ other coroutine's queries until it is reset, so they would read stale rows.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import sqlite3
@@ -240,8 +241,16 @@ async def events_by_launch(
         sql += f" AND kind IN ({','.join('?' * len(wanted))})"
         params.extend(wanted)
     sql += " ORDER BY launch_id, id"
+    rows = list(await conn.execute_fetchall(sql, params))
+    if len(rows) > 500:
+        # A big server's whole history: turned into records off the event loop.
+        return await asyncio.to_thread(_group_events, rows)
+    return _group_events(rows)
+
+
+def _group_events(rows: list[sqlite3.Row]) -> dict[int, list[LaunchEvent]]:
     grouped: dict[int, list[LaunchEvent]] = {}
-    for row in await conn.execute_fetchall(sql, params):
+    for row in rows:
         event = _row_to_event(row)
         grouped.setdefault(event.launch_id, []).append(event)
     return grouped

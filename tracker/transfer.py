@@ -17,6 +17,7 @@ timezone, grace and reminders), exactly as the lifecycle would compute them now.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import csv
 import dataclasses
@@ -301,6 +302,10 @@ def read_rows(text: str, fmt: TransferFormat) -> list[dict[str, Any]]:
             "Split it and import the parts."
         )
     return rows
+
+
+def _decode_upload(data: bytes | str) -> str:
+    return decode(data) if isinstance(data, bytes) else data
 
 
 # --------------------------------------------------------------------------- validation
@@ -754,10 +759,9 @@ class TransferService:
         """Every launch of the guild with its history, as a file."""
         launches = await repo.all_launches(self.db.read, guild_id)
         events = await summaries.events_by_launch(self.db.read, guild_id)
-        if fmt is TransferFormat.JSON:
-            text = export_json(launches, events)
-        else:
-            text = export_csv(launches, events)
+        # Formatting tens of thousands of launches runs in a worker thread, off the event loop.
+        write = export_json if fmt is TransferFormat.JSON else export_csv
+        text = await asyncio.to_thread(write, launches, events)
         stamp = self.clock.now().strftime("%Y%m%d-%H%M")
         return ExportFile(
             filename=f"slipwatch-{guild_id}-{stamp}.{fmt.value}",
@@ -819,13 +823,16 @@ class TransferService:
     async def _plan(
         self, guild_id: int, data: bytes | str, fmt: TransferFormat, *, dry_run: bool
     ) -> tuple[ImportReport, list[PlannedLaunch]]:
-        text = decode(data) if isinstance(data, bytes) else data
+        # Decoding, reading and checking every row is CPU work: worker threads do it.
+        text = await asyncio.to_thread(_decode_upload, data)
         config = await repo.get_guild(self.db.read, guild_id)
         existing = await repo.all_launches(self.db.read, guild_id)
         if fmt is TransferFormat.EVENT_LOG:
-            count, planned, errors, warnings = plan_event_log(text, config, self.clock.now())
+            count, planned, errors, warnings = await asyncio.to_thread(
+                plan_event_log, text, config, self.clock.now()
+            )
         else:
-            rows = read_rows(text, fmt)
+            rows = await asyncio.to_thread(read_rows, text, fmt)
             count = len(rows)
         incoming = len(planned) if fmt is TransferFormat.EVENT_LOG else count  # launches
         cap = self.limits.launches_per_guild
@@ -836,7 +843,9 @@ class TransferService:
                 "launches you no longer need with /launch remove, or import fewer."
             )
         if fmt is not TransferFormat.EVENT_LOG:
-            planned, errors, warnings = plan_import(rows, config, self.clock.now(), existing)
+            planned, errors, warnings = await asyncio.to_thread(
+                plan_import, rows, config, self.clock.now(), existing
+            )
         report = ImportReport(
             format=fmt,
             dry_run=dry_run,
