@@ -14,9 +14,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import random  # noqa: E402
+
 import discord  # noqa: E402
 
 from cogs.infra.bot import SlipwatchBot, running_resources  # noqa: E402
+from storage.db import Database  # noqa: E402
 from tests.loopback import LoopbackDiscord  # noqa: E402
 from tests.loopback.fixtures import (  # noqa: E402
     discord_endpoints_restored,
@@ -24,7 +27,9 @@ from tests.loopback.fixtures import (  # noqa: E402
     start_client,
     stop_client,
 )
-from tracker.clock import Clock  # noqa: E402
+from tracker.clock import Clock, SystemClock  # noqa: E402
+from tracker.models import NewLaunch  # noqa: E402
+from tracker.service import Tracker  # noqa: E402
 from tracker.settings import Secret, Settings  # noqa: E402
 
 UTC = dt.UTC
@@ -73,3 +78,36 @@ async def bot_and_server(
                     yield server, bot, guild.id, channel
                 finally:
                     await stop_client(bot)
+
+
+async def fill_server(db_path: Path, guild: int, channel: int, count: int) -> list[int]:
+    """*count* launches with real histories, made through the service as people make them:
+    a quarter shipped (early, on time or late), a quarter cancelled, the rest open."""
+    rng = random.Random(11)
+    async with Database.open(db_path) as db:
+        tracker = Tracker(db, SystemClock())
+        await tracker.configure(guild, alert_channel_id=channel)
+        ids = []
+        for i in range(count):
+            announced = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(0, 700))
+            end = announced + dt.timedelta(days=rng.randrange(20, 200))
+            added = await tracker.add(
+                NewLaunch(
+                    guild,
+                    f"Model {i}",
+                    f"Lab {i % 25}",
+                    end.isoformat(),
+                    announced,
+                    announcer=f"CEO {i % 40}",
+                ),
+                "bench",
+            )
+            launch_id = added.launch.id
+            ids.append(launch_id)
+            fate = i % 4
+            if fate == 0:
+                shipped = min(end + dt.timedelta(days=rng.randrange(-10, 90)), dt.date(2025, 6, 1))
+                await tracker.shipped(guild, launch_id, "bench", on=max(shipped, announced))
+            elif fate == 1:
+                await tracker.cancelled(guild, launch_id, "bench", on=end)
+    return ids

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import discord
-from common import percentile, summary  # type: ignore[import-not-found]
+from common import fill_server, percentile, summary  # type: ignore[import-not-found]
 
 from cogs.infra.bot import running_resources
 from storage.bulk import BulkLaunch, insert_guilds, insert_launches
@@ -47,7 +47,6 @@ from tests.loopback.fixtures import (
 )
 from tracker.clock import SystemClock
 from tracker.digest import DEFAULT_SCHEDULE, next_run_after
-from tracker.models import NewLaunch
 from tracker.service import Tracker
 from tracker.settings import Secret, Settings
 
@@ -65,38 +64,6 @@ COMMANDS = (
     "slips chart",
     "autocomplete",
 )
-
-
-async def fill_bench_guild(db_path: Path, guild: int, channel: int) -> list[int]:
-    """2,000 launches with real histories, through the service (as people made them)."""
-    rng = random.Random(11)
-    async with Database.open(db_path) as db:
-        tracker = Tracker(db, SystemClock())
-        await tracker.configure(guild, alert_channel_id=channel)
-        ids = []
-        for i in range(SERVER_LAUNCHES):
-            announced = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(0, 700))
-            end = announced + dt.timedelta(days=rng.randrange(20, 200))
-            added = await tracker.add(
-                NewLaunch(
-                    guild,
-                    f"Model {i}",
-                    f"Lab {i % 25}",
-                    end.isoformat(),
-                    announced,
-                    announcer=f"CEO {i % 40}",
-                ),
-                "bench",
-            )
-            launch_id = added.launch.id
-            ids.append(launch_id)
-            fate = i % 4
-            if fate == 0:
-                shipped = min(end + dt.timedelta(days=rng.randrange(-10, 90)), dt.date(2025, 6, 1))
-                await tracker.shipped(guild, launch_id, "bench", on=max(shipped, announced))
-            elif fate == 1:
-                await tracker.cancelled(guild, launch_id, "bench", on=end)
-    return ids
 
 
 def fill_scale(db_path: Path, guilds: int, pending: int, now: dt.datetime) -> None:
@@ -151,7 +118,7 @@ async def _run(
     for g in range(ALERT_GUILDS):
         guild = server.add_guild(name=f"Alerts {g}")
         alert_guilds.append((guild.id, server.add_channel(guild.id, "alerts")))
-    ids = await fill_bench_guild(db_path, home.id, home_channel)
+    ids = await fill_server(db_path, home.id, home_channel, SERVER_LAUNCHES)
     async with Database.open(db_path) as db:
         tracker = Tracker(db, SystemClock())
         for gid, channel in alert_guilds:

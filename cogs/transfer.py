@@ -32,6 +32,8 @@ async def launch_export(
     await replies.require_manager(interaction)
     bot = replies.bot_of(interaction)
     fmt = TransferFormat(format.value if format else "json")
+    # Deferred first: a server's whole history can take more than a second to write out.
+    await interaction.response.defer(ephemeral=True, thinking=True)
     export = await bot.transfer.export(replies.guild_id_of(interaction), fmt)
     await replies.reply(
         interaction,

@@ -554,6 +554,12 @@ async def guild_events_between(
             (guild_id, to_ms(start), to_ms(end)),
         )
     )
+    if len(rows) > _INLINE_ROWS:
+        return await asyncio.to_thread(_rows_to_events, rows)
+    return _rows_to_events(rows)
+
+
+def _rows_to_events(rows: list[sqlite3.Row]) -> list[LaunchEvent]:
     return [_row_to_event(r) for r in rows]
 
 

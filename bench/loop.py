@@ -1,0 +1,292 @@
+"""Event-loop blocking at bot scale: a loop-lag probe beside every heavy operation.
+
+    python bench/loop.py [--quick]
+
+The real bot runs in-process on 100,000 configured servers (--quick: 10,000), one of which holds
+20,000 launches with their histories (--quick: 5,000). The loopback Discord runs on a loop of its
+own in another thread, so that only the bot's work is on the loop being probed. A probe task
+wakes every millisecond and records how late it woke: the longest lateness is the longest time
+the bot's loop was blocked. While it runs, each of these runs in turn, through the same code
+Discord traffic takes: /launch list, /launch show, /launch history, /slips stats,
+/slips leaderboard, /slips summary, /slips chart, the launch autocomplete, /launch export (JSON and
+CSV), an import of 5,000 launches (checked, then written), the server's scheduled digest (built,
+queued and posted with its chart) and a re-arm of the engine (timed alone too: the median of 200
+re-arms over all servers is "rearm_ms_100k_guilds").
+
+Prints one final JSON line: max_block_ms, worst (the operation during which it happened),
+rearm_ms_100k_guilds, and the longest block per operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import contextlib
+import datetime as dt
+import json
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import discord
+from common import fill_server  # type: ignore[import-not-found]
+
+from cogs.infra.bot import running_resources
+from storage import summaries
+from storage.bulk import insert_guilds
+from storage.db import Database
+from tests.loopback import LoopbackDiscord
+from tests.loopback.fixtures import discord_endpoints_restored, point_discord_at
+from tracker.clock import SystemClock
+from tracker.digest import DEFAULT_SCHEDULE, next_run_after, parse_schedule, period_for
+from tracker.settings import Secret, Settings
+from tracker.transfer import TransferFormat
+
+UTC = dt.UTC
+T = TypeVar("T")
+
+
+class ServerThread:
+    """The loopback Discord on its own event loop in a thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = LoopbackDiscord(global_rate_limit=50.0)
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return asyncio.wrap_future(future)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+class Probe:
+    """Wakes every millisecond; the lateness of a wake-up is time the loop was blocked."""
+
+    def __init__(self) -> None:
+        self.label = "idle"
+        self.worst: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.001)
+            late = loop.time() - before - 0.001
+            if late > self.worst.get(self.label, 0.0):
+                self.worst[self.label] = late
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def run(guilds: int, launches: int, imports: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="slipwatch-loop-") as tmp:
+        db_path = Path(tmp) / "bench.db"
+        now = dt.datetime.now(UTC)
+        async with Database.open(db_path):
+            pass
+        insert_guilds(
+            str(db_path),
+            range(1, guilds + 1),
+            now,
+            next_run_after(DEFAULT_SCHEDULE, ZoneInfo("UTC"), now),
+        )
+        side = ServerThread()
+        try:
+            await side.call(side.server.start())
+            with discord_endpoints_restored():
+                point_discord_at(side.server)
+                return await _run(side, db_path, guilds, launches, imports)
+        finally:
+            side.stop()
+
+
+async def _run(
+    side: ServerThread, db_path: Path, guilds: int, launches: int, imports: int
+) -> dict[str, Any]:
+    server = side.server
+    home = server.add_guild(name="Big")
+    channel = server.add_channel(home.id, "alerts")
+    other = server.add_guild(name="Importer")
+    manager = server.add_user("manager", guild_id=home.id, permissions=1 << 5)
+    ids = await fill_server(db_path, home.id, channel, launches)
+    settings = Settings(
+        token=Secret(server.token),
+        db_path=str(db_path),
+        api_base=server.api_base,
+        gateway_url=server.gateway_url,
+    )
+    probe = Probe()
+    async with running_resources(settings, clock=SystemClock(), guild_ready_timeout=0.05) as bot:
+        await bot.login(server.token)
+        connect = asyncio.create_task(bot.connect(reconnect=False))
+        for _ in range(600):
+            if bot.is_ready():
+                break
+            await asyncio.sleep(0.1)
+        target = discord.Object(home.id)
+        bot.tree.copy_global_to(guild=target)
+        await bot.tree.sync(guild=target)
+        probe.start()
+        timings: dict[str, float] = {}
+
+        async def op(name: str, action: Callable[[], Awaitable[Any]]) -> Any:
+            probe.label = name
+            t0 = time.perf_counter()
+            try:
+                return await action()
+            finally:
+                timings[name] = time.perf_counter() - t0
+                probe.label = "idle"
+
+        def command(name: str, **options: Any) -> Callable[[], Awaitable[Any]]:
+            async def go() -> Any:
+                record = await side.call(
+                    server.run_command(
+                        home.id, channel, manager, name, timeout=120, options=options
+                    )
+                )
+                # Wait for the whole answer (a deferred one follows up later).
+                for _ in range(1200):
+                    answer = record.message
+                    if record.followups or (
+                        answer is not None and (answer.embeds or answer.content or answer.files)
+                    ):
+                        break
+                    await asyncio.sleep(0.05)
+                return record
+
+            return go
+
+        some = str(ids[len(ids) // 2])
+        await op("launch list", command("launch list"))
+        await op("launch show", command("launch show", launch=some))
+        await op("launch history", command("launch history", launch=some))
+        await op("slips stats", command("slips stats"))
+        await op("slips leaderboard", command("slips leaderboard"))
+        await op("slips summary", command("slips summary"))
+        await op("slips chart", command("slips chart"))
+        await op(
+            "autocomplete",
+            lambda: side.call(
+                server.autocomplete(home.id, channel, manager, "launch show", launch="Model 1")
+            ),
+        )
+        await op("launch export", command("launch export"))
+        export_json = await op(
+            "export json", lambda: bot.transfer.export(home.id, TransferFormat.JSON)
+        )
+        await op("export csv", lambda: bot.transfer.export(home.id, TransferFormat.CSV))
+
+        # An import of `imports` launches into another server: checked, then written.
+        part = _first_launches(export_json.content, imports)
+        await op(
+            "import dry run",
+            lambda: bot.transfer.check(other.id, part, TransferFormat.JSON),
+        )
+        report = await op(
+            "import",
+            lambda: bot.transfer.import_launches(other.id, part, TransferFormat.JSON),
+        )
+        assert report.ok and report.created == imports, report
+
+        # The big server's scheduled digest: due now, built, queued and posted.
+        await op("digest", lambda: _digest_now(bot, home.id, channel, side))
+
+        rearms = []
+        probe.label = "rearm"
+        for _ in range(200):
+            t0 = time.perf_counter()
+            await bot.engine.rearm()
+            rearms.append(time.perf_counter() - t0)
+        probe.label = "idle"
+        await asyncio.sleep(0.5)
+        await probe.stop()
+        await bot.close()
+        with contextlib.suppress(Exception):
+            await connect
+    worst = max(probe.worst, key=lambda k: probe.worst[k])
+    return {
+        "bench": "loop",
+        "guilds": guilds,
+        "server_launches": launches,
+        "import_launches": imports,
+        "max_block_ms": round(probe.worst[worst] * 1000, 1),
+        "worst": worst,
+        "rearm_ms_100k_guilds": round(statistics.median(rearms) * 1000, 3),
+        "rearm_p99_ms": round(sorted(rearms)[int(len(rearms) * 0.99) - 1] * 1000, 3),
+        "block_ms": {k: round(v * 1000, 1) for k, v in sorted(probe.worst.items())},
+        "seconds": {k: round(v, 2) for k, v in timings.items()},
+    }
+
+
+def _first_launches(content: bytes, n: int) -> bytes:
+    launches = json.loads(content)[:n]
+    for launch in launches:
+        launch["product"] = "Imported " + launch["product"]
+    return json.dumps(launches).encode()
+
+
+async def _digest_now(bot: Any, guild: int, channel: int, side: ServerThread) -> None:
+    """Make the server's daily digest due now, as after a day of changes, and wait for it."""
+    now = bot.clock.now()
+    daily = parse_schedule("daily 00:00")
+    await bot.tracker.configure(guild, digest_schedule=daily.to_setting(), digest_channel_id=None)
+    previous = period_for(daily, ZoneInfo("UTC"), now - dt.timedelta(days=1))
+    assert previous is not None
+    async with bot.db.transaction() as conn:
+        await summaries.insert_digest_run(
+            conn,
+            guild_id=guild,
+            period_key=previous.key,
+            period_start=previous.start,
+            period_end=previous.end,
+            outcome="posted",
+            late=False,
+            dm_count=0,
+            schedule=daily.to_setting(),
+            timezone="UTC",
+            now=now,
+        )
+        await conn.execute("UPDATE guilds SET digest_due_at = 0 WHERE guild_id = ?", (guild,))
+    before = len(side.server.messages(channel))
+    bot.engine.poke()
+    for _ in range(1200):
+        if len(side.server.messages(channel)) > before:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the digest was not posted")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    args = parser.parse_args()
+    if args.quick:
+        figures = asyncio.run(run(10_000, 5_000, 1_000))
+    else:
+        figures = asyncio.run(run(100_000, 20_000, 5_000))
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
