@@ -103,7 +103,11 @@ def add_job(
 
 
 def bulk_fill_jobs(
-    db_path: str, jobs: list[tuple[int, int, int, dt.datetime]], template: dict[str, Any]
+    db_path: str,
+    jobs: list[tuple[int, int, int, dt.datetime]],
+    template: dict[str, Any],
+    *,
+    checkpoint: bool = True,
 ) -> None:
     """Write jobs straight into the job store's table, byte for byte what add_job writes
     (a pickled Job state), so that a million pending jobs take seconds instead of an hour to
@@ -132,7 +136,8 @@ def bulk_fill_jobs(
                 rows,
             )
         conn.execute("COMMIT")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if checkpoint:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
 

@@ -24,7 +24,9 @@ class BulkLaunch:
     next_due_at: dt.datetime | None
 
 
-def insert_launches(path: str, launches: Iterable[BulkLaunch], now: dt.datetime) -> int:
+def insert_launches(
+    path: str, launches: Iterable[BulkLaunch], now: dt.datetime, *, checkpoint: bool = True
+) -> int:
     """Insert upcoming launches into an already migrated database; returns how many."""
     stamp = to_ms(now)
     conn = sqlite3.connect(path, isolation_level=None)
@@ -57,8 +59,9 @@ def insert_launches(path: str, launches: Iterable[BulkLaunch], now: dt.datetime)
         )
         count = cur.rowcount
         conn.execute("COMMIT")
-        # Fold the WAL into the main file, as a long-running database would have done.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if checkpoint:
+            # Fold the WAL into the main file, as a long-running database would have done.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
     finally:
         conn.close()
