@@ -36,7 +36,9 @@ async def lock_holders(url: str) -> list[str]:
         cur = await conn.execute(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
             "WHERE l.locktype = 'advisory' AND l.granted "
-            "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s",
+            "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s "
+            # Advisory locks are per database; other test runs elect in their own databases.
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (DELIVERER_LOCK_KEY,),
         )
         return [str(r[0]) for r in await cur.fetchall()]
