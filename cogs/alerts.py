@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -15,13 +16,37 @@ from storage import repo
 from tracker import board, deadlines
 from tracker.digest import parse_schedule
 from tracker.models import DestinationKind
-from tracker.text import plural
+from tracker.text import plural, plural_word
 
 log = logging.getLogger(__name__)
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
+def _days_listed(values: Sequence[int]) -> str:
+    """ "1 day", "7 days and 1 day", "30 days, 7 days and 1 day"."""
+    parts = [plural(v, "day") for v in values]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def channel_sentence(mention: str, moved: int) -> str:
+    """The answer to /alerts channel, saying how many held alerts go there now."""
+    text = f"Alerts will be posted in {mention}."
+    if moved:
+        text += f" {plural(moved, 'held alert')} {plural_word(moved, 'is')} being sent there now."
+    return text
+
+
+def reminders_sentence(offsets: Sequence[int]) -> str:
+    """The answer to /alerts reminders (non-empty *offsets*)."""
+    return f"Reminders {_days_listed(offsets)} before each deadline."
+
+
+def milestones_sentence(values: Sequence[int]) -> str:
+    """The answer to /alerts milestones (non-empty *values*)."""
+    return f"Follow-ups when a launch is {_days_listed(sorted(values))} late."
+
+
 class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert settings"):
     """Per-server alert settings."""
 
@@ -48,10 +73,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
             )
             return
         _, moved = await self.bot.tracker.set_alert_channel(guild_id, channel.id)
-        text = f"Alerts will be posted in {channel.mention}."
-        if moved:
-            text += f" {plural(moved, 'held alert')} are being sent there now."
-        await replies.reply(interaction, text)
+        await replies.reply(interaction, channel_sentence(channel.mention, moved))
 
     @app_commands.command(name="role", description="Ping a role with each channel alert")
     @app_commands.describe(role="The role to ping; leave empty for no ping")
@@ -110,8 +132,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
         if not offsets:
             await replies.reply(interaction, "Reminders are off.")
         else:
-            listed = ", ".join(str(o) for o in offsets)
-            await replies.reply(interaction, f"Reminders {listed} days before each deadline.")
+            await replies.reply(interaction, reminders_sentence(offsets))
 
     @app_commands.command(name="milestones", description="Follow-ups N days after a slip")
     @app_commands.describe(days='Days late, like "7,30,90", or "off"')
@@ -122,8 +143,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
         if not values:
             await replies.reply(interaction, "Late milestones are off.")
         else:
-            listed = ", ".join(str(v) for v in sorted(values))
-            await replies.reply(interaction, f"Follow-ups when a launch is {listed} days late.")
+            await replies.reply(interaction, milestones_sentence(values))
 
     @app_commands.command(name="digest", description="When and where the digest is posted")
     @app_commands.describe(

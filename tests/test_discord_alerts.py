@@ -43,7 +43,7 @@ async def test_alert_settings_commands_and_refusals(tmp_path: Path) -> None:
         grace = await w.cmd("alerts grace", days=2)
         assert grace.content == "Grace set to 2 days; deadlines moved."
         rem = await w.cmd("alerts reminders", days="14, 3")
-        assert rem.content == "Reminders 14, 3 days before each deadline."
+        assert rem.content == "Reminders 14 days and 3 days before each deadline."
         bad_rem = await w.cmd("alerts reminders", days="weekly")
         assert bad_rem.content == (
             "Could not read 'weekly' as reminder days. Type whole days separated by commas, "

@@ -297,7 +297,10 @@ class Engine:
         next_due = nxt.at if nxt else None
         if item is None:
             return Step(state, next_due, days_late, None, None, "")
-        detected_late = now - item.at > self.settings.late_tolerance
+        # Late because the launch was only added after this fell due (an old promise entered
+        # today) is not late because the bot was down: the alert says which.
+        added_late = launch.created_at >= item.at
+        detected_late = not added_late and now - item.at > self.settings.late_tolerance
         updated = dataclasses.replace(
             launch, state=state, days_late=days_late, next_due_at=next_due
         )
@@ -312,6 +315,7 @@ class Engine:
             launch=LaunchSnapshot.of(updated, tz.key),
             at=item.at,
             detected_late=detected_late,
+            added_late=added_late,
             days_late=days_late if state is LaunchState.SLIPPED else None,
             days_before=item.value if item.kind is deadlines.DueKind.REMINDER else None,
             milestone=item.value if item.kind is deadlines.DueKind.MILESTONE else None,
@@ -327,6 +331,7 @@ class Engine:
                 "due_at": item.at.isoformat(),
                 "item": item.key,
                 "detected_late": detected_late,
+                "added_late": added_late,
                 "days_late": alert.days_late,
             },
         )

@@ -308,7 +308,8 @@ class Alert:
     kind: AlertKind
     launch: LaunchSnapshot
     at: dt.datetime  # when it happened (the due time for scheduled alerts)
-    detected_late: bool = False
+    detected_late: bool = False  # due while the bot was really down
+    added_late: bool = False  # the launch was added after this was already due
     days_late: int | None = None
     days_before: int | None = None  # reminders
     milestone: int | None = None  # late milestones: N days late
@@ -325,6 +326,7 @@ class Alert:
             "launch": self.launch.to_json(),
             "at": self.at.isoformat(),
             "detected_late": self.detected_late,
+            "added_late": self.added_late,
             "days_late": self.days_late,
             "days_before": self.days_before,
             "milestone": self.milestone,
@@ -344,6 +346,7 @@ class Alert:
             launch=LaunchSnapshot.from_json(data["launch"]),
             at=dt.datetime.fromisoformat(data["at"]),
             detected_late=bool(data.get("detected_late")),
+            added_late=bool(data.get("added_late")),
             days_late=data.get("days_late"),
             days_before=data.get("days_before"),
             milestone=data.get("milestone"),

@@ -11,6 +11,7 @@ import discord
 
 from cogs.infra import render, replies
 from storage import repo
+from tracker import stats as score
 from tracker.errors import TrackerError
 from tracker.models import AlertKind, LaunchState, Message, SubscriptionScope
 
@@ -88,8 +89,7 @@ class ShipButton(IdButton, template=r"sw:ship:(\d+)"):
         except TrackerError as exc:
             await replies.reply(interaction, str(exc))
             return
-        late = launch.days_late or 0
-        verdict = "on time" if late == 0 else f"{late} days late"
+        verdict = score.shipped_verdict(launch)
         await replies.reply(
             interaction,
             f"Marked {launch.product} shipped today ({verdict}). The channel and subscribers "

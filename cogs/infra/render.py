@@ -125,7 +125,9 @@ def alert_embed(alert: Alert) -> discord.Embed:
     lines: list[str] = []
     if alert.kind is AlertKind.TEST:
         lines.append("This is how alerts will look in this channel. Nothing has happened.")
-    if alert.detected_late:
+    if alert.added_late:
+        lines.append(f"This was due {ts(alert.at, 'f')}: it was added after its deadline.")
+    elif alert.detected_late:
         lines.append(
             f"Detected late: this was due {ts(alert.at, 'f')}, while slipwatch was offline."
         )

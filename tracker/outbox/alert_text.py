@@ -81,7 +81,11 @@ def facts(alert: Alert, tz: ZoneInfo | None = None) -> list[Fact]:
     source = alert.source_url or launch.source_url
     if source:
         out.append(Fact("Source", source))
-    if alert.detected_late:
+    if alert.added_late:
+        out.append(
+            Fact("Added late", f"due {format_local(alert.at, zone)}; added after its deadline")
+        )
+    elif alert.detected_late:
         out.append(Fact("Detected late", f"due {format_local(alert.at, zone)}; the bot was down"))
     return out
 
