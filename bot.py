@@ -17,13 +17,15 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from dotenv import find_dotenv, load_dotenv
 
+from tracker.errors import DamagedDatabase, TrackerError
 from tracker.settings import Settings, SettingsError
 from tracker.text import plural
 
@@ -60,16 +62,24 @@ def _setup_logging(level: str, sql_debug: bool = False) -> None:
 
 
 async def _check(settings: Settings) -> int:
-    from storage.db import Database, bundled_migrations
+    from storage.db import Database, bundled_migrations, recovery_advice
 
     problems: list[str] = []
     latest = bundled_migrations()[-1].version
+    damaged = False
     try:
-        async with Database.open(settings.db_path) as db:
+        async with Database.open(settings.db_path, check=False) as db:
             version = await db.user_version()
             if version != latest:
                 problems.append(f"schema version {version}, expected {latest}")
-            problems.extend(await db.integrity_check())
+            found = await db.integrity_check()
+            damaged = bool(found)
+            problems.extend(found)
+    except DamagedDatabase as exc:
+        problems.append(str(exc))
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"cannot read {settings.db_path}: {exc}")
+        damaged = True
     except Exception as exc:
         problems.append(f"cannot open {settings.db_path}: {exc}")
     token = "set" if settings.token else "NOT SET (only `demo` and `check` work without it)"
@@ -78,6 +88,8 @@ async def _check(settings: Settings) -> int:
         print(f"database {settings.db_path}: FAILED")
         for problem in problems:
             print(f"  - {problem}")
+        if damaged:
+            print(f"  {recovery_advice(settings.db_path)}")
         return 1
     print(f"database {settings.db_path}: ok (schema version {latest}, integrity ok)")
     return 0
@@ -92,23 +104,17 @@ async def _export(settings: Settings, guild: int, fmt: str) -> ExportFile:
         return await TransferService(db, SystemClock()).export(guild, TransferFormat(fmt))
 
 
-async def _import(settings: Settings, name: str, data: bytes, guild: int, dry_run: bool) -> int:
+async def _import(settings: Settings, stream: TextIO, fmt: str, guild: int, dry_run: bool) -> int:
     from storage.db import Database
     from tracker.clock import SystemClock
-    from tracker.errors import TrackerError
-    from tracker.transfer import TransferService, detect_format
+    from tracker.transfer import TransferFormat, TransferService
 
-    fmt = detect_format(name, data.decode("utf-8-sig", errors="replace"))
     async with Database.open(settings.db_path) as db:
         service = TransferService(db, SystemClock())
-        try:
-            if dry_run:
-                report = await service.check(guild, data, fmt)
-            else:
-                report = await service.import_launches(guild, data, fmt)
-        except TrackerError as exc:
-            print(f"slipwatch: {exc}", file=sys.stderr)
-            return 1
+        if dry_run:
+            report = await service.check(guild, stream, TransferFormat(fmt))
+        else:
+            report = await service.import_launches(guild, stream, TransferFormat(fmt))
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -140,7 +146,13 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_export(settings: Settings, guild: int, fmt: str, out: str | None) -> int:
-    export = asyncio.run(_export(settings, guild, fmt))
+    from storage.db import MigrationError
+
+    try:
+        export = asyncio.run(_export(settings, guild, fmt))
+    except (TrackerError, MigrationError) as exc:
+        print(f"slipwatch: {exc}", file=sys.stderr)
+        return 1
     target = out or export.filename
     if target == "-":
         sys.stdout.buffer.write(export.content)
@@ -151,12 +163,25 @@ def _run_export(settings: Settings, guild: int, fmt: str, out: str | None) -> in
 
 
 def _run_import(settings: Settings, path: str, guild: int, dry_run: bool) -> int:
+    from storage.db import MigrationError
+    from tracker.transfer import detect_format
+
     try:
-        data = Path(path).read_bytes()
+        # Read as a stream: a file over the row cap is refused at the first row past it.
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            try:
+                peek = stream.read(64)
+            except UnicodeDecodeError:
+                peek = ""
+            stream.seek(0)
+            fmt = detect_format(path, peek)
+            return asyncio.run(_import(settings, stream, fmt.value, guild, dry_run))
     except OSError as exc:
         print(f"slipwatch: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    return asyncio.run(_import(settings, path, data, guild, dry_run))
+    except (TrackerError, MigrationError) as exc:
+        print(f"slipwatch: {exc}", file=sys.stderr)
+        return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,8 @@ from typing import Any
 
 import aiosqlite
 
+from tracker.errors import DamagedDatabase, DatabaseBusy, DiskFull
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -28,6 +30,45 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 class MigrationError(RuntimeError):
     """A migration failed; the database was left at the version it had before."""
+
+
+def recovery_advice(path: str) -> str:
+    """What an operator can do about a damaged database file at *path*."""
+    return (
+        f"Stop slipwatch and restore {path} from a backup, or rescue what is readable with "
+        f"`sqlite3 {path} .recover | sqlite3 recovered.db` and point SLIPWATCH_DB at "
+        "recovered.db (then run `python bot.py check`)."
+    )
+
+
+def damaged(path: str, detail: str) -> DamagedDatabase:
+    """The error for a damaged database file (with what to do about it)."""
+    lines = [line for line in detail.splitlines() if line.strip() and not line.startswith("***")]
+    shown = (lines[0] if lines else "no detail")[:200]
+    return DamagedDatabase(
+        f"The database file {path} is damaged ({shown}); nothing was written to it. "
+        + recovery_advice(path)
+    )
+
+
+def storage_error(exc: sqlite3.Error, path: str) -> Exception:
+    """A domain error naming the real cause of a SQLite failure, or *exc* itself when it is
+    not one a person can act on."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()
+    if code == sqlite3.SQLITE_FULL or "database or disk is full" in text:
+        return DiskFull(
+            "The disk is full, so nothing was saved (every earlier change is kept). Ask the "
+            "bot's operator to free some space, then try again."
+        )
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in text:
+        return DatabaseBusy(
+            "The database is busy: another slipwatch process is writing to it. Nothing was "
+            "saved; try again in a moment."
+        )
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text:
+        return damaged(path, str(exc))
+    return exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +124,24 @@ class Database:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, path: str | Path, *, migrations: list[Migration] | None = None
+        cls, path: str | Path, *, migrations: list[Migration] | None = None, check: bool = True
     ) -> AsyncIterator[Database]:
-        """Open (creating if needed) and migrate the database at *path*."""
+        """Open (creating if needed) and migrate the database at *path*. With *check* (the
+        default) a damaged file is refused at once (PRAGMA quick_check, DamagedDatabase); the
+        ``check`` command opens without it to report the details itself."""
         path = str(path)
-        writer = await _connect(path)
         try:
+            writer = await _connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise storage_error(exc, path) from exc
+        try:
+            if check:
+                await _quick_check(writer, path)
             await migrate(writer, bundled_migrations() if migrations is None else migrations)
             reader = await _connect(path)
+        except sqlite3.DatabaseError as exc:
+            await writer.close()
+            raise storage_error(exc, path) from exc
         except BaseException:
             await writer.close()
             raise
@@ -105,14 +156,39 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error)."""
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self.path) from exc
             try:
                 yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            else:
                 await self._writer.execute("COMMIT")
+            except BaseException as exc:
+                await self._rollback()
+                if isinstance(exc, sqlite3.Error):
+                    mapped = storage_error(exc, self.path)
+                    if mapped is not exc:
+                        raise mapped from exc
+                raise
+
+    async def _rollback(self) -> None:
+        # SQLite may already have rolled back by itself (disk full, I/O error): a ROLLBACK
+        # would then fail with "no transaction is active" and hide the real cause.
+        if self._writer.in_transaction:
+            try:
+                await self._writer.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.warning("rollback failed; the transaction was already ended", exc_info=True)
+
+    async def quick_check(self) -> None:
+        """DamagedDatabase when SQLite's quick check finds the file damaged (export and import
+        call it before they read or write, so they never work on a damaged file)."""
+        try:
+            rows = list(await self._reader.execute_fetchall("PRAGMA quick_check"))
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.path, str(exc)) from exc
+        if not rows or rows[0][0] != "ok":
+            raise damaged(self.path, "; ".join(str(r[0]) for r in rows[:3]) or "no answer")
 
     @property
     def read(self) -> aiosqlite.Connection:
@@ -144,6 +220,12 @@ class Database:
         for row in await self.fetchall("PRAGMA foreign_key_check"):
             problems.append(f"foreign key violation in {row[0]} row {row[1]}")
         return problems
+
+
+async def _quick_check(conn: aiosqlite.Connection, path: str) -> None:
+    rows = list(await conn.execute_fetchall("PRAGMA quick_check"))
+    if not rows or rows[0][0] != "ok":
+        raise damaged(path, "; ".join(str(r[0]) for r in rows[:3]) or "no answer")
 
 
 async def _connect(path: str) -> aiosqlite.Connection:

@@ -21,3 +21,20 @@ class InvalidInput(TrackerError):
 
 class Conflict(TrackerError):
     """Someone else changed the launch at the same moment; try again."""
+
+
+class StorageProblem(TrackerError):
+    """The database cannot do what was asked (disk full, busy, damaged); nothing was written.
+    The message says the real cause and what the operator can do."""
+
+
+class DiskFull(StorageProblem):
+    """The disk (or the database's size limit) is full."""
+
+
+class DatabaseBusy(StorageProblem):
+    """Another process held the database's write lock for longer than the busy timeout."""
+
+
+class DamagedDatabase(StorageProblem):
+    """The database file is damaged; reading or writing it could lose more."""

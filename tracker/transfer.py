@@ -24,13 +24,14 @@ import dataclasses
 import datetime as dt
 import enum
 import io
+import itertools
 import json
 import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from storage import repo, summaries
 from storage.db import Database
@@ -109,6 +110,10 @@ EVENT_FIELDS = ("id", "kind", "at", "actor", "source_url", "note", "data")
 CSV_FIELDS = (*LAUNCH_FIELDS, "events")
 
 MAX_IMPORT_ROWS = 5000
+MAX_IMPORT_CHARS = 64_000_000  # a JSON file is read whole: at most this many characters
+# The newest file layout this version reads: exports of this version are schema 1 (a list of
+# launches, or {"schema": 1, "launches": [...]}); a file declaring a later one is refused.
+SCHEMA = 1
 MAX_EVENTS_PER_LAUNCH = 1000
 MAX_ISSUES = 50
 MAX_WINDOW_PHRASE = 200
@@ -262,26 +267,56 @@ def decode(data: bytes) -> str:
         ) from exc
 
 
-def read_rows(text: str, fmt: TransferFormat) -> list[dict[str, Any]]:
-    """The launch records of a file, in file order. InvalidInput when the file as a whole
-    cannot be read (not JSON, no header, too many rows); row problems are left to
-    :func:`plan_import`."""
-    text = text.removeprefix("\ufeff")
+def read_rows(text: str | TextIO, fmt: TransferFormat) -> list[dict[str, Any]]:
+    """The launch records of a file (its text, or a text stream read as it goes), in file
+    order. InvalidInput when the file as a whole cannot be read (not JSON, no header, too many
+    rows, too large, not UTF-8); row problems are left to :func:`plan_import`. A CSV stream is
+    refused at the first row past MAX_IMPORT_ROWS and a JSON one past MAX_IMPORT_CHARS, so an
+    oversized file is never held in memory whole."""
+    stream = io.StringIO(text, newline="") if isinstance(text, str) else text
+    try:
+        return _read_rows(stream, fmt)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "The file is not UTF-8 text. Save it as UTF-8 JSON or CSV and try again."
+        ) from exc
+
+
+def _read_rows(stream: TextIO, fmt: TransferFormat) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]]
     if fmt is TransferFormat.JSON:
+        text = stream.read(MAX_IMPORT_CHARS + 1).removeprefix("\ufeff")
+        if len(text) > MAX_IMPORT_CHARS:
+            raise InvalidInput(
+                f"The file is larger than {MAX_IMPORT_CHARS // 1_000_000} MB, more than an "
+                f"export of {MAX_IMPORT_ROWS} launches. Split it and import the parts."
+            )
         try:
             loaded = _load_json(text)
         except json.JSONDecodeError as exc:
             raise InvalidInput(
                 f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
             ) from exc
+        except RecursionError:
+            raise InvalidInput(
+                "The file is nested too deep to be a slipwatch export (lists or objects inside "
+                "each other hundreds of times)."
+            ) from None
+        if isinstance(loaded, dict):
+            schema = loaded.get("schema")
+            if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA:
+                raise InvalidInput(
+                    f"The file was made by a newer slipwatch (schema {schema}); this one reads "
+                    f"schema {SCHEMA} and older. Update slipwatch, then import it."
+                )
         if isinstance(loaded, dict) and isinstance(loaded.get("launches"), list):
             loaded = loaded["launches"]
         if not isinstance(loaded, list):
             raise InvalidInput("The JSON file must be a list of launches, as /launch export makes.")
         rows = [item if isinstance(item, dict) else {"__not_an_object__": item} for item in loaded]
     else:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = stream.readline().removeprefix("\ufeff")
+        reader = csv.DictReader(itertools.chain([header], stream))
         if not reader.fieldnames:
             raise InvalidInput("The CSV file is empty: it needs a header row, then launches.")
         missing = [f for f in ("product", "vendor") if f not in reader.fieldnames]
@@ -313,7 +348,7 @@ def read_rows(text: str, fmt: TransferFormat) -> list[dict[str, Any]]:
     return rows
 
 
-def _decode_upload(data: bytes | str) -> str:
+def _decode_upload(data: bytes | str | TextIO) -> str | TextIO:
     return decode(data) if isinstance(data, bytes) else data
 
 
@@ -431,11 +466,16 @@ class _Row:
         try:
             if not isinstance(value, str):
                 raise ValueError
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             self.fail(f"{name} {json.dumps(value)[:40]} is not a date like 2025-02-17")
             self.unreadable.add(name)
             return None
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            self.fail(f"{name} {day.isoformat()} is out of range ({FIRST_YEAR} to {LAST_YEAR})")
+            self.unreadable.add(name)
+            return None
+        return day
 
     def choice(self, name: str, kind: type[_E], default: _E) -> _E:
         value = self._get(name)
@@ -454,7 +494,7 @@ class _Row:
             return None
         return _instant(value, name, self.fail)
 
-    def integer(self, name: str, *, minimum: int = 0) -> int | None:
+    def integer(self, name: str, *, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
         value = self._get(name)
         if value is None:
             return None
@@ -464,9 +504,40 @@ class _Row:
             except ValueError:
                 pass
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            self.fail(f"{name} {json.dumps(value)[:40]} is not a whole number >= {minimum}")
+            self.fail(f"{name} {_shown(value)} is not a whole number >= {minimum}")
+            return None
+        if value > maximum:
+            self.fail(f"{name} {_shown(value)} is too large (at most {maximum})")
             return None
         return value
+
+
+MAX_DATA_DEPTH = 16
+# Dates and times outside these years are refused: deadlines are computed from them, and a
+# year like 9999 overflows the calendar.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in *value* (iterative: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _shown(value: Any) -> str:
+    """A value as it appears in the file, short (huge numbers are cut, never converted)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return "a number with more than 30 digits"
+    try:
+        return json.dumps(value)[:40]
+    except (ValueError, RecursionError):
+        return "a value that cannot be shown"
 
 
 def _instant(value: Any, name: str, fail: Callable[[str], None]) -> dt.datetime | None:
@@ -480,6 +551,9 @@ def _instant(value: Any, name: str, fail: Callable[[str], None]) -> dt.datetime 
     if parsed.tzinfo is None:
         fail(f"{name} {value!r} has no UTC offset; add one, like +00:00")
         return None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        fail(f"{name} {value.strip()[:40]!r} is out of range ({FIRST_YEAR} to {LAST_YEAR})")
+        return None
     return parsed.astimezone(dt.UTC)
 
 
@@ -491,6 +565,9 @@ def _events(raw: Any, fail: Callable[[str], None]) -> list[PlannedEvent]:
             raw = json.loads(raw)
         except json.JSONDecodeError:
             fail("events is not a JSON list")
+            return []
+        except RecursionError:
+            fail("events is nested too deep")
             return []
     if not isinstance(raw, list):
         fail("events must be a list")
@@ -532,6 +609,9 @@ def _events(raw: Any, fail: Callable[[str], None]) -> list[PlannedEvent]:
             data = {}
         if not isinstance(data, dict):
             bad("data must be an object")
+            continue
+        if _depth(data) > MAX_DATA_DEPTH:
+            bad(f"data is nested deeper than {MAX_DATA_DEPTH} levels")
             continue
         if at is None:
             continue
@@ -797,7 +877,9 @@ class TransferService:
         self._imports: dict[int, collections.deque[dt.datetime]] = {}
 
     async def export(self, guild_id: int, fmt: TransferFormat) -> ExportFile:
-        """Every launch of the guild with its history, as a file."""
+        """Every launch of the guild with its history, as a file (DamagedDatabase when the
+        database file is damaged: an export of a damaged file would be silently incomplete)."""
+        await self.db.quick_check()
         launches = await repo.all_launches(self.db.read, guild_id)
         events = await summaries.events_by_launch(self.db.read, guild_id)
         # Formatting tens of thousands of launches runs in a worker thread, off the event loop.
@@ -810,13 +892,15 @@ class TransferService:
             launches=len(launches),
         )
 
-    async def check(self, guild_id: int, data: bytes | str, fmt: TransferFormat) -> ImportReport:
+    async def check(
+        self, guild_id: int, data: bytes | str | TextIO, fmt: TransferFormat
+    ) -> ImportReport:
         """Dry run: validate the file for the guild and say what an import would do."""
         report, _ = await self._plan(guild_id, data, fmt, dry_run=True)
         return report
 
     async def import_launches(
-        self, guild_id: int, data: bytes | str, fmt: TransferFormat
+        self, guild_id: int, data: bytes | str | TextIO, fmt: TransferFormat
     ) -> ImportReport:
         """Validate, then write every launch and its history in one transaction; writes
         nothing at all when any row is invalid (the report lists why)."""
@@ -862,8 +946,9 @@ class TransferService:
         return recent
 
     async def _plan(
-        self, guild_id: int, data: bytes | str, fmt: TransferFormat, *, dry_run: bool
+        self, guild_id: int, data: bytes | str | TextIO, fmt: TransferFormat, *, dry_run: bool
     ) -> tuple[ImportReport, list[PlannedLaunch]]:
+        await self.db.quick_check()  # never plan from, or write into, a damaged file
         # Decoding, reading and checking every row is CPU work: worker threads do it.
         text = await asyncio.to_thread(_decode_upload, data)
         config = await repo.get_guild(self.db.read, guild_id)
