@@ -954,6 +954,13 @@ class TransferService:
         config = await repo.get_guild(self.db.read, guild_id)
         existing = await repo.all_launches(self.db.read, guild_id)
         if fmt is TransferFormat.EVENT_LOG:
+            if not isinstance(text, str):  # a stream (the command line): read it, capped
+                text = await asyncio.to_thread(text.read, MAX_IMPORT_CHARS + 1)
+                if len(text) > MAX_IMPORT_CHARS:
+                    raise InvalidInput(
+                        f"The file is larger than {MAX_IMPORT_CHARS // 1_000_000} MB. Split it "
+                        "and import the parts."
+                    )
             count, planned, errors, warnings = await asyncio.to_thread(
                 plan_event_log, text, config, self.clock.now()
             )
