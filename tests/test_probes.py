@@ -859,6 +859,42 @@ async def test_hostile_answers_are_the_probes_own_error_or_plain_text(
         assert [(d.title, d.state.value) for d in detections] == [("Grok 3 is here", "proposed")]
 
 
+async def test_one_check_posts_at_most_five_proposals_and_sums_up_the_rest(
+    tmp_path: Path, server: ProbeServer
+) -> None:
+    ids = [f"grok-3-v{n}" for n in range(8)]
+    server.put_json("/xai/v1/models", openai_models(ids))
+    async with world(tmp_path, server) as w:
+        launch_id = await grok3(w.h)
+        probe = await w.svc.add_probe(
+            GUILD, launch_id, "models", server.url("/xai"), "grok-3*",
+            api_key_env="SLIPWATCH_KEY_XAI",
+        )  # fmt: skip
+        await w.svc.sweep(w.h.clock.now())
+        assert len(w.proposals) == 5
+        # The other three are recorded (so never proposed again) but not posted one by one:
+        # only the five wait for the Discord layer to mark them posted.
+        pending = {p.detection.id for p in await w.svc.pending_posts()}
+        assert pending == {p.detection.id for p in w.proposals}
+        detections = await w.svc.list_detections(GUILD, launch_id)
+        assert len(detections) == 8
+        rows = await repo.all_outbox(w.h.db.read)
+        notes = [r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]
+        assert len(notes) == 1 and notes[0].dest_id == CHANNEL
+        posted = {p.detection.title for p in w.proposals}
+        rest = [i for i in ids if i not in posted]
+        assert notes[0].payload.alerts[0].note == (
+            f"Probe #{probe.id} (models {server.url('/xai')}) also saw 3 more matches in this "
+            f'check, not posted one by one: "{rest[0]}", "{rest[1]}", "{rest[2]}". If one of '
+            "them is the release, mark it with /launch shipped."
+        )
+        # The next check finds nothing new: nothing more is posted or summed up.
+        await w.poll()
+        assert len(w.proposals) == 5
+        rows = await repo.all_outbox(w.h.db.read)
+        assert len([r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]) == 1
+
+
 async def test_probes_run_on_the_engines_one_timer(tmp_path: Path, server: ProbeServer) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
     async with world(tmp_path, server) as w:
