@@ -3,6 +3,7 @@
 Usage:
     python bot.py [run]            run the bot (needs DISCORD_TOKEN)
     python bot.py demo             replay the Grok 3 / Claude 3.5 Opus story, no Discord needed
+    python bot.py demo --serve [HOST:PORT]  the same, then serve its public board until Ctrl-C
     python bot.py check            validate the settings and the database
     python bot.py sync [--guild ID]  register the slash commands with Discord
     python bot.py export --guild ID [--format json|csv] [--out FILE]
@@ -184,12 +185,35 @@ def _run_import(settings: Settings, path: str, guild: int, dry_run: bool) -> int
         return 1
 
 
+def _serve_demo(address: str) -> int:
+    from tracker.settings import parse_host_port
+    from web.demo import serve_demo
+
+    try:
+        host, port = parse_host_port(address, "--serve")
+    except SettingsError as exc:
+        print(f"slipwatch: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(serve_demo(host, port))
+    except OSError as exc:
+        print(f"slipwatch: cannot serve on {address}: {exc.strerror}", file=sys.stderr)
+        return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line of slipwatch (also the `slipwatch` console script)."""
     parser = argparse.ArgumentParser(prog="slipwatch", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (default)")
-    sub.add_parser("demo", help="replay the demo story on a simulated clock")
+    demo = sub.add_parser("demo", help="replay the demo story on a simulated clock")
+    demo.add_argument(
+        "--serve",
+        nargs="?",
+        const="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="then serve the story's public board until Ctrl-C (default 127.0.0.1:8080)",
+    )
     sub.add_parser("check", help="validate settings and the database")
     sync = sub.add_parser("sync", help="register slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to one server only (instant)")
@@ -215,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if command == "demo":
         logging.basicConfig(level=logging.WARNING)
+        if args.serve is not None:
+            return _serve_demo(args.serve)
         from tracker.demo import main as demo_main
 
         return demo_main()

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import aiosqlite
 
+from storage import summaries
 from storage.db import from_ms, to_ms
+from tracker.models import LaunchEvent
 
 Conn = aiosqlite.Connection
 
@@ -30,13 +33,26 @@ class PublicBoard:
 
 @dataclass(frozen=True, slots=True)
 class BoardStamp:
-    """What a board's content depends on in the database: when any launch or history row of
-    the server last changed, and how many of each there are (a deleted launch lowers a count
-    without moving a time)."""
+    """What a board's content depends on in the database: the newest history row a reader can
+    see (reminders and milestones change nothing shown), the number of launches (a deletion
+    leaves no history), and when the server's settings or its board last changed."""
 
     changed_at: dt.datetime
     launches: int
     last_event_id: int
+
+
+# History kinds that change what a board shows; every other kind is the bot's own business.
+VISIBLE_KINDS = (
+    "created",
+    "edited",
+    "slipped",
+    "shipped",
+    "cancelled",
+    "reannounced",
+    "revived",
+    "note",
+)
 
 
 def _row_to_board(row: sqlite3.Row) -> PublicBoard:
@@ -91,21 +107,37 @@ async def unpublish_board(conn: Conn, guild_id: int) -> bool:
 
 
 async def board_stamp(conn: Conn, guild_id: int) -> BoardStamp:
-    """The server's change stamp (two index lookups and a count over its launches)."""
+    """The server's change stamp: a few index lookups, whatever the size of its history."""
+    marks = ",".join("?" * len(VISIBLE_KINDS))
     rows = list(
         await conn.execute_fetchall(
-            "SELECT (SELECT COALESCE(MAX(updated_at), 0) FROM launches WHERE guild_id = ?), "
-            "(SELECT COUNT(*) FROM launches WHERE guild_id = ?), "
-            "(SELECT COALESCE(MAX(id), 0) FROM launch_events WHERE guild_id = ?), "
-            "(SELECT COALESCE(MAX(at), 0) FROM launch_events WHERE guild_id = ?), "
+            "SELECT (SELECT COUNT(*) FROM launches WHERE guild_id = ?), "
+            f"(SELECT COALESCE(MAX(id), 0) FROM launch_events WHERE guild_id = ? "
+            f"AND kind IN ({marks})), "
+            f"(SELECT COALESCE(MAX(at), 0) FROM launch_events WHERE guild_id = ? "
+            f"AND kind IN ({marks})), "
             "(SELECT COALESCE(MAX(updated_at), 0) FROM public_boards WHERE guild_id = ?), "
             "(SELECT COALESCE(MAX(updated_at), 0) FROM guilds WHERE guild_id = ?)",
-            (guild_id,) * 6,
+            (guild_id, guild_id, *VISIBLE_KINDS, guild_id, *VISIBLE_KINDS, guild_id, guild_id),
         )
     )
-    launch_at, count, event_id, event_at, board_at, guild_at = rows[0]
+    count, event_id, event_at, board_at, guild_at = rows[0]
     return BoardStamp(
-        changed_at=from_ms(max(launch_at, event_at, board_at, guild_at)),
+        changed_at=from_ms(max(event_at, board_at, guild_at)),
         launches=int(count),
         last_event_id=int(event_id),
     )
+
+
+async def recent_events(
+    conn: Conn, guild_id: int, kinds: Iterable[str], limit: int
+) -> list[LaunchEvent]:
+    """The server's newest *limit* history rows of *kinds*, newest first."""
+    wanted = list(kinds)
+    marks = ",".join("?" * len(wanted))
+    rows = await conn.execute_fetchall(
+        f"SELECT * FROM launch_events WHERE guild_id = ? AND kind IN ({marks}) "
+        "ORDER BY at DESC, id DESC LIMIT ?",
+        (guild_id, *wanted, limit),
+    )
+    return [summaries._row_to_event(row) for row in rows]  # the one mapper of history rows

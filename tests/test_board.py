@@ -3,10 +3,13 @@ caching headers, 404s, the rate limit, and nothing personal anywhere."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gzip
 import json
 import re
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from web.server import CSP, BoardSite, WebSettings
 
 UTC = dt.UTC
 OTHER_GUILD = 777
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -378,3 +382,78 @@ async def test_taken_names_are_refused_and_a_board_can_move(tmp_path: Path) -> N
         assert (await s.get("/b/frontier-labs"))[0] == 200
         assert await service.publish(OTHER_GUILD, SLUG) == SLUG
         assert "Showing 0 of 0." in (await s.get(f"/b/{SLUG}"))[2]
+
+
+async def test_the_table_is_paged_and_links_keep_the_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tracker.board.PAGE_SIZE", 2)
+    async with served(tmp_path) as s:
+        _, _, first = await s.get(f"/b/{SLUG}?sort=product")
+        assert len(rows_of(first)) == 2
+        assert "Showing 1–2 of 5 matching (5 in all)." in first
+        assert '<a href="/b/ai-watch?sort=product&amp;page=2" rel="next">Next page</a>' in first
+        _, _, last = await s.get(f"/b/{SLUG}?sort=product&page=3")
+        assert rows_of(last) == ["Grok 3"]
+        assert "Page 3 of 3" in last and "Next page" not in last
+        assert '<a href="/b/ai-watch?sort=product&amp;page=2" rel="prev">' in last
+        # Past the end shows the last page; the sort links start again at page 1.
+        _, _, past = await s.get(f"/b/{SLUG}?sort=product&page=99")
+        assert rows_of(past) == ["Grok 3"]
+        assert '<a href="/b/ai-watch?sort=late">Days late</a>' in past
+
+
+async def test_a_new_day_moves_the_board_but_not_the_feed_or_calendar(tmp_path: Path) -> None:
+    async with served(tmp_path) as s:
+        _, board, html = await s.get(f"/b/{SLUG}")
+        _, feed, _ = await s.get(f"/b/{SLUG}/feed.atom")
+        _, ics, _ = await s.get(f"/b/{SLUG}/deadlines.ics")
+        s.h.clock.advance(dt.timedelta(days=1))
+        status, board_after, html_after = await s.get(
+            f"/b/{SLUG}", **{"If-None-Match": board["ETag"]}
+        )
+        assert status == 200 and board_after["ETag"] != board["ETag"]
+        assert "101 days late" in html_after and "101 days late" not in html
+        assert board_after["Last-Modified"] == "Fri, 11 Apr 2025 00:00:00 GMT"
+        for path, headers in (("/feed.atom", feed), ("/deadlines.ics", ics)):
+            again = await s.get(f"/b/{SLUG}{path}", **{"If-None-Match": headers["ETag"]})
+            assert again[0] == 304, path
+        # The server's settings can move deadlines: a change of them is a change of the board.
+        await s.h.tracker.configure(GUILD, grace_days=2)
+        _, moved, _ = await s.get(f"/b/{SLUG}/deadlines.ics")
+        assert moved["ETag"] != ics["ETag"]
+
+
+async def test_demo_serve_prints_the_board_address_and_stops_on_sigterm() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "bot.py",
+        "demo",
+        "--serve",
+        "127.0.0.1:0",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        url = ""
+        while not url:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 120)).decode()
+            assert line, "the demo ended before serving its board"
+            if line.startswith("The demo's board: "):
+                url = line.split()[3]
+                assert line.endswith("(Ctrl-C or SIGTERM stops it)\n")
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/b/demo", url), url
+        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+            assert resp.status == 200
+            html = await resp.text()
+        assert "<h1>Launch board: demo</h1>" in html and "Grok 3" in html
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 60) == 0
+        rest = (await proc.stdout.read()).decode()
+        assert rest == "board stopped\n"
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -87,6 +87,10 @@ FEED_KINDS = frozenset(
 )
 # Kinds that give a launch a new promised window (the calendar's SEQUENCE counts them).
 _REDATING = frozenset({EventKind.REANNOUNCED, EventKind.REVIVED})
+# What the table, the chart and the calendar read of the history: first promises, re-datings.
+BOARD_KINDS = (EventKind.CREATED, EventKind.REANNOUNCED, EventKind.REVIVED)
+FEED_SIZE = 50
+PAGE_SIZE = 100  # table rows per page: a phone shows one card per launch
 # A namespace of our own for uuid5 ids: ids stay the same across requests and restarts.
 _NS = uuid.UUID("6d1b6f7e-2f4a-5a53-9b7e-51f0a7c0b0a1")
 
@@ -212,6 +216,7 @@ class BoardQuery:
     state: LaunchState | None = None
     sort: str = "deadline"
     order: Order = "asc"
+    page: int = 1
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> BoardQuery:
@@ -226,7 +231,9 @@ class BoardQuery:
         if sort not in SORT_KEYS:
             sort = "deadline"
         order: Order = "desc" if params.get("order") == "desc" else "asc"
-        return cls(vendor=vendor, state=state, sort=sort, order=order)
+        page_text = params.get("page", "1")
+        page = int(page_text) if page_text.isdigit() and 1 <= int(page_text) <= 10_000 else 1
+        return cls(vendor=vendor, state=state, sort=sort, order=order, page=page)
 
     def params(self, **changes: str | None) -> dict[str, str]:
         """The query string of this view with *changes* applied (None removes a key); default
@@ -236,6 +243,7 @@ class BoardQuery:
             "state": self.state.value if self.state else None,
             "sort": None if self.sort == "deadline" else self.sort,
             "order": None if self.order == "asc" else self.order,
+            "page": None if self.page == 1 else str(self.page),
         }
         current.update(changes)
         return {k: v for k, v in current.items() if v}
@@ -267,6 +275,27 @@ class Board:
     total: int  # launches on the board before the filters
     vendors: tuple[str, ...]  # every vendor on the board, for the filter
     query: BoardQuery
+
+    @property
+    def pages(self) -> int:
+        """How many pages of PAGE_SIZE rows the table has (at least 1)."""
+        return max(1, -(-len(self.rows) // PAGE_SIZE))
+
+    @property
+    def page(self) -> int:
+        """The page shown (the last one when the query asked past it)."""
+        return min(self.query.page, self.pages)
+
+    @property
+    def page_rows(self) -> tuple[BoardRow, ...]:
+        """The rows of the page shown."""
+        start = (self.page - 1) * PAGE_SIZE
+        return self.rows[start : start + PAGE_SIZE]
+
+    @property
+    def first_shown(self) -> int:
+        """The position of the page's first row (1-based; 0 when there is none)."""
+        return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
 
 
 def build_board(
@@ -445,7 +474,7 @@ def feed_entries(
     guild_id: int,
     launches: Mapping[int, Launch],
     events: Iterable[LaunchEvent],
-    limit: int = 200,
+    limit: int = FEED_SIZE,
 ) -> list[FeedEntry]:
     """The newest *limit* slips, ships, cancellations and re-datings, newest first. Each
     entry's id is derived from the server and the history row, so it never changes."""
@@ -495,8 +524,9 @@ def calendar_events(
         if launch.state.resolved:
             continue
         history = events.get(launch.id, ())
-        redated = sum(1 for e in history if e.kind in _REDATING)
-        stamp = max((e.at for e in history), default=launch.created_at)
+        redatings = [e.at for e in history if e.kind in _REDATING]
+        stamp = max(redatings, default=launch.created_at)
+        redated = len(redatings)
         lines = [f'Promised: "{launch.window_phrase}" (last day {launch.window_end}).']
         if launch.quote:
             lines.append(f'"{launch.quote}"')
@@ -528,8 +558,18 @@ class Published:
     guild_id: int
     slug: str
     today: dt.date
-    changed_at: dt.datetime
-    version: str  # opaque; equal versions mean equal content
+    changed_at: dt.datetime  # the last change of what is shown (not counting the date)
+    data_version: str  # opaque; equal versions mean equal records (the date aside)
+    midnight: dt.datetime  # the start of *today* in the server's zone, in UTC
+
+    def version(self, *, dated: bool) -> str:
+        """The content version of a view: *dated* views (running figures, countdowns) also
+        change with the server's calendar day."""
+        return f"{self.data_version}.{self.today.isoformat()}" if dated else self.data_version
+
+    def last_modified(self, *, dated: bool) -> dt.datetime:
+        """When a view last changed: for a dated view never before today's midnight."""
+        return max(self.changed_at, self.midnight) if dated else self.changed_at
 
 
 class BoardService:
@@ -566,14 +606,13 @@ class BoardService:
         tz = self._zone(config)
         today = deadlines.local_today(self.clock.now(), tz)
         stamp = await board_repo.board_stamp(self.db.read, board.guild_id)
+        changed = max(stamp.changed_at, board.updated_at)
         version = (
-            f"{board.slug}.{today.isoformat()}.{int(stamp.changed_at.timestamp() * 1000)}."
+            f"{board.guild_id}.{board.slug}.{int(changed.timestamp() * 1000)}."
             f"{stamp.launches}.{stamp.last_event_id}"
         )
-        # The running figures move at midnight too, so "last modified" is never before it.
-        midnight = dt.datetime.combine(today, dt.time(0), tzinfo=tz)
-        changed = max(stamp.changed_at, board.updated_at, midnight.astimezone(dt.UTC))
-        return Published(board.guild_id, board.slug, today, changed, version)
+        midnight = dt.datetime.combine(today, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+        return Published(board.guild_id, board.slug, today, changed, version, midnight)
 
     @staticmethod
     def _zone(config: GuildConfig) -> ZoneInfo:
@@ -586,9 +625,17 @@ class BoardService:
         """Every launch of the server, by id."""
         return await repo.all_launches(self.db.read, guild_id)
 
-    async def events(self, guild_id: int) -> dict[int, list[LaunchEvent]]:
-        """The server's whole history, by launch, oldest first."""
-        return await summaries.events_by_launch(self.db.read, guild_id)
+    async def events(
+        self, guild_id: int, kinds: Iterable[EventKind] = BOARD_KINDS
+    ) -> dict[int, list[LaunchEvent]]:
+        """The server's history rows of *kinds* (by default what the board and the calendar
+        need), by launch, oldest first."""
+        return await summaries.events_by_launch(self.db.read, guild_id, kinds=kinds)
+
+    async def recent(self, guild_id: int, limit: int = FEED_SIZE) -> list[LaunchEvent]:
+        """The server's newest *limit* feed-worthy history rows, newest first."""
+        kinds = sorted(k.value for k in FEED_KINDS)
+        return await board_repo.recent_events(self.db.read, guild_id, kinds, limit)
 
     async def launch(self, guild_id: int, launch_id: int) -> tuple[Launch, list[LaunchEvent]]:
         """One launch of the server and its history; NotFound for any other launch."""

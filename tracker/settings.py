@@ -136,7 +136,7 @@ def parse_host_port(text: str, name: str = "SLIPWATCH_WEB") -> tuple[str, int]:
     """Read "host:port" (an IPv6 host in brackets: "[::1]:8080"); SettingsError otherwise."""
     host, sep, port = text.strip().rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise SettingsError(f"{name} must be host:port, like 127.0.0.1:8080, not {text!r}.")
     return host, int(port)
 

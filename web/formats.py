@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 
 import icalendar
 from feedgen.feed import FeedGenerator
@@ -47,26 +47,49 @@ def atom(published: Published, entries: Sequence[FeedEntry], base_url: str) -> b
     return data
 
 
-def icalendar_file(published: Published, items: Sequence[CalendarEvent], base_url: str) -> bytes:
-    """The iCalendar document of *items*: one all-day VEVENT per open deadline."""
+def icalendar_file(
+    published: Published,
+    items: Sequence[CalendarEvent],
+    base_url: str,
+    cache: MutableMapping[CalendarEvent, bytes] | None = None,
+) -> bytes:
+    """The iCalendar document of *items*: one all-day VEVENT per open deadline.
+
+    Each VEVENT is serialised by icalendar on its own and kept in *cache* (keyed by the event's
+    record, so a re-dated launch is serialised again): the calendar is their concatenation in
+    the envelope icalendar wrote, exactly what Calendar.to_ical() writes for the whole."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//slipwatch//public board//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", f"slipwatch: {published.slug} deadlines")
+    envelope: bytes = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    assert envelope.endswith(end)
+    parts = [envelope[: -len(end)]]
     for item in items:
-        event = icalendar.Event()
-        event.add("uid", item.uid)
-        event.add("sequence", item.sequence)
-        event.add("dtstamp", item.stamp)
-        event.add("last-modified", item.stamp)
-        event.add("dtstart", item.day)
-        event.add("dtend", item.day + dt.timedelta(days=1))
-        event.add("summary", item.summary)
-        event.add("description", item.description)
-        event.add("url", f"{base_url}/{item.launch_id}")
-        event.add("transp", "TRANSPARENT")
-        cal.add_component(event)
-    data: bytes = cal.to_ical()
+        data = cache.get(item) if cache is not None else None
+        if data is None:
+            data = _vevent(item, base_url)
+            if cache is not None:
+                cache[item] = data
+        parts.append(data)
+    parts.append(end)
+    return b"".join(parts)
+
+
+def _vevent(item: CalendarEvent, base_url: str) -> bytes:
+    event = icalendar.Event()
+    event.add("uid", item.uid)
+    event.add("sequence", item.sequence)
+    event.add("dtstamp", item.stamp)
+    event.add("last-modified", item.stamp)
+    event.add("dtstart", item.day)
+    event.add("dtend", item.day + dt.timedelta(days=1))
+    event.add("summary", item.summary)
+    event.add("description", item.description)
+    event.add("url", f"{base_url}/{item.launch_id}")
+    event.add("transp", "TRANSPARENT")
+    data: bytes = event.to_ical()
     return data

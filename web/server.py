@@ -38,15 +38,16 @@ import jinja2
 from aiohttp import web
 
 from tracker import board as boards
-from tracker.board import BoardQuery, BoardService, Published
+from tracker.board import BoardQuery, BoardService, CalendarEvent, Published
 from tracker.errors import NotFound
-from tracker.models import LaunchState
+from tracker.models import Launch, LaunchEvent, LaunchState
 from tracker.stats import RULES as score_rules
 from web import formats
 from web.timeline import OUTCOME_LABELS, build_timeline
 
 log = logging.getLogger(__name__)
 
+EventMap = dict[int, list[LaunchEvent]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Bump when a template or a format changes what the same data renders to.
@@ -143,9 +144,12 @@ class BoardSite:
         self.settings = settings or WebSettings()
         self.env = _template_env()
         self.css_name, self.css = _css()
+        self.icon = (resources.files("web") / "static" / "favicon.svg").read_bytes()
         self.limiter = RateLimiter(self.settings.rate_per_minute, self.settings.burst)
         self._cache: OrderedDict[str, Rendered] = OrderedDict()
         self._inflight: dict[str, asyncio.Future[Rendered]] = {}
+        self._records_cache: OrderedDict[str, tuple[list[Launch], EventMap]] = OrderedDict()
+        self._vevents: OrderedDict[CalendarEvent, bytes] = OrderedDict()
         self._runner: web.AppRunner | None = None
         self._port = self.settings.port
         notfound = self.env.get_template("notfound.html").render(css=self.css_path)
@@ -163,6 +167,7 @@ class BoardSite:
         app = web.Application(middlewares=[self._headers, self._rate_limit])
         app.router.add_get("/", self.index)
         app.router.add_get("/static/{name}", self.static)
+        app.router.add_get("/favicon.ico", self.favicon)
         app.router.add_get("/b/{slug}", self.board)
         app.router.add_get("/b/{slug}/", self.board_slash)
         app.router.add_get("/b/{slug}/feed.atom", self.feed)
@@ -252,11 +257,14 @@ class BoardSite:
         variant: str,
         cache_control: str,
         render: Callable[[], Awaitable[Rendered]],
+        *,
+        dated: bool = True,
     ) -> web.StreamResponse:
-        """Answer with a 304 when the reader's copy is current, else the (cached) rendering."""
-        key = f"{RENDER_VERSION}|{published.version}|{variant}"
+        """Answer with a 304 when the reader's copy is current, else the (cached) rendering.
+        A *dated* view (running figures, countdowns) also changes with the calendar day."""
+        key = f"{RENDER_VERSION}|{published.version(dated=dated)}|{variant}"
         etag = 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
-        modified = published.changed_at.replace(microsecond=0)
+        modified = published.last_modified(dated=dated).replace(microsecond=0)
         headers = {
             "ETag": etag,
             "Last-Modified": email.utils.format_datetime(modified, usegmt=True),
@@ -298,6 +306,20 @@ class BoardSite:
             self._cache.popitem(last=False)
         return result
 
+    async def _records(self, published: Published) -> tuple[list[Launch], EventMap]:
+        """The board's launches and the history rows it shows, loaded once per data version
+        (a new calendar day re-renders from the same records)."""
+        key = published.data_version
+        cached = self._records_cache.get(key)
+        if cached is None:
+            launches = await self.service.launches(published.guild_id)
+            events = await self.service.events(published.guild_id)
+            cached = (launches, events)
+            self._records_cache[key] = cached
+            while len(self._records_cache) > 8:
+                self._records_cache.popitem(last=False)
+        return cached
+
     def _html(self, template: str, **context: Any) -> Rendered:
         text = self.env.get_template(template).render(css=self.css_path, **context)
         return _finish(text.encode(), "text/html; charset=utf-8")
@@ -328,8 +350,18 @@ class BoardSite:
             headers={"Cache-Control": PAGE_CACHE},
         )
 
+    async def favicon(self, request: web.Request) -> web.StreamResponse:
+        """The icon, for browsers that ask for it by its old name."""
+        return web.Response(
+            body=self.icon,
+            content_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     async def static(self, request: web.Request) -> web.StreamResponse:
-        """The stylesheet (the only static file)."""
+        """The stylesheet and the icon."""
+        if request.match_info["name"] == "favicon.svg":
+            return await self.favicon(request)
         if request.match_info["name"] != self.css_name:
             raise web.HTTPNotFound()
         return web.Response(
@@ -352,21 +384,27 @@ class BoardSite:
         variant = "board?" + "&".join(f"{k}={v}" for k, v in sorted(query.params().items()))
 
         async def render() -> Rendered:
-            launches = await self.service.launches(published.guild_id)
-            events = await self.service.events(published.guild_id)
+            launches, events = await self._records(published)
             board = boards.build_board(published.slug, launches, events, published.today, query)
             base = self._base(published)
             timeline = build_timeline(board.rows, published.today)
             sort_links = {}
             for key in boards.SORT_KEYS:
                 order = "desc" if key == query.sort and query.order == "asc" else "asc"
-                params = query.params(sort=None if key == "deadline" else key, order=None)
+                params = query.params(
+                    sort=None if key == "deadline" else key, order=None, page=None
+                )
                 if order == "desc":
                     params["order"] = "desc"
                 sort_links[key] = base + _qs(params)
+            page_links = {
+                "prev": base + _qs(query.params(page=str(board.page - 1))),
+                "next": base + _qs(query.params(page=str(board.page + 1))),
+            }
             return self._html(
                 "board.html",
                 board=board,
+                page_links=page_links,
                 base=base,
                 figures=boards.score_figures(board.stats),
                 rules=score_rules,
@@ -416,15 +454,13 @@ class BoardSite:
         published = await self._published(request)
 
         async def render() -> Rendered:
-            launches = {x.id: x for x in await self.service.launches(published.guild_id)}
-            events = await self.service.events(published.guild_id)
-            entries = boards.feed_entries(
-                published.guild_id, launches, (e for evs in events.values() for e in evs)
-            )
+            launches, _ = await self._records(published)
+            recent = await self.service.recent(published.guild_id)
+            entries = boards.feed_entries(published.guild_id, {x.id: x for x in launches}, recent)
             body = formats.atom(published, entries, self.base_url + self._base(published))
             return _finish(body, "application/atom+xml; charset=utf-8")
 
-        return await self._answer(request, published, "feed", FEED_CACHE, render)
+        return await self._answer(request, published, "feed", FEED_CACHE, render, dated=False)
 
     async def calendar(self, request: web.Request) -> web.StreamResponse:
         """The calendar of open deadlines."""
@@ -437,15 +473,14 @@ class BoardSite:
             body = formats.icalendar_file(published, items, self.base_url + self._base(published))
             return _finish(body, "text/calendar; charset=utf-8")
 
-        return await self._answer(request, published, "ics", FEED_CACHE, render)
+        return await self._answer(request, published, "ics", FEED_CACHE, render, dated=False)
 
     async def launches_json(self, request: web.Request) -> web.StreamResponse:
         """launches.json: the score and every launch."""
         published = await self._published(request)
 
         async def render() -> Rendered:
-            launches = await self.service.launches(published.guild_id)
-            events = await self.service.events(published.guild_id)
+            launches, events = await self._records(published)
             board = boards.build_board(
                 published.slug, launches, events, published.today, BoardQuery(sort="deadline")
             )
