@@ -291,13 +291,25 @@ async def test_a_page_going_from_coming_soon_to_available_today_is_proposed_once
             launch.state is LaunchState.UPCOMING and launch.window_end.isoformat() == "2025-06-30"
         )
 
+        # Another window: proposed again; "Ignore" leaves the launch as it is.
+        probe.put("/grok", html_page(["Grok 3 now arrives in Q3 2025."]), "text/html")
+        await next_poll(w)
+        later = (await eventually(lambda: found()[1:], what="the second re-dating"))[0]
+        newest = (await w.bot.probes.list_detections(w.guild))[0]
+        assert later.custom_ids() == [f"sw:predate:{newest.id}", f"sw:pignore:{newest.id}"]
+        ignored = await w.click(later, f"sw:pignore:{newest.id}", w.manager)
+        told = (await ignored.wait_followups(1, timeout=10))[0]
+        assert told.content == "Ignored; the probe keeps watching."
+        launch = await w.bot.tracker.get(w.guild, launch_id)
+        assert launch.window_end.isoformat() == "2025-06-30"
+
         # Available today: proposed once as shipped.
         probe.put("/grok", html_page(["Grok 3 is available today."]), "text/html")
         await next_poll(w)
-        await eventually(lambda: len(found()) == 2, what="the release proposal")
+        await eventually(lambda: len(found()) == 3, what="the release proposal")
         await next_poll(w)
         await next_poll(w)
-        assert len(found()) == 2
+        assert len(found()) == 3
         release = found()[-1]
         assert release.embeds[0]["title"] == "🔎 Grok 3 (xAI) may have been released"
         newest = (await w.bot.probes.list_detections(w.guild))[0]
@@ -377,3 +389,24 @@ async def test_watch_refuses_a_hugging_face_organisation_with_the_right_form(
             "everything an organisation publishes, watch its feed or page instead."
         )
         assert await w.bot.probes.list_probes(w.guild) == []
+
+
+async def test_watch_says_when_the_first_check_failed(tmp_path: Path) -> None:
+    async with probe_world(tmp_path) as (w, probe):
+        launch_id = await add_grok(w, window="Q1 2025", announced_on="2024-12-01")
+        probe.fail("/down.rss", 503, times=1)
+        reply = await w.cmd(
+            "launch watch",
+            launch=str(launch_id),
+            kind="feed",
+            target=probe.url("/down.rss"),
+            pattern="Grok 3",
+        )
+        (watching,) = await w.bot.probes.list_probes(w.guild)
+        retry = int(watching.next_check_at.timestamp())
+        assert reply.content == (
+            f"Watching for Grok 3 (xAI): probe #1, feed {probe.url('/down.rss')}, looking for "
+            "\u201cGrok 3\u201d, every 30 minutes. The first check failed: the server answered "
+            f"503. The probe tries again <t:{retry}:R>; see /launch probes."
+        )
+        assert reply.components == []

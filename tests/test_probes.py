@@ -920,3 +920,29 @@ async def test_probes_run_on_the_engines_one_timer(tmp_path: Path, server: Probe
         assert after.next_check_at == w.h.clock.now() + dt.timedelta(minutes=30)
         assert w.h.engine.armed_at == after.next_check_at
         assert len(w.h.scheduler.get_jobs()) == 1
+
+
+async def test_a_pre_release_tag_stays_vetoed_while_its_release_list_answers_304(
+    tmp_path: Path, server: ProbeServer
+) -> None:
+    repo_name = "xai-org/grok"
+    releases = f"/gh/repos/{repo_name}/releases"
+    tags = f"/gh/repos/{repo_name}/tags"
+    pre = gh_releases(repo_name, ["v3.0.0"], prerelease=("v3.0.0",))
+    server.put_json(releases, pre)
+    server.put_json(tags, [])
+    async with world(tmp_path, server) as w:
+        launch_id = await grok3(w.h)
+        await w.svc.add_probe(GUILD, launch_id, "github", repo_name, "v3.*", auto_confirm=True)
+        await w.svc.sweep(w.h.clock.now())
+        server.put_json(tags, gh_tags(repo_name, ["v3.0.0"]))  # the pre-release's tag appears
+        await w.poll()
+        # The release list was asked conditionally and had not changed (a 304).
+        assert ["If-None-Match" in h.headers for h in server.hits(releases)] == [False, True]
+        assert w.proposals == []
+        assert (await w.h.tracker.get(GUILD, launch_id)).state is LaunchState.UPCOMING
+        # Promoted to a full release: now it is one.
+        server.put_json(releases, gh_releases(repo_name, ["v3.0.0"]))
+        await w.poll()
+        assert [p.detection.title for p in w.proposals] == ["Release v3.0.0"]
+        assert (await w.h.tracker.get(GUILD, launch_id)).state is LaunchState.SHIPPED

@@ -21,8 +21,9 @@ How a passage is read (the cue tables are below, English and Indonesian):
    is a promise.
 5. Anything else is neither.
 
-Windows are found by ``tracker.windows.find_windows`` when it exists, else by trying the
-window grammar on the passage's short runs of words (longest first).
+Windows are found by ``tracker.windows.find_windows`` (the window grammar's reader of
+sentences): what only looks like a date ("Grok 3", "GPT-4") and windows already past are left
+out there.
 """
 
 from __future__ import annotations
@@ -32,10 +33,8 @@ import enum
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from tracker import windows
-from tracker.windows import Window, WindowError, parse_window
+from tracker.windows import Window, WindowError, find_windows
 
 MAX_PASSAGE = 400  # a passage longer than this is cut around the product's name
 
@@ -271,35 +270,12 @@ WindowFinder = Callable[[str, dt.date], list[tuple[Window, tuple[int, int]]]]
 
 
 def _grammar_finder(text: str, announced: dt.date) -> list[tuple[Window, tuple[int, int]]]:
-    """Windows in *text* through ``tracker.windows.find_windows`` when it exists; otherwise
-    every run of one to six words the window grammar reads, longest first, not overlapping."""
-    find: Any = getattr(windows, "find_windows", None)
-    if find is not None:
-        try:
-            return [(f.window, (int(f.span[0]), int(f.span[1]))) for f in find(text, announced)]
-        except WindowError:
-            return []
-    words = [(m.start(), m.end()) for m in re.finditer(r"[^\s,;:!?()\"]+", text)]
-    taken: list[tuple[int, int]] = []
-    found: list[tuple[Window, tuple[int, int]]] = []
-    for size in range(min(6, len(words)), 0, -1):
-        for i in range(len(words) - size + 1):
-            start, end = words[i][0], words[i + size - 1][1]
-            while end > start and text[end - 1] in ".'":
-                end -= 1
-            if any(start < b and a < end for a, b in taken):
-                continue
-            phrase = text[start:end]
-            if not any(c.isalnum() for c in phrase):
-                continue
-            try:
-                window = parse_window(phrase, announced)
-            except WindowError:
-                continue
-            taken.append((start, end))
-            found.append((window, (start, end)))
-    found.sort(key=lambda item: item[1][0])
-    return found
+    """The windows ``tracker.windows.find_windows`` reads in *text* (none in a text too long
+    for it: a passage is at most MAX_PASSAGE characters anyway)."""
+    try:
+        return [(found.window, found.span) for found in find_windows(text, announced)]
+    except WindowError:
+        return []
 
 
 def find_future_windows(

@@ -7,12 +7,17 @@ While a round runs, the probes ask the timer for nothing; when it ends they poke
 which re-arms at the next probe due. A round polls with bounded concurrency and per-host pacing
 (see fetch.py); each probe's outcome is written in one transaction.
 
-A new piece of evidence becomes a detection (unique per probe and evidence key, so it is
-proposed once). After the commit, ``on_detection`` is called with a ``Proposal``; the same
-proposals stay listed by ``pending_posts()`` until ``mark_posted()``, so a proposal that could
-not be posted (crash, Discord down) is posted later. ``confirm`` marks the launch shipped on the
-detection date with the evidence URL as its source (``Tracker.shipped``); ``reject`` ("Not yet")
-keeps the evidence known so it is not proposed again and the probe keeps watching.
+A new piece of evidence becomes a detection (unique per probe and evidence key: the source's
+own item, such as a model id, a tag, a feed entry or a page's sentence, so it is proposed once).
+A release is proposed as "shipped" (and confirmed by the probe itself with auto_confirm); a
+promise of a new window is proposed as a re-dating, never confirmed automatically; promises
+that say nothing new are remembered as the baseline. After the commit, ``on_detection`` is
+called with a ``Proposal``; the same proposals stay listed by ``pending_posts()`` until
+``mark_posted()``, so a proposal that could not be posted (crash, Discord down) is posted
+later. ``confirm`` marks the launch shipped (on the source's date when it gives one) with the
+evidence URL as its source (``Tracker.shipped``), or re-dates it for a promise;
+``reject`` ("Not yet", "Ignore") keeps the evidence known so it is not proposed again and the
+probe keeps watching.
 """
 
 from __future__ import annotations
