@@ -28,6 +28,7 @@ from tests.loopback.fixtures import (  # noqa: E402
     stop_client,
 )
 from tracker.clock import Clock, SystemClock  # noqa: E402
+from tracker.limits import Limits  # noqa: E402
 from tracker.models import NewLaunch  # noqa: E402
 from tracker.service import Tracker  # noqa: E402
 from tracker.settings import Secret, Settings  # noqa: E402
@@ -85,7 +86,8 @@ async def fill_server(db_path: Path, guild: int, channel: int, count: int) -> li
     a quarter shipped (early, on time or late), a quarter cancelled, the rest open."""
     rng = random.Random(11)
     async with Database.open(db_path) as db:
-        tracker = Tracker(db, SystemClock())
+        # A bigger server than the default cap allows: the operator raised SLIPWATCH_MAX_LAUNCHES.
+        tracker = Tracker(db, SystemClock(), limits=Limits(launches_per_guild=max(count, 2000)))
         await tracker.configure(guild, alert_channel_id=channel)
         ids = []
         for i in range(count):

@@ -45,6 +45,7 @@ from tests.loopback import LoopbackDiscord
 from tests.loopback.fixtures import discord_endpoints_restored, point_discord_at
 from tracker.clock import SystemClock
 from tracker.digest import DEFAULT_SCHEDULE, next_run_after, parse_schedule, period_for
+from tracker.limits import Limits
 from tracker.settings import Secret, Settings
 from tracker.transfer import TransferFormat
 
@@ -134,6 +135,7 @@ async def _run(
         db_path=str(db_path),
         api_base=server.api_base,
         gateway_url=server.gateway_url,
+        limits=Limits(launches_per_guild=launches + imports, imports_per_hour=100),
     )
     probe = Probe()
     async with running_resources(settings, clock=SystemClock(), guild_ready_timeout=0.05) as bot:

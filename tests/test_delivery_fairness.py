@@ -167,3 +167,29 @@ async def test_fair_keys_interleave_servers_and_continue_where_delivery_stands(
         # A destination with a message in flight is left out.
         busy = await repo.due_outbox(db.read, NOW, 10, busy=[3])
         assert [r.idem_key for r in busy] == ["c0", "a4"]
+
+
+async def test_a_send_waiting_on_its_channel_does_not_hold_back_rows_queued_later(
+    tmp_path: Path,
+) -> None:
+    clock = SimClock(NOW)
+    notifier = GatedNotifier()
+    notifier.held.add(55)
+    async with Database.open(tmp_path / "db.sqlite") as db:
+        async with db.transaction() as conn:
+            await repo.enqueue_many(conn, [_row(FLOODER, DestinationKind.CHANNEL, 55, "f")], NOW)
+        deliverer = Deliverer(db, clock, notifier, DeliverySettings(concurrency=CONCURRENCY))
+        deliverer.start()
+        deliverer.kick()
+        try:
+            await _wait(lambda: notifier.in_flight.get(55) == 1)
+            # The sweep queues an alert for another server while channel 55 is still waiting.
+            async with db.transaction() as conn:
+                await repo.enqueue_many(conn, [_row(QUIET, DestinationKind.CHANNEL, 66, "q")], NOW)
+            deliverer.kick()
+            await _wait(lambda: [r.idem_key for r in notifier.delivered] == ["q"])
+            assert notifier.in_flight[55] == 1
+            notifier.gate.set()
+            await _wait(lambda: len(notifier.delivered) == 2)
+        finally:
+            await deliverer.stop()

@@ -187,7 +187,21 @@ class Deliverer:
                 if excluded:
                     continue  # sends finished during the query: their destinations are free
                 return
-            await asyncio.wait(list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+            await self._until_sent_or_kicked()
+
+    async def _until_sent_or_kicked(self) -> None:
+        # A send may wait seconds on its channel's Discord bucket: new rows for other
+        # destinations (a kick from the sweep) must not wait behind it.
+        kicked = asyncio.ensure_future(self._wake.wait())
+        try:
+            done, _ = await asyncio.wait(
+                [*self._in_flight.values(), kicked], return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            if not kicked.done():
+                kicked.cancel()
+        if kicked in done:
+            self._wake.clear()
 
     async def _deliver_one(self, row: OutboxRow) -> None:
         try:
