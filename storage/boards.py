@@ -35,11 +35,14 @@ class PublicBoard:
 class BoardStamp:
     """What a board's content depends on in the database: the newest history row a reader can
     see (reminders and milestones change nothing shown), the number of launches (a deletion
-    leaves no history), and when the server's settings or its board last changed."""
+    leaves no history), and when the server's settings or its board last changed.
+    *changed_at* is the last write to any of the server's launches: never earlier than the
+    last visible change (an imported history row carries its own old time), sometimes later."""
 
     changed_at: dt.datetime
     launches: int
     last_event_id: int
+    settings_at: dt.datetime
 
 
 # History kinds that change what a board shows; every other kind is the bot's own business.
@@ -107,25 +110,34 @@ async def unpublish_board(conn: Conn, guild_id: int) -> bool:
 
 
 async def board_stamp(conn: Conn, guild_id: int) -> BoardStamp:
-    """The server's change stamp: a few index lookups, whatever the size of its history."""
-    marks = ",".join("?" * len(VISIBLE_KINDS))
+    """The server's change stamp: one index lookup per visible kind (launch_events_guild_kind)
+    and one pass over the server's launches, however long its history is."""
+    newest = " UNION ALL ".join(
+        "SELECT MAX(id) AS id FROM launch_events WHERE guild_id = ? AND kind = ?"
+        for _ in VISIBLE_KINDS
+    )
     rows = list(
         await conn.execute_fetchall(
             "SELECT (SELECT COUNT(*) FROM launches WHERE guild_id = ?), "
-            f"(SELECT COALESCE(MAX(id), 0) FROM launch_events WHERE guild_id = ? "
-            f"AND kind IN ({marks})), "
-            f"(SELECT COALESCE(MAX(at), 0) FROM launch_events WHERE guild_id = ? "
-            f"AND kind IN ({marks})), "
+            "(SELECT COALESCE(MAX(updated_at), 0) FROM launches WHERE guild_id = ?), "
+            f"(SELECT COALESCE(MAX(id), 0) FROM ({newest}) AS newest), "
             "(SELECT COALESCE(MAX(updated_at), 0) FROM public_boards WHERE guild_id = ?), "
             "(SELECT COALESCE(MAX(updated_at), 0) FROM guilds WHERE guild_id = ?)",
-            (guild_id, guild_id, *VISIBLE_KINDS, guild_id, *VISIBLE_KINDS, guild_id, guild_id),
+            (
+                guild_id,
+                guild_id,
+                *(value for kind in VISIBLE_KINDS for value in (guild_id, kind)),
+                guild_id,
+                guild_id,
+            ),
         )
     )
-    count, event_id, event_at, board_at, guild_at = rows[0]
+    count, launch_at, event_id, board_at, guild_at = rows[0]
     return BoardStamp(
-        changed_at=from_ms(max(event_at, board_at, guild_at)),
+        changed_at=from_ms(max(launch_at, board_at, guild_at)),
         launches=int(count),
         last_event_id=int(event_id),
+        settings_at=from_ms(max(board_at, guild_at)),
     )
 
 

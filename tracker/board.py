@@ -607,8 +607,9 @@ class BoardService:
         today = deadlines.local_today(self.clock.now(), tz)
         stamp = await board_repo.board_stamp(self.db.read, board.guild_id)
         changed = max(stamp.changed_at, board.updated_at)
+        settings = max(stamp.settings_at, board.updated_at)
         version = (
-            f"{board.guild_id}.{board.slug}.{int(changed.timestamp() * 1000)}."
+            f"{board.guild_id}.{board.slug}.{int(settings.timestamp() * 1000)}."
             f"{stamp.launches}.{stamp.last_event_id}"
         )
         midnight = dt.datetime.combine(today, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
