@@ -50,6 +50,8 @@ def probe_line(probe: Probe) -> str:
     next_check = f", next {render.ts(probe.next_check_at, 'R')}" if probe.enabled else ""
     pattern = f" `{render.safe(probe.pattern, 80)}`" if probe.pattern else ""
     auto = " · auto-confirm" if probe.auto_confirm else ""
+    if probe.prereleases:
+        auto += " · beta (pre-releases count)"
     return render.cut(
         f"`#{probe.id}` {probe.kind.value} {render.safe(probe.target, 200)}{pattern} · every "
         f"{probe.interval_minutes} min{auto} · {state}{next_check}",

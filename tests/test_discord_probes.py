@@ -410,3 +410,15 @@ async def test_watch_says_when_the_first_check_failed(tmp_path: Path) -> None:
             f"503. The probe tries again <t:{retry}:R>; see /launch probes."
         )
         assert reply.components == []
+        probe.put("/beta.rss", rss(OLD), "application/rss+xml")
+        beta = await w.cmd(
+            "launch watch",
+            launch=str(launch_id),
+            kind="feed",
+            target=probe.url("/beta.rss"),
+            beta=True,
+        )
+        assert "every 30 minutes (beta). The first check found no release yet." in beta.content
+        listing = await w.cmd("launch probes", launch=str(launch_id))
+        lines = listing.embeds[0]["description"].splitlines()
+        assert "`Grok 3` · every 30 min · beta (pre-releases count) · ok" in lines[1]
