@@ -413,6 +413,12 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     except (ValueError, OSError):
         pass
+    try:
+        # Reading yields the CPU to the bot's event loop: a big or hostile body is read in
+        # the time the loop leaves, never in the loop's.
+        os.nice(5)
+    except OSError:
+        pass
     import lxml.etree  # noqa: F401 - loaded once, before the first budget starts
 
     while True:
