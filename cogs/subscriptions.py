@@ -13,7 +13,7 @@ from cogs.infra import render, replies
 from cogs.infra.bot import SlipwatchBot
 from cogs.infra.buttons import describe_subscription, subscribe_flow
 from storage import repo
-from tracker.models import Launch, SubscriptionScope
+from tracker.models import Launch, Subscription, SubscriptionScope
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,14 @@ class SubscriptionsCog(commands.Cog):
     def __init__(self, bot: SlipwatchBot) -> None:
         self.bot = bot
 
+    async def _vendor_name(self, sub: Subscription) -> str:
+        """The vendor as the user typed it; for subscriptions saved before that was kept, as
+        the server's launches spell it (the stored target is folded to lower case)."""
+        if sub.label:
+            return sub.label
+        found = await repo.list_launches(self.bot.db.read, sub.guild_id, vendor=sub.target, limit=1)
+        return found[0].vendor if found else sub.target
+
     @app_commands.command(name="subscriptions", description="Your alert subscriptions")
     async def subscriptions(self, interaction: discord.Interaction[Any]) -> None:
         subs = await self.bot.tracker.subscriptions(interaction.user.id)
@@ -132,7 +140,7 @@ class SubscriptionsCog(commands.Cog):
                     else f"launch #{sub.target} (removed)"
                 )
             elif sub.scope is SubscriptionScope.VENDOR:
-                what = f"every {render.safe(sub.target, 60)} launch"
+                what = f"every {render.safe(await self._vendor_name(sub), 60)} launch"
             else:
                 what = "every launch"
             state = (

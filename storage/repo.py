@@ -576,6 +576,7 @@ def _row_to_subscription(row: sqlite3.Row) -> Subscription:
         mode=row["mode"],
         paused_reason=row["paused_reason"],
         created_at=from_ms(row["created_at"]),
+        label=row["label"],
     )
 
 
@@ -588,8 +589,10 @@ async def add_subscription(
     target: str,
     mode: str,
     now: dt.datetime,
+    label: str | None = None,
 ) -> tuple[Subscription, bool]:
-    """Subscribe (or re-activate); returns the row and whether it was new."""
+    """Subscribe (or re-activate); returns the row and whether it was new. *label* is the
+    spelling to show (a vendor as typed); the latest one given is kept."""
     rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM subscriptions WHERE guild_id = ? AND user_id = ? AND scope = ? "
@@ -600,16 +603,17 @@ async def add_subscription(
     existing = rows[0] if rows else None
     if existing:
         await conn.execute(
-            "UPDATE subscriptions SET mode = ?, paused_reason = NULL WHERE id = ?",
-            (mode, existing["id"]),
+            "UPDATE subscriptions SET mode = ?, paused_reason = NULL, "
+            "label = COALESCE(?, label) WHERE id = ?",
+            (mode, label, existing["id"]),
         )
         created = False
         sub_id = existing["id"]
     else:
         cur2 = await conn.execute(
-            "INSERT INTO subscriptions (guild_id, user_id, scope, target, mode, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (guild_id, user_id, scope.value, target, mode, to_ms(now)),
+            "INSERT INTO subscriptions (guild_id, user_id, scope, target, mode, created_at, "
+            "label) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, user_id, scope.value, target, mode, to_ms(now), label),
         )
         sub_id = cur2.lastrowid
         await cur2.close()

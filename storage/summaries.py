@@ -205,6 +205,7 @@ async def digest_subscriptions(conn: Conn, guild_id: int) -> list[Subscription]:
             mode=r["mode"],
             paused_reason=r["paused_reason"],
             created_at=from_ms(r["created_at"]),
+            label=r["label"],
         )
         for r in rows
     ]

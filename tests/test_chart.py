@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import io
@@ -146,3 +147,26 @@ def test_rendering_leaves_no_figure_behind() -> None:
     for _ in range(5):
         render_timeline(one_of_each(), {}, TODAY, title="again")
     assert figures() == before
+
+
+def test_wide_names_are_shortened_to_fit_instead_of_cut_at_the_left_edge() -> None:
+    wide = [
+        dataclasses.replace(x, product="WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW", vendor="MMMMMMM")
+        for x in many(3)
+    ]
+    png = render_timeline(wide, {}, TODAY, title="wide")
+    image = pixels(png)
+    # The leftmost columns are background only: no glyph runs off the image.
+    assert near(image[:, :4], "#ffffff") == image.shape[0] * 4
+
+
+def test_colours_judge_the_first_promise_even_after_a_re_dating() -> None:
+    redated = launch(1, "Siri LLM", "Apple", None, LaunchState.UPCOMING, D(2024, 6, 10),
+                     D(2026, 12, 31), first_window_end=D(2025, 4, 30))  # fmt: skip
+    assert outcome_of(redated, D(2025, 4, 30)) is Outcome.PENDING
+    assert outcome_of(redated, D(2025, 5, 1)) is Outcome.SLIPPED  # late, still out
+    early = launch(2, "o3", "OpenAI", None, LaunchState.SHIPPED, D(2024, 12, 20), D(2025, 5, 16),
+                   shipped_on=D(2025, 4, 16), first_window_end=D(2025, 4, 30))  # fmt: skip
+    assert outcome_of(early) is Outcome.ON_TIME
+    late = dataclasses.replace(early, shipped_on=D(2025, 5, 10))  # on time vs the latest only
+    assert outcome_of(late) is Outcome.LATE

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from storage import repo
 from tests.e2e import UTC, world
 from tests.test_discord_launch import NOT_MANAGER, add_grok
+from tracker.models import SubscriptionScope
 
 
 async def test_revived_launch_keeps_its_first_promise(tmp_path: Path) -> None:
@@ -86,3 +88,25 @@ async def test_show_and_list_give_the_running_lateness_and_the_evidence(tmp_path
         assert everything.embeds[0]["description"] == (
             "2 launches: 2 scored, 0 not yet due. Rumours included."
         )
+
+
+async def test_subscriptions_show_the_vendor_as_spelt(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await add_grok(w, announced_on="2024-07-01")
+        done = await w.cmd("subscribe vendor", user=w.member, vendor="xAI")
+        assert done.content == "Subscribed: you will hear about every xAI launch by DM."
+        # A subscription saved before spellings were kept (label NULL, target folded).
+        async with w.bot.db.transaction() as conn:
+            await repo.add_subscription(
+                conn,
+                guild_id=w.guild,
+                user_id=w.manager,
+                scope=SubscriptionScope.VENDOR,
+                target="xai",
+                mode="instant",
+                now=dt.datetime(2024, 12, 20, tzinfo=UTC),
+            )
+        for user in (w.member, w.manager):
+            listing = await w.server.run_command(None, None, user, "subscriptions", timeout=10)
+            text = listing.embeds[0]["description"]
+            assert "• every xAI launch in Alpha · instant" in text, text

@@ -17,6 +17,7 @@ from tests.test_stats import HISTORY, TODAY, load
 from tracker.models import EventKind, LaunchState
 from tracker.stats import StatsService, compute_stats, leaderboard, to_json
 from tracker.transfer import TransferFormat, TransferService, detect_format
+from tracker.windows import parse_window
 
 NOW = dt.datetime(2025, 6, 30, 12, tzinfo=dt.UTC)
 OTHER = GUILD + 1
@@ -155,3 +156,11 @@ def test_stats_cli_prints_exactly_the_documented_json(tmp_path: Path) -> None:
     assert "Worst slip: Voice Mode (OpenAI), at least 69 days late" in lines
     bad = run_cli("stats", "--guild", "7", "--today", "June", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "is not a date like 2025-06-30" in bad.stderr
+
+
+def test_later_this_year_starts_on_the_day_it_was_said() -> None:
+    window = parse_window("later this year", dt.date(2024, 6, 20))
+    assert (window.start, window.end) == (dt.date(2024, 6, 20), dt.date(2024, 12, 31))
+    # A window wholly after the announcement keeps its own start.
+    q3 = parse_window("Q3 2025", dt.date(2024, 6, 20))
+    assert (q3.start, q3.end) == (dt.date(2025, 7, 1), dt.date(2025, 9, 30))

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from tracker import stats
 from tracker.models import EventKind, Launch, LaunchEvent, LaunchState
 
 log = logging.getLogger(__name__)
@@ -83,18 +84,19 @@ _LABELS: dict[Outcome, str] = {
 }
 
 
-def outcome_of(launch: Launch) -> Outcome:
-    """The outcome class (and so the colour) of a launch."""
+def outcome_of(launch: Launch, today: dt.date | None = None) -> Outcome:
+    """The outcome class (and so the colour) of a launch, judged against its first promise
+    (tracker.stats): an open launch past it is late and still out, even when re-dated."""
     match launch.state:
         case LaunchState.SHIPPED:
-            late = launch.days_late
-            if late is None and launch.shipped_on is not None:
-                late = (launch.shipped_on - launch.window_end).days
+            late = stats.days_late(launch, launch.shipped_on or dt.date.max)
             return Outcome.LATE if (late or 0) > 0 else Outcome.ON_TIME
         case LaunchState.CANCELLED:
             return Outcome.CANCELLED
         case LaunchState.SLIPPED:
             return Outcome.SLIPPED
+    if today is not None and stats.days_late(launch, today) is not None:
+        return Outcome.SLIPPED
     return Outcome.PENDING
 
 
@@ -126,6 +128,28 @@ def _label(launch: Launch) -> str:
     text = f"#{launch.id} {launch.product} ({launch.vendor})"
     text = " ".join(text.split())
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+LABEL_FONT = 9
+LABEL_PAD_PX = 14  # tick length and padding between a label and the axis, plus a margin
+
+
+def _fitted_labels(fig: Figure, launches: Sequence[Launch]) -> list[str]:
+    """Each row's label, shortened (with an ellipsis) until its rendered width fits in the
+    left margin: a character count alone lets wide letters run off the image's left edge."""
+    renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
+    room = LEFT_PX - LABEL_PAD_PX
+    probe = fig.text(0, 0, "", fontsize=LABEL_FONT, parse_math=False)
+    out: list[str] = []
+    for launch in launches:
+        text = _label(launch)
+        probe.set_text(text)
+        while len(text) > 2 and probe.get_window_extent(renderer).width > room:
+            text = text[:-2].rstrip() + "…"
+            probe.set_text(text)
+        out.append(text)
+    probe.remove()
+    return out
 
 
 def _png(fig: Figure) -> bytes:
@@ -195,10 +219,11 @@ def render_timeline(
     any_open = False
 
     for y, launch in enumerate(shown):
-        outcome = outcome_of(launch)
+        outcome = outcome_of(launch, today)
         colour = COLOURS[outcome]
         start = _num(launch.announced_on)
-        promised_end = _num(launch.window_end) + 1.0  # the window's last day is inclusive
+        # The bar is the first promise: re-datings are markers, never a longer bar.
+        promised_end = _num(launch.first_window_end) + 1.0  # the last day is inclusive
         lefts.append(start)
         widths.append(max(promised_end - start, 1.0))
         colours.append(colour)
@@ -218,7 +243,7 @@ def render_timeline(
             segments.append([(promised_end, y), (end, y)])
             segment_colours.append(colour)
         for event in events_by_launch.get(launch.id, ()):
-            if event.kind is EventKind.REANNOUNCED:
+            if event.kind in (EventKind.REANNOUNCED, EventKind.REVIVED):
                 reannounced_pts.append((_num(event.at.astimezone(dt.UTC).date()) + 0.5, y))
         x_min = min(x_min, start)
         x_max = max(x_max, promised_end, end or promised_end)
@@ -277,7 +302,7 @@ def render_timeline(
     span = max(x_max - x_min, 10.0)
     ax.set_xlim(x_min - span * 0.02, x_max + span * 0.03)
     ax.set_ylim(rows - 0.5, -0.5)  # first row at the top
-    ax.set_yticks(range(rows), labels=[_label(x) for x in shown], fontsize=9, parse_math=False)
+    ax.set_yticks(range(rows), labels=_fitted_labels(fig, shown), fontsize=9, parse_math=False)
     # matplotlib.dates ships no type stubs.
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)

@@ -501,7 +501,7 @@ def build_digest(
         EventKind.REANNOUNCED: {},
     }
     for event in events:
-        if event.kind not in sections:
+        if event.kind not in sections and event.kind is not EventKind.REVIVED:
             continue
         launch = by_id[event.launch_id]
         data = event.data
@@ -561,7 +561,8 @@ def build_digest(
                 ),
                 slip_count=_int_or_none(data.get("slip_count")) or launch.slip_count,
             )
-        section = sections[event.kind]
+        # A revival is a new promise: it is listed with the re-announcements.
+        section = sections[EventKind.REANNOUNCED if event.kind is EventKind.REVIVED else event.kind]
         section.pop(launch.id, None)  # keep the latest, in time order
         section[launch.id] = entry
 

@@ -200,6 +200,7 @@ class Subscription:
     mode: str  # "instant" or "digest"
     paused_reason: str | None
     created_at: dt.datetime
+    label: str | None = None  # a vendor as the user spelt it (target is folded for matching)
 
 
 @dataclass(frozen=True, slots=True)

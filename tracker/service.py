@@ -737,12 +737,14 @@ class Tracker:
         """Subscribe a user to a launch (target = its id), a vendor, or all of a guild."""
         if mode not in ("instant", "digest"):
             raise InvalidInput('Choose "instant" or "digest".')
+        label = None
         if scope is SubscriptionScope.LAUNCH:
             await self.get(guild_id, int(target))
         elif scope is SubscriptionScope.VENDOR:
             vendor = clean_text(target, what="vendor name", maximum=MAX_VENDOR, required=True)
             assert vendor is not None
             target = vendor.casefold()
+            label = vendor  # shown as typed; matched folded
         else:
             target = ""
         async with self.db.transaction() as conn:
@@ -754,6 +756,7 @@ class Tracker:
                 target=target,
                 mode=mode,
                 now=self.clock.now(),
+                label=label,
             )
 
     async def unsubscribe(

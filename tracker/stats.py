@@ -637,7 +637,7 @@ class StatsService:
         if since is not None:
             launches = [launch for launch in launches if launch.announced_on >= since]
         events = await summaries.events_by_launch(
-            self.db.read, guild_id, kinds=(EventKind.REANNOUNCED,)
+            self.db.read, guild_id, kinds=(EventKind.REANNOUNCED, EventKind.REVIVED)
         )
         today = await self._today(guild_id)
         heading = title or "Promised vs. delivered" + (f": {vendor}" if vendor else "")
