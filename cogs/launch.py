@@ -377,7 +377,13 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     ) -> None:
         config = await repo.get_guild(self.bot.db.read, launch.guild_id)
         today = await replies.guild_today(self.bot, launch.guild_id)
-        embed = render.launch_embed(launch, launch.timezone or config.timezone, today)
+        events = await self.bot.tracker.history(launch.guild_id, launch.id)
+        embed = render.launch_embed(
+            launch,
+            launch.timezone or config.timezone,
+            today,
+            lineage=score.lineage(launch, events, today),
+        )
         await replies.reply(interaction, embed=embed, ephemeral=True)
 
     @app_commands.command(name="list", description="List launches, sorted by deadline")

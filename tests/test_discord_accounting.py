@@ -42,6 +42,12 @@ async def test_revived_launch_keeps_its_first_promise(tmp_path: Path) -> None:
         assert back.content.endswith(
             "(slip #1). Its score still counts from the first promise, 2025-04-30."
         )
+        card = await w.cmd("launch show", user=w.member, launch=str(o3))
+        lineage = {f["name"]: f["value"] for f in card.embeds[0]["fields"]}["Lineage"]
+        assert lineage == (
+            'promised "early next year" (2025-04-30) → cancelled (day unknown) → '
+            'revived "in the coming weeks" (2025-05-16) → upcoming'
+        )
         history = await w.cmd("launch history", user=w.member, launch=str(o3))
         text = history.embeds[0]["description"]
         assert "**cancelled (day unknown)**" in text

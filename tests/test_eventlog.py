@@ -14,7 +14,8 @@ from storage import repo
 from tests.harness import GUILD, harness
 from tests.test_cli import run_cli
 from tests.test_stats import HISTORY, TODAY, load
-from tracker.models import EventKind, LaunchState
+from tracker.eventlog import promised_window
+from tracker.models import EventKind, LaunchState, NewLaunch
 from tracker.stats import StatsService, compute_stats, leaderboard, to_json
 from tracker.transfer import TransferFormat, TransferService, detect_format
 from tracker.windows import parse_window
@@ -158,9 +159,17 @@ def test_stats_cli_prints_exactly_the_documented_json(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "is not a date like 2025-06-30" in bad.stderr
 
 
-def test_later_this_year_starts_on_the_day_it_was_said() -> None:
-    window = parse_window("later this year", dt.date(2024, 6, 20))
-    assert (window.start, window.end) == (dt.date(2024, 6, 20), dt.date(2024, 12, 31))
+async def test_later_this_year_starts_on_the_day_it_was_said(tmp_path: Path) -> None:
+    said = dt.date(2024, 6, 20)
+    window = promised_window(parse_window("later this year", said), said)
+    assert (window.start, window.end) == (said, dt.date(2024, 12, 31))
     # A window wholly after the announcement keeps its own start.
-    q3 = parse_window("Q3 2025", dt.date(2024, 6, 20))
+    q3 = promised_window(parse_window("Q3 2025", said), said)
     assert (q3.start, q3.end) == (dt.date(2025, 7, 1), dt.date(2025, 9, 30))
+    async with harness(tmp_path / "db.sqlite", start=NOW) as h:
+        added = await h.tracker.add(
+            NewLaunch(GUILD, "Claude 3.5 Opus", "Anthropic", "later this year", said), "t"
+        )
+        assert (added.window.start, added.launch.window_start) == (said, said)
+        replayed = {x.product: x for x in load()}
+        assert replayed["Claude 3.5 Opus"].window_start == said

@@ -44,6 +44,7 @@ from tracker.stats import (
     compute_stats,
     days_late,
     leaderboard,
+    lineage,
     score_launch,
     to_json,
 )
@@ -344,3 +345,30 @@ async def test_the_service_off_the_event_loop_gives_the_pure_figures_at_scale(
         compute_stats(mirror, TODAY), leaderboard(mirror, TODAY, min_scored=1)
     )
     assert (got.scored, got.on_time, got.median_days_late) == (13 * 40, 6 * 40, 55.5)
+
+
+def test_the_lineage_shows_every_promise_and_both_verdicts() -> None:
+    rows, _ = eventlog.read_log(HISTORY.read_text())
+    replayed, _ = eventlog.replay(rows, GuildConfig(1), NOW)
+    story = {r.launch.product: lineage(r.launch, r.events, TODAY) for r in replayed}
+    assert story["Grok 3"] == (
+        'promised "end of 2024" (2024-12-31) → re-dated "in the coming weeks" (2025-02-15) → '
+        "shipped 2025-02-17: 48 days late against the first promise (2024-12-31), "
+        "2 days late against the latest (2025-02-15)"
+    )
+    assert story["O3"] == (
+        'promised "early next year" (2025-04-30) → cancelled 2025-02-12 → '
+        'revived "in the coming weeks" (2025-05-16) → shipped 2025-04-16: 14 days early '
+        "against the first promise (2025-04-30), 30 days early against the latest (2025-05-16)"
+    )
+    assert story["Claude 3.5 Opus"] == (
+        'promised "later this year" (2024-12-31) → cancelled (day unknown)'
+    )
+    assert story["Siri LLM"] == (
+        'promised "early next year" (2025-04-30) → re-dated "next year" (2026-12-31) → '
+        "upcoming (61 days late so far)"
+    )
+    assert story["Voice Mode"].endswith(
+        "shipped 2024-09: at least 69 days late against the first promise (2024-06-24), "
+        "up to 90 days early against the latest (2024-11-30)"
+    )

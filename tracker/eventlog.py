@@ -40,7 +40,7 @@ from tracker.models import (
     LaunchState,
     Precision,
 )
-from tracker.windows import WindowError, parse_window
+from tracker.windows import Window, WindowError, parse_window
 
 __all__ = [
     "COLUMNS",
@@ -236,6 +236,14 @@ def read_log(text: str) -> tuple[list[LogRow], list[LogIssue]]:
     return rows, issues
 
 
+def promised_window(window: Window, announced_on: dt.date) -> Window:
+    """*window* as a promise made on *announced_on*: it cannot start before that day
+    ("later this year" said in June starts in June)."""
+    if window.start < announced_on <= window.end:
+        return dataclasses.replace(window, start=announced_on)
+    return window
+
+
 def _at(day: dt.date) -> dt.datetime:
     """When a dated event is put in the history: midday UTC of its day."""
     return dt.datetime.combine(day, dt.time(12), dt.UTC)
@@ -281,7 +289,7 @@ def replay(
     def window_of(row: LogRow) -> Any:
         assert row.window is not None and row.day is not None
         try:
-            return parse_window(row.window, row.day)
+            return promised_window(parse_window(row.window, row.day), row.day)
         except WindowError as exc:
             issues.append(LogIssue(row.line, "window", str(exc)))
             return None

@@ -24,6 +24,7 @@ from storage.db import Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from tracker.eventlog import promised_window
 from tracker.limits import Limits
 from tracker.models import (
     Alert,
@@ -271,9 +272,11 @@ class Tracker:
     # ------------------------------------------------------------------ lifecycle
 
     def read_window(self, phrase: str, announced_on: dt.date) -> Window:
-        """Parse a window phrase, turning WindowError into the tracker's InvalidInput."""
+        """Parse a window phrase, turning WindowError into the tracker's InvalidInput. The
+        stored window never starts before the promise was made ("later this year" said in
+        June starts in June)."""
         try:
-            return parse_window(phrase, announced_on)
+            return promised_window(parse_window(phrase, announced_on), announced_on)
         except WindowError as exc:
             raise InvalidInput(str(exc)) from exc
 

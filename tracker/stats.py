@@ -45,7 +45,7 @@ from storage.db import Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
-from tracker.models import EventKind, Evidence, Launch, LaunchState, Precision
+from tracker.models import EventKind, Evidence, Launch, LaunchEvent, LaunchState, Precision
 from tracker.text import lateness as late_words
 from tracker.text import plural
 
@@ -65,6 +65,7 @@ __all__ = [
     "filter_launches",
     "late_words",
     "leaderboard",
+    "lineage",
     "score_launch",
     "shipped_verdict",
     "state_on",
@@ -146,6 +147,32 @@ def state_words(launch: Launch, today: dt.date) -> str:
     if running is None:
         return state
     return f"{state} ({plural(running, 'day')} late so far)"
+
+
+def lineage(launch: Launch, events: Iterable[LaunchEvent], today: dt.date) -> str:
+    """Every promise of a launch in order and how it ended, e.g. 'promised "end of 2024"
+    (2024-12-31) → re-dated "February 2025" (2025-02-28) → shipped 2025-02-17: 48 days late
+    against the first promise (2024-12-31), 11 days early against the latest (2025-02-28)'."""
+    steps: list[str] = []
+    for event in sorted(events, key=lambda e: (e.at, e.id)):
+        data = event.data
+        window, end = data.get("window"), data.get("window_end")
+        if event.kind is EventKind.CREATED and window:
+            steps.append(f'promised "{window}" ({end})' if end else f'promised "{window}"')
+        elif event.kind in (EventKind.REANNOUNCED, EventKind.REVIVED) and window:
+            verb = "re-dated" if event.kind is EventKind.REANNOUNCED else "revived"
+            steps.append(f'{verb} "{window}" ({end})' if end else f'{verb} "{window}"')
+        elif event.kind is EventKind.CANCELLED:
+            day = data.get("cancelled_on")
+            steps.append(f"cancelled {day}" if day else "cancelled (day unknown)")
+    if not steps:  # imported without its history: only the first promise is known
+        steps.append(f"promised by {launch.first_window_end.isoformat()}")
+    if launch.state is LaunchState.SHIPPED and launch.shipped_on is not None:
+        shown = launch.outcome_precision.show(launch.shipped_on)
+        steps.append(f"shipped {shown}: {shipped_verdict(launch)}")
+    elif not launch.state.resolved:
+        steps.append(state_words(launch, today))
+    return " → ".join(steps)
 
 
 def evidence_words(launch: Launch) -> str:

@@ -993,11 +993,8 @@ def parse_window(phrase: str, announced: dt.date) -> Window:
     except (ValueError, OverflowError):
         # Date arithmetic past year 9999 or before year 1 (announcement dates at the edges).
         raise _error(phrase, "that date is outside the supported years") from None
-    start = min(span.start, span.end)
-    if start < announced <= span.end:
-        start = announced  # "later this year" said in June starts in June: nothing came before
     return Window(
-        start=start,
+        start=min(span.start, span.end),
         end=span.end,
         precision=span.precision,
         rule=rule,

@@ -214,7 +214,9 @@ def message_embeds(message: Message) -> list[discord.Embed]:
     return [alert_embed(message.alerts[0])]
 
 
-def launch_embed(launch: Launch, tz_name: str, today: dt.date) -> discord.Embed:
+def launch_embed(
+    launch: Launch, tz_name: str, today: dt.date, lineage: str | None = None
+) -> discord.Embed:
     """A launch card for /launch show and /launch add; lateness as of *today* (the guild's
     day), against the first promise."""
     embed = discord.Embed(
@@ -248,6 +250,8 @@ def launch_embed(launch: Launch, tz_name: str, today: dt.date) -> discord.Embed:
     embed.add_field(name="Slips", value=str(launch.slip_count), inline=True)
     embed.add_field(name="Evidence", value=launch.evidence.value, inline=True)
     embed.add_field(name="Timezone", value=safe(tz_name, 100), inline=True)
+    if lineage:
+        embed.add_field(name="Lineage", value=cut(safe(lineage), FIELD_VALUE), inline=False)
     if launch.source_url and safe_url(launch.source_url):
         embed.add_field(name="Source", value=cut(launch.source_url, FIELD_VALUE), inline=False)
     if launch.quote:
