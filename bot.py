@@ -186,8 +186,8 @@ def _run_import(settings: Settings, path: str, guild: int, dry_run: bool) -> int
 
 
 def _serve_demo(address: str) -> int:
+    from cogs.web.demo import serve_demo
     from tracker.settings import parse_host_port
-    from web.demo import serve_demo
 
     try:
         host, port = parse_host_port(address, "--serve")

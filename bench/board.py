@@ -30,9 +30,9 @@ if str(ROOT) not in sys.path:
 import aiohttp  # noqa: E402
 
 from bench.common import percentile  # noqa: E402
+from cogs.web.server import BoardSite, WebSettings  # noqa: E402
 from tests.harness import GUILD, Harness, harness  # noqa: E402
 from tracker.board import BoardService  # noqa: E402
-from web.server import BoardSite, WebSettings  # noqa: E402
 
 UTC = dt.UTC
 START = dt.datetime(2024, 1, 2, 9, tzinfo=UTC)

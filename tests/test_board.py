@@ -21,6 +21,7 @@ import icalendar
 import pytest
 from multidict import CIMultiDict
 
+from cogs.web.server import CSP, BoardSite, WebSettings
 from storage.db import Database
 from tests.board_seed import EVIL, SLUG, START, TODAY, Seeded, seed_board
 from tests.harness import GUILD, Harness, harness
@@ -28,7 +29,6 @@ from tracker.board import BoardQuery, BoardService, normalize_slug, slug_from_na
 from tracker.clock import SimClock
 from tracker.errors import Conflict, InvalidInput
 from tracker.models import LaunchState, SubscriptionScope
-from web.server import CSP, BoardSite, WebSettings
 
 UTC = dt.UTC
 OTHER_GUILD = 777

@@ -4,7 +4,7 @@ Everything here is pure (``today`` and the records are passed in) except :class:
 at the end, which loads a published server's launches and history. The figures are the bot's
 own: the score is :func:`tracker.stats.compute_stats` and each launch's lateness comes from
 tracker.stats as well, so the board never computes the score a second way. The web adapter
-(web/) turns these records into HTML, SVG, Atom, iCalendar and JSON; nothing here knows HTTP.
+(cogs/web/) turns these records into HTML, SVG, Atom, iCalendar and JSON; nothing here knows HTTP.
 
 Nothing personal is ever part of a board: no user ids, no subscriptions, no managers, no
 actors of history rows.

@@ -24,6 +24,7 @@ from cogs.infra import replies
 from cogs.infra.buttons import NotifyButton, ShipButton
 from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.proposals import ProposalPoster
+from cogs.web.server import BoardSite, WebSettings
 from storage import repo
 from storage.db import Database
 from tracker.board import BoardService
@@ -40,7 +41,6 @@ from tracker.service import Tracker
 from tracker.settings import Settings
 from tracker.stats import StatsService
 from tracker.transfer import TransferService
-from web.server import BoardSite, WebSettings
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 to the end of the first promise, then a line on to the day it shipped or was cancelled (or to
 today while it is still out), a tick at each re-dating, coloured by outcome.
 
-The geometry is computed here and drawn by the template (web/templates/_timeline.svg): the
+The geometry is computed here and drawn by the template (cogs/web/templates/_timeline.svg): the
 chart needs no script, scales with the page (viewBox) and stays readable on a phone because each
 row's label sits above its bar rather than beside it.
 """

@@ -11,11 +11,11 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from cogs.web.server import BoardSite, WebSettings
 from storage.db import Database
 from tracker.board import BoardService
 from tracker.clock import SimClock
 from tracker.demo import GUILD, run_demo
-from web.server import BoardSite, WebSettings
 
 SLUG = "demo"
 # The story ends here: the board is read as of that day, like the demo's closing table.

@@ -37,13 +37,13 @@ from urllib.parse import urlencode
 import jinja2
 from aiohttp import web
 
+from cogs.web import formats
+from cogs.web.timeline import OUTCOME_LABELS, build_timeline
 from tracker import board as boards
 from tracker.board import BoardQuery, BoardService, CalendarEvent, Published
 from tracker.errors import NotFound
 from tracker.models import Launch, LaunchEvent, LaunchState
 from tracker.stats import RULES as score_rules
-from web import formats
-from web.timeline import OUTCOME_LABELS, build_timeline
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class RateLimiter:
 
 def _template_env() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("web", "templates"),
+        loader=jinja2.PackageLoader("cogs.web", "templates"),
         autoescape=jinja2.select_autoescape(("html", "svg"), default=True),
         trim_blocks=False,
         lstrip_blocks=False,
@@ -132,7 +132,7 @@ def _template_env() -> jinja2.Environment:
 
 
 def _css() -> tuple[str, bytes]:
-    data = (resources.files("web") / "static" / "board.css").read_bytes()
+    data = (resources.files("cogs.web") / "static" / "board.css").read_bytes()
     return f"board.{hashlib.sha256(data).hexdigest()[:12]}.css", data
 
 
@@ -144,7 +144,7 @@ class BoardSite:
         self.settings = settings or WebSettings()
         self.env = _template_env()
         self.css_name, self.css = _css()
-        self.icon = (resources.files("web") / "static" / "favicon.svg").read_bytes()
+        self.icon = (resources.files("cogs.web") / "static" / "favicon.svg").read_bytes()
         self.limiter = RateLimiter(self.settings.rate_per_minute, self.settings.burst)
         self._cache: OrderedDict[str, Rendered] = OrderedDict()
         self._inflight: dict[str, asyncio.Future[Rendered]] = {}
