@@ -362,11 +362,14 @@ class Alert:
 @dataclass(frozen=True, slots=True)
 class Message:
     """What one outbox row delivers: one alert, or several merged after a catch-up, or a
-    scheduled digest (``alerts`` empty, ``digest`` set: see tracker.digest.Digest.to_json)."""
+    scheduled digest (``alerts`` empty, ``digest`` set: see tracker.digest.Digest.to_json), or a
+    discovered promise (``alerts`` empty, ``promise`` set)."""
 
     alerts: tuple[Alert, ...]
     mention_role_id: int | None = None
     digest: dict[str, Any] | None = None
+    # A promise found by discovery (see tracker.discovery.PromiseProposal.to_payload).
+    promise: dict[str, Any] | None = None
 
     @property
     def merged(self) -> bool:
@@ -381,6 +384,8 @@ class Message:
         }
         if self.digest is not None:
             data["digest"] = self.digest
+        if self.promise is not None:
+            data["promise"] = self.promise
         return data
 
     @classmethod
@@ -390,6 +395,7 @@ class Message:
             alerts=tuple(Alert.from_json(a) for a in data["alerts"]),
             mention_role_id=data.get("mention_role_id"),
             digest=data.get("digest"),
+            promise=data.get("promise"),
         )
 
 

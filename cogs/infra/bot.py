@@ -30,6 +30,7 @@ from storage.db import Database
 from tracker.board import BoardService
 from tracker.clock import Clock, SystemClock
 from tracker.digest import DigestService
+from tracker.discovery import DiscoveryService
 from tracker.engine import Engine
 from tracker.errors import TrackerError
 from tracker.models import DestinationKind, OutboxRow
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "cogs.launch",
     "cogs.probes",
+    "cogs.discover",
     "cogs.transfer",
     "cogs.alerts",
     "cogs.subscriptions",
@@ -117,6 +119,8 @@ class SlipwatchBot(commands.Bot):
             on_detection=self.proposals.on_detection,
         )
         self.probes.attach(self.engine)
+        self.discovery = DiscoveryService(db, clock, self.tracker, fetcher, self.probes.reader)
+        self.discovery.attach(self.engine)
         self.stats = StatsService(db, clock)
         self.digests = DigestService(db, clock)
         self.digests.attach(self.engine)
@@ -159,6 +163,7 @@ class SlipwatchBot(commands.Bot):
             await self.web.stop()
         await self.proposals.stop()
         await self.probes.stop()
+        await self.discovery.stop()
         await self.engine.stop()
         await super().close()
 

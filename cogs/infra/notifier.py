@@ -13,6 +13,7 @@ import discord
 
 from cogs.infra import render
 from cogs.infra.buttons import alert_view
+from cogs.infra.promises import promise_view
 from storage import repo
 from tracker.models import DestinationKind, OutboxRow
 from tracker.outbox.delivery import (
@@ -136,7 +137,7 @@ class DiscordNotifier:
             content=content,
             embeds=embeds,
             files=files,
-            view=alert_view(message),
+            view=promise_view(message) if message.promise else alert_view(message),
             nonce=row.nonce,
             allowed_mentions=mentions,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
@@ -209,9 +210,60 @@ def message_embeds(message: Message) -> list[discord.Embed]:
     """The embeds of one outbox message."""
     if message.digest is not None:
         return [digest_embed(Digest.from_json(message.digest))]
+    if message.promise is not None:
+        return [promise_embed(message.promise)]
     if message.merged:
         return [merged_embed(message)]
     return [alert_embed(message.alerts[0])]
+
+
+def promise_embed(promise: dict[str, Any]) -> discord.Embed:
+    """A proposal (or the line summing up proposals over the per-poll cap)."""
+    vendor = safe(str(promise.get("vendor", "")), 60)
+    if promise.get("kind") == "summary":
+        count = int(promise.get("count", 0))
+        titles = [safe(str(t), 150) for t in promise.get("titles", [])]
+        embed = discord.Embed(
+            title=cut(f"🔭 {plural(count, 'more promise')} from {vendor}", TITLE),
+            colour=discord.Colour.dark_teal(),
+            description=cut(
+                f"{plural(count, 'more new entry')} of "
+                f"{safe(str(promise.get('target', '')), 300)} promise a window; only "
+                "the first ones of a check are proposed one by one."
+                + ("\n" + "\n".join(f"• {t}" for t in titles) if titles else ""),
+                DESCRIPTION,
+            ),
+        )
+        return fit(embed)
+    span = promise.get("span") or [0, 0]
+    product = safe(str(promise.get("product", "")), 100)
+    embed = discord.Embed(
+        title=cut(f"🔭 New promise from {vendor}: {product}", TITLE),
+        colour=discord.Colour.teal(),
+        url=safe_url(promise.get("url")),
+        description=quoted(str(promise.get("sentence", "")), (int(span[0]), int(span[1])), 1500),
+    )
+    embed.add_field(
+        name="Window",
+        value=cut(
+            f'"{safe(str(promise.get("window_phrase", "")), 200)}": '
+            f"{promise.get('window_start')} – {promise.get('window_end')}",
+            FIELD_VALUE,
+        ),
+        inline=False,
+    )
+    title = safe(str(promise.get("title", "")), 300)
+    url = safe_url(promise.get("url"))
+    embed.add_field(
+        name="Entry",
+        value=cut(f"[{title}]({url})" if url else title or "—", FIELD_VALUE),
+        inline=False,
+    )
+    embed.set_footer(
+        text="A manager can track it (the launch is added with this entry as its source) "
+        f"or ignore it. · promise #{promise.get('id')}"
+    )
+    return fit(embed)
 
 
 def launch_embed(
