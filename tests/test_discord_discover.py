@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from storage import discovery as discovery_store
 from storage import repo
-from tests.e2e import World, eventually
+from tests.e2e import World, eventually, world
 from tests.probe_server import rss
 from tests.test_discord_launch import NOT_MANAGER
 from tests.test_discord_probes import probe_world
@@ -160,3 +161,51 @@ async def test_ignore_closes_a_proposal_and_a_flood_is_capped(tmp_path: Path) ->
         with pytest.raises(NotFound):
             await w.bot.discovery.track(w.other_guild, 3, "Model 2", "Q3 2026", actor="test")
         assert await w.launch_count() == 0
+
+
+async def test_discover_refuses_private_and_non_web_targets(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        for target in (
+            "http://127.0.0.1:9/feed",
+            "http://localhost/feed",
+            "http://10.1.2.3/feed",
+            "http://169.254.169.254/latest/meta-data",
+            "file:///etc/passwd",
+        ):
+            reply = await w.cmd("launch discover", vendor="xAI", target=target, kind="page")
+            assert reply.ephemeral, target
+            assert "public" in reply.content or "http" in reply.content, (target, reply.content)
+        assert await discovery_store.count(w.bot.db.read, w.guild) == 0
+
+
+async def test_a_failing_source_backs_off_and_recovers_without_posting(tmp_path: Path) -> None:
+    async with probe_world(tmp_path) as (w, probe):
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        probe.put("/news.rss", rss(OLD), "application/rss+xml")
+        probe.fail("/news.rss", 500)
+        await w.cmd("launch discover", vendor="xAI", target=probe.url("/news.rss"))
+        await settled(w)
+        failed = await discovery_store.get(w.bot.db.read, 1)
+        assert failed is not None
+        assert (failed.consecutive_failures, failed.last_error) == (
+            1,
+            "the source answered 500",
+        )
+        # Twice the 30-minute interval after one failure.
+        assert failed.last_checked_at is not None
+        assert failed.next_check_at - failed.last_checked_at == dt.timedelta(minutes=60)
+        probe.put("/news.rss", "<html><p>Grok 5 by the end of this year</p></html>", "text/html")
+        await w.advance(w.clock.now() + dt.timedelta(minutes=61))
+        await settled(w)
+        not_a_feed = await discovery_store.get(w.bot.db.read, 1)
+        assert not_a_feed is not None and not_a_feed.consecutive_failures == 2
+        assert not_a_feed.last_error == "the answer is not an RSS or Atom feed"
+        probe.put("/news.rss", rss([GROK5, *OLD]), "application/rss+xml")
+        await w.advance(w.clock.now() + dt.timedelta(minutes=121))
+        await settled(w)
+        healed = await discovery_store.get(w.bot.db.read, 1)
+        assert healed is not None and healed.consecutive_failures == 0 and healed.baseline_done
+        # What the source said when it first answered is the baseline: nothing is posted.
+        messages = w.server.messages(w.alerts, kind="channel")
+        assert not [m for m in messages if m.embeds and m.embeds[0]["title"].startswith("🔭")]
