@@ -6,8 +6,10 @@ import datetime as dt
 
 import pytest
 
+from tracker.models import Message
+from tracker.outbox.alert_text import render_text
 from tracker.probes.reader import Feed, FeedEntry, PageText
-from tracker.promises import product_from_title, promises_in
+from tracker.promises import PromiseProposal, ProposalState, product_from_title, promises_in
 
 TODAY = dt.date(2025, 2, 3)
 UTC = dt.UTC
@@ -76,3 +78,32 @@ def test_page_passages_are_entries_and_long_sentences_are_cut_around_the_phrase(
     assert found.sentence[found.span[0] : found.span[1]] == "in early March"
     again = promises_in(page, "https://x.ai/roadmap", "xAI", TODAY)
     assert again[0].entry_key == found.entry_key  # the same passage is the same entry
+
+
+def test_console_rendering_of_a_promise_and_of_the_summary() -> None:
+    feed = Feed(title="x", entries=(entry("Grok 5 is coming", "Grok 5 by the end of this year."),))
+    (found,) = promises_in(feed, "https://x.ai/rss", "xAI", TODAY)
+    proposal = PromiseProposal(
+        id=7,
+        guild_id=1,
+        discovery_id=1,
+        entry_key=found.entry_key,
+        vendor="xAI",
+        promised=found,
+        state=ProposalState.PROPOSED,
+        launch_id=None,
+        decided_by=None,
+        created_at=dt.datetime(2025, 2, 17, tzinfo=UTC),
+    )
+    assert render_text(Message(alerts=(), promise=proposal.to_payload())) == (
+        "New promise from xAI: Grok 5\n"
+        '    Window: "by the end of this year" (2025-09-01 to 2025-12-31)\n'
+        "    Said: Grok 5 by the end of this year.\n"
+        "    Entry: https://x.ai/news/1"
+    )
+    summary = {"kind": "summary", "vendor": "xAI", "target": "https://x.ai/rss", "count": 2}
+    assert render_text(Message(alerts=(), promise=summary)) == (
+        "2 more promises from xAI in https://x.ai/rss"
+    )
+    again = Message.from_json(Message(alerts=(), promise=summary).to_json())
+    assert again.promise == summary

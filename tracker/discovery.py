@@ -305,9 +305,12 @@ class DiscoveryService:
             rows: list[tuple[int | None, DestinationKind, int, str, str, Message, OutboxState]]
             rows = []
             if channel is not None:
+                # A broken alert channel holds the proposals until it is fixed, like alerts.
+                held = (DestinationKind.CHANNEL, channel) in await repo.broken_set(conn)
                 for proposal in shown:
                     key = f"promise:{proposal.id}:c{channel}"
-                    rows.append(self._row(discovery.guild_id, channel, key, proposal.to_payload()))
+                    payload = proposal.to_payload()
+                    rows.append(self._row(discovery.guild_id, channel, key, payload, held))
                 if summed:
                     key = f"promise-summary:{summed[0].id}:c{channel}"
                     payload = {
@@ -317,7 +320,7 @@ class DiscoveryService:
                         "count": len(summed),
                         "titles": [p.promised.title for p in summed[:10]],
                     }
-                    rows.append(self._row(discovery.guild_id, channel, key, payload))
+                    rows.append(self._row(discovery.guild_id, channel, key, payload, held))
                 if rows:
                     posted = await repo.enqueue_many(conn, rows, now)
             await store.record_success(
@@ -336,7 +339,7 @@ class DiscoveryService:
 
     @staticmethod
     def _row(
-        guild_id: int, channel: int, key: str, payload: dict[str, Any]
+        guild_id: int, channel: int, key: str, payload: dict[str, Any], held: bool
     ) -> tuple[int | None, DestinationKind, int, str, str, Message, OutboxState]:
         message = Message(alerts=(), promise=payload)
         return (
@@ -346,7 +349,7 @@ class DiscoveryService:
             key,
             nonce_for(key),
             message,
-            OutboxState.PENDING,
+            OutboxState.HELD if held else OutboxState.PENDING,
         )
 
     async def _failed(self, discovery: Discovery, error: str) -> None:

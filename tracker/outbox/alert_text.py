@@ -102,6 +102,8 @@ def render_text(message: Message) -> str:
         from tracker.digest import Digest, render_digest_text
 
         return render_digest_text(Digest.from_json(message.digest))
+    if message.promise is not None:
+        return promise_text(message.promise)
     if message.merged:
         late = all(a.detected_late for a in message.alerts)
         lines = [f"{len(message.alerts)} alerts{' while the bot was away' if late else ''}:"]
@@ -111,6 +113,23 @@ def render_text(message: Message) -> str:
     lines = [headline(alert)]
     lines += [f"    {f.label}: {f.value}" for f in facts(alert)]
     return "\n".join(lines)
+
+
+def promise_text(promise: dict[str, object]) -> str:
+    """A console rendering of a discovered promise (or of the line summing up the rest)."""
+    vendor = promise.get("vendor", "")
+    if promise.get("kind") == "summary":
+        count = int(str(promise.get("count", 0)))
+        return f"{plural(count, 'more promise')} from {vendor} in {promise.get('target', '')}"
+    return "\n".join(
+        [
+            f"New promise from {vendor}: {promise.get('product', '')}",
+            f'    Window: "{promise.get("window_phrase", "")}" ({promise.get("window_start")} '
+            f"to {promise.get('window_end')})",
+            f"    Said: {promise.get('sentence', '')}",
+            f"    Entry: {promise.get('url') or promise.get('title', '')}",
+        ]
+    )
 
 
 def snapshot_line(launch: LaunchSnapshot) -> str:
