@@ -498,7 +498,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     )
     @app_commands.describe(
         launch="The cancelled launch",
-        window='The new promised window, e.g. "in the coming weeks"',
+        window='The new promised window, e.g. "in the coming weeks" (optional with a quote)',
         announced_on="When it was revived, YYYY-MM-DD (default today)",
         source="A link to the new promise",
         quote="The new promise, word for word",
@@ -507,33 +507,65 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         self,
         interaction: discord.Interaction[Any],
         launch: LaunchOption,
-        window: app_commands.Range[str, 1, 200],
+        window: app_commands.Range[str, 1, 200] | None = None,
         announced_on: str | None = None,
         source: app_commands.Range[str, 1, 500] | None = None,
         quote: app_commands.Range[str, 1, 1000] | None = None,
     ) -> None:
         await replies.require_manager(interaction)
-        updated = await self.bot.tracker.revived(
-            launch.guild_id,
-            launch.id,
-            replies.actor_of(interaction),
-            window_phrase=window,
-            announced_on=replies.parse_day(announced_on, what="announced_on"),
-            source_url=source,
-            quote=quote,
-        )
-        slip = (
-            f"slip #{updated.slip_count}"
-            if updated.slip_count > launch.slip_count
-            else "not later than before, so not counted as a slip"
-        )
-        await replies.reply(
-            interaction,
-            f"Revived #{updated.id} {render.launch_name(updated.product, updated.vendor)}: "
-            f"new deadline {render.ts(updated.deadline_at)} ({slip}). Its score still counts "
-            f"from the first promise, {updated.first_window_end:%Y-%m-%d}.",
-            ephemeral=False,
-        )
+        actor = replies.actor_of(interaction)
+        day = replies.parse_day(announced_on, what="announced_on")
+        read_on = day or await replies.guild_today(self.bot, launch.guild_id)
+
+        async def revive(answer: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
+            phrase = choice.phrase if choice else window
+            assert phrase is not None
+            updated = await self.bot.tracker.revived(
+                launch.guild_id,
+                launch.id,
+                actor,
+                window_phrase=phrase,
+                announced_on=day,
+                source_url=source,
+                quote=quote,
+            )
+            slip = (
+                f"slip #{updated.slip_count}"
+                if updated.slip_count > launch.slip_count
+                else "not later than before, so not counted as a slip"
+            )
+            text = (
+                f"Revived #{updated.id} {render.launch_name(updated.product, updated.vendor)}: "
+                f"new deadline {render.ts(updated.deadline_at)} ({slip}). Its score still counts "
+                f"from the first promise, {updated.first_window_end:%Y-%m-%d}."
+            )
+            embed = None
+            if quote and choice:
+                embed = discord.Embed(
+                    colour=discord.Colour.blurple(),
+                    description=render.cut(_read_from(quote, choice), render.DESCRIPTION),
+                )
+            if choice is not None and answer is not interaction:
+                await answer.response.edit_message(content=text, embed=embed, view=None)
+            elif embed is not None:
+                await replies.reply(answer, text, embed=embed, ephemeral=False)
+            else:
+                await replies.reply(answer, text, ephemeral=False)
+
+        choices = _window_or_quote(window, quote, read_on)
+        if len(choices) > 1:
+            assert quote is not None
+            view = WindowChoice(interaction.user.id, choices, revive)
+            await replies.reply(
+                interaction,
+                f"The quote promises {len(choices)} windows: choose the one "
+                f"{render.safe(launch.product, 100)} is now held to.",
+                embed=quote_choices_embed(quote, choices),
+                view=view,
+                ephemeral=False,
+            )
+            return
+        await revive(interaction, choices[0] if choices else None)
 
     @app_commands.command(name="delayed", description="Record a re-announcement with a new window")
     @app_commands.describe(

@@ -104,3 +104,24 @@ async def test_launch_delayed_reads_the_new_window_from_the_quote(tmp_path: Path
             dt.date(2025, 3, 31),
             1,
         )
+
+
+async def test_launch_revived_reads_the_new_window_from_the_quote(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await w.cmd("launch add", product="o3", vendor="OpenAI", window="end of 2024")
+        await w.cmd("launch cancelled", launch="1")
+        quote = "Originally planned for December, o3 is back: it now ships in Q2 2025."
+        reply = await w.cmd("launch revived", launch="1", quote=quote)
+        assert reply.content.startswith("Revived #1 o3 (OpenAI): new deadline <t:1751328000:F>")
+        assert reply.embeds[0]["description"] == (
+            "> Originally planned for December, o3 is back: it now ships **in Q2 2025**.\n"
+            'Read "in Q2 2025" as 2025-04-01 – 2025-06-30 (rule: quarter).'
+        )
+        (launch,) = await repo.all_launches(w.bot.db.read, w.guild)
+        assert (launch.state.value, launch.window_phrase, launch.window_end) == (
+            "upcoming",
+            "in Q2 2025",
+            dt.date(2025, 6, 30),
+        )
+        nothing = await w.cmd("launch revived", launch="1", quote="We will see.")
+        assert nothing.ephemeral and nothing.content.startswith("The quote promises no launch")
