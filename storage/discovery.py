@@ -1,4 +1,4 @@
-"""Repository functions for promise discovery (schema 008): discoveries and the proposals they
+"""Repository functions for promise discovery (schema 009): discoveries and the proposals they
 found. Same rules as storage/repo.py: ``?`` parameters only, frozen records out, every lookup a
 person can trigger filters by guild_id."""
 

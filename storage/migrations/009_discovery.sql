@@ -1,4 +1,4 @@
--- slipwatch schema v8: promise discovery. A discovery watches one vendor's feed or page for new
+-- slipwatch schema v9: promise discovery. A discovery watches one vendor's feed or page for new
 -- promises; each new entry whose text promises a window becomes one proposal per server
 -- (unique per guild and entry key), posted through the outbox and tracked or ignored once.
 
