@@ -63,13 +63,14 @@ def _setup_logging(level: str, sql_debug: bool = False) -> None:
 
 
 async def _check(settings: Settings) -> int:
-    from storage.db import Database, bundled_migrations, recovery_advice
+    from storage.db import latest_version, open_database, recovery_advice
 
     problems: list[str] = []
-    latest = bundled_migrations()[-1].version
+    latest = latest_version(settings.db_path)
+    where = settings.db_location
     damaged = False
     try:
-        async with Database.open(settings.db_path, check=False) as db:
+        async with open_database(settings.db_path, check=False) as db:
             version = await db.user_version()
             if version != latest:
                 problems.append(f"schema version {version}, expected {latest}")
@@ -79,38 +80,38 @@ async def _check(settings: Settings) -> int:
     except DamagedDatabase as exc:
         problems.append(str(exc))
     except sqlite3.DatabaseError as exc:
-        problems.append(f"cannot read {settings.db_path}: {exc}")
+        problems.append(f"cannot read {where}: {exc}")
         damaged = True
     except Exception as exc:
-        problems.append(f"cannot open {settings.db_path}: {exc}")
+        problems.append(f"cannot open {where}: {exc}")
     token = "set" if settings.token else "NOT SET (only `demo` and `check` work without it)"
     print(f"settings: ok (token {token}, API {settings.api_base})")
     if problems:
-        print(f"database {settings.db_path}: FAILED")
+        print(f"database {where}: FAILED")
         for problem in problems:
             print(f"  - {problem}")
         if damaged:
             print(f"  {recovery_advice(settings.db_path)}")
         return 1
-    print(f"database {settings.db_path}: ok (schema version {latest}, integrity ok)")
+    print(f"database {where}: ok (schema version {latest}, integrity ok)")
     return 0
 
 
 async def _export(settings: Settings, guild: int, fmt: str) -> ExportFile:
-    from storage.db import Database
+    from storage.db import open_database
     from tracker.clock import SystemClock
     from tracker.transfer import TransferFormat, TransferService
 
-    async with Database.open(settings.db_path) as db:
+    async with open_database(settings.db_path) as db:
         return await TransferService(db, SystemClock()).export(guild, TransferFormat(fmt))
 
 
 async def _import(settings: Settings, stream: TextIO, fmt: str, guild: int, dry_run: bool) -> int:
-    from storage.db import Database
+    from storage.db import open_database
     from tracker.clock import SystemClock
     from tracker.transfer import TransferFormat, TransferService
 
-    async with Database.open(settings.db_path) as db:
+    async with open_database(settings.db_path) as db:
         service = TransferService(db, SystemClock())
         if dry_run:
             report = await service.check(guild, stream, TransferFormat(fmt))

@@ -46,7 +46,7 @@ import peer  # type: ignore[import-not-found]  # noqa: E402
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 
 from storage.bulk import BulkLaunch, insert_launches, set_alert_channel  # noqa: E402
-from storage.db import Database, to_ms  # noqa: E402
+from storage.db import SqliteDatabase, to_ms  # noqa: E402
 from tracker.clock import SystemClock  # noqa: E402
 from tracker.engine import Engine, SweepReport  # noqa: E402
 from tracker.models import NewLaunch, OutboxRow  # noqa: E402
@@ -106,7 +106,7 @@ def pending_launches(n: int, now: dt.datetime, seed: int) -> list[BulkLaunch]:
 
 
 async def _migrate(path: str) -> None:
-    async with Database.open(path):
+    async with SqliteDatabase.open(path):
         pass
 
 
@@ -134,7 +134,7 @@ def _vm_hwm_kb() -> float:
 
 async def _child_slipwatch(path: str) -> dict[str, float]:
     t0 = time.perf_counter()
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         clock = SystemClock()
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
@@ -175,7 +175,7 @@ def in_child(kind: str, path: str) -> dict[str, float]:
 
 
 async def add_slipwatch(path: str, n: int, bulk: int) -> tuple[list[float], float]:
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         clock = SystemClock()
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
@@ -205,7 +205,7 @@ async def add_slipwatch(path: str, n: int, bulk: int) -> tuple[list[float], floa
 
 
 async def add_peer(path: str, n: int, bulk: int) -> tuple[list[float], float]:
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         peer.bind(db)
         scheduler = peer.make_scheduler(path)
         scheduler.start()
@@ -261,7 +261,7 @@ def due_rows(round_no: int, at: dt.datetime, n: int) -> list[BulkLaunch]:
 
 
 async def due_slipwatch(path: str, round_no: int, n: int) -> dict[str, Any]:
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         clock = SystemClock()
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
@@ -321,7 +321,7 @@ async def due_slipwatch(path: str, round_no: int, n: int) -> dict[str, Any]:
 
 
 async def due_peer(path: str, round_no: int, n: int) -> dict[str, Any]:
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         peer.bind(db)
         scheduler = peer.make_scheduler(path)
         scheduler.start()

@@ -37,7 +37,7 @@ from common import fill_server, percentile, summary  # type: ignore[import-not-f
 
 from cogs.infra.bot import running_resources
 from storage.bulk import BulkLaunch, insert_guilds, insert_launches
-from storage.db import Database
+from storage.db import SqliteDatabase
 from tests.loopback import LoopbackDiscord
 from tests.loopback.fixtures import (
     discord_endpoints_restored,
@@ -94,7 +94,7 @@ async def run(guilds: int, pending: int, alerts: int, spread_s: float, rounds: i
     with tempfile.TemporaryDirectory(prefix="slipwatch-latency-") as tmp:
         db_path = Path(tmp) / "bench.db"
         now = dt.datetime.now(UTC)
-        async with Database.open(db_path):
+        async with SqliteDatabase.open(db_path):
             pass
         fill_scale(db_path, guilds, pending, now)
         with discord_endpoints_restored():
@@ -119,7 +119,7 @@ async def _run(
         guild = server.add_guild(name=f"Alerts {g}")
         alert_guilds.append((guild.id, server.add_channel(guild.id, "alerts")))
     ids = await fill_server(db_path, home.id, home_channel, SERVER_LAUNCHES)
-    async with Database.open(db_path) as db:
+    async with SqliteDatabase.open(db_path) as db:
         tracker = Tracker(db, SystemClock())
         for gid, channel in alert_guilds:
             await tracker.configure(

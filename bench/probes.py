@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from storage import probes as store  # noqa: E402
-from storage.db import Database  # noqa: E402
+from storage.db import SqliteDatabase  # noqa: E402
 from tests.probe_server import BENCH_KINDS, HOSTILE, bench_target  # noqa: E402
 from tracker.clock import SimClock  # noqa: E402
 from tracker.models import NewLaunch  # noqa: E402
@@ -250,7 +250,7 @@ async def run(n: int) -> dict[str, object]:
     base = f"http://127.0.0.1:{port}"
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            async with Database.open(Path(tmp) / "bench.sqlite") as db:
+            async with SqliteDatabase.open(Path(tmp) / "bench.sqlite") as db:
                 clock = SimClock(START)
                 tracker = Tracker(db, clock)
                 guard = NetGuard(AllowList.parse([f"127.0.0.1:{port}"]))

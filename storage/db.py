@@ -1,7 +1,12 @@
-"""The SQLite database: connections, pragmas, migrations and transactions.
+"""The database behind the repositories: what a backend provides, and the SQLite backend.
 
-One writer connection, guarded by an asyncio lock so that coroutines never interleave statements
-inside one transaction, and one reader connection that sees only committed data (WAL).
+:class:`Database`, :class:`Connection` and :class:`Cursor` are the surface the repositories use;
+SQLite (:class:`SqliteDatabase`, the default) and PostgreSQL (storage.postgres.db.PgDatabase,
+for several processes) both provide it, with the same storage format, and
+:func:`open_database` picks one from SLIPWATCH_DB.
+
+SQLite: one writer connection, guarded by an asyncio lock so that coroutines never interleave
+statements inside one transaction, and one reader connection that sees only committed data (WAL).
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -112,8 +117,110 @@ def from_ms_or_none(value: int | None) -> dt.datetime | None:
     return None if value is None else from_ms(value)
 
 
-class Database:
-    """Owns the connections to one SQLite file. Use ``async with Database.open(path)``."""
+class Cursor(Protocol):
+    """What a statement left behind."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the statement changed."""
+        ...
+
+    async def fetchall(self) -> Iterable[Any]:
+        """The rows it returned (each readable by position and by column name)."""
+        ...
+
+    async def fetchone(self) -> Any:
+        """Its first row, or None."""
+        ...
+
+    async def close(self) -> None:
+        """Release the cursor."""
+        ...
+
+
+class Connection(Protocol):
+    """The statements a repository runs. SQL uses ``?`` placeholders and the SQL that both
+    backends accept (``ON CONFLICT``, ``RETURNING``, ``COLLATE nocase``)."""
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
+        """Run one statement."""
+        ...
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
+        """Run one statement per parameter row."""
+        ...
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[Any]:
+        """Run a query and return its rows."""
+        ...
+
+
+class Database(Protocol):
+    """One open database: write transactions, a reader, the schema version."""
+
+    @property
+    def path(self) -> str:
+        """Where it is, for messages (a file, or a URL without its password)."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """One write transaction: commit on exit, rollback on error."""
+        ...
+
+    @property
+    def read(self) -> Connection:
+        """The connection for reads of committed data."""
+        ...
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Run a read-only query."""
+        ...
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        """Run a read-only query and return its first row, if any."""
+        ...
+
+    async def user_version(self) -> int:
+        """The schema version recorded in the database."""
+        ...
+
+    async def integrity_check(self) -> list[str]:
+        """Problems found; empty when healthy."""
+        ...
+
+    async def quick_check(self) -> None:
+        """Raise DamagedDatabase when the storage is damaged (before a big read or write)."""
+        ...
+
+
+def latest_version(target: str | Path) -> int:
+    """The schema version this slipwatch brings for the backend *target* selects."""
+    from storage.postgres import db as postgres
+
+    if postgres.is_postgres_url(str(target)):
+        return postgres.bundled_migrations()[-1].version
+    return bundled_migrations()[-1].version
+
+
+@asynccontextmanager
+async def open_database(target: str | Path, *, check: bool = True) -> AsyncIterator[Database]:
+    """Open (and migrate) the database SLIPWATCH_DB names: a ``postgresql://`` URL selects
+    PostgreSQL, anything else is a SQLite file (*check*: see SqliteDatabase.open; PostgreSQL
+    checks its own pages)."""
+    from storage.postgres.db import PgDatabase, is_postgres_url
+
+    if is_postgres_url(str(target)):
+        async with PgDatabase.open(str(target)) as pg:
+            yield pg
+    else:
+        async with SqliteDatabase.open(target, check=check) as lite:
+            yield lite
+
+
+class SqliteDatabase:
+    """Owns the connections to one SQLite file. Use ``async with SqliteDatabase.open(path)``."""
 
     def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
         self.path = path
@@ -125,7 +232,7 @@ class Database:
     @asynccontextmanager
     async def open(
         cls, path: str | Path, *, migrations: list[Migration] | None = None, check: bool = True
-    ) -> AsyncIterator[Database]:
+    ) -> AsyncIterator[SqliteDatabase]:
         """Open (creating if needed) and migrate the database at *path*. With *check* (the
         default) a damaged file is refused at once (PRAGMA quick_check, DamagedDatabase); the
         ``check`` command opens without it to report the details itself."""

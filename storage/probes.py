@@ -10,13 +10,11 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
-from storage.db import from_ms, from_ms_or_none, to_ms
+from storage.db import Connection, from_ms, from_ms_or_none, to_ms
 from tracker.probes import Detection, DetectionState, Probe, ProbeKind
 from tracker.probes.classify import Verdict
 
-Conn = aiosqlite.Connection
+Conn = Connection
 MAX_ERROR = 300
 
 # --------------------------------------------------------------------------- probes
@@ -68,7 +66,7 @@ async def insert_probe(
     cur = await conn.execute(
         "INSERT INTO probes (guild_id, launch_id, kind, target, pattern, auto_confirm, "
         "interval_minutes, api_key_env, next_check_at, created_by, created_at, updated_at, "
-        "prereleases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "prereleases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             guild_id,
             launch_id,
@@ -85,9 +83,10 @@ async def insert_probe(
             int(prereleases),
         ),
     )
-    probe_id = cur.lastrowid
+    row = await cur.fetchone()
     await cur.close()
-    assert probe_id is not None
+    assert row is not None
+    probe_id = int(row[0])
     probe = await get_probe(conn, probe_id)
     assert probe is not None
     return probe
@@ -383,10 +382,11 @@ async def insert_detection(
 ) -> Detection | None:
     """Record a piece of evidence once; None when this probe already knew it."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO probe_detections (probe_id, guild_id, launch_id, kind, "
+        "INSERT INTO probe_detections (probe_id, guild_id, launch_id, kind, "
         "evidence_key, title, url, matched, published_at, detected_at, state, auto_confirm, "
         "verdict, window_phrase, window_end, window_read_on) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING RETURNING id",
         (
             probe.id,
             probe.guild_id,
@@ -406,11 +406,11 @@ async def insert_detection(
             window_read_on.isoformat() if window_read_on else None,
         ),
     )
-    inserted = cur.rowcount == 1
-    detection_id = cur.lastrowid
+    inserted = await cur.fetchone()
     await cur.close()
-    if not inserted or detection_id is None:
+    if inserted is None:
         return None
+    detection_id = int(inserted[0])
     return await get_detection(conn, detection_id)
 
 

@@ -16,9 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import aiosqlite
-
-from storage.db import from_ms, from_ms_or_none, to_ms
+from storage.db import Connection, from_ms, from_ms_or_none, to_ms
 from tracker.models import (
     DestinationKind,
     EventKind,
@@ -35,7 +33,7 @@ from tracker.models import (
     SubscriptionScope,
 )
 
-Conn = aiosqlite.Connection
+Conn = Connection
 
 # --------------------------------------------------------------------------- guilds
 
@@ -198,7 +196,7 @@ async def insert_launch(
         "announced_on, window_phrase, window_start, window_end, window_rule, timezone, "
         "deadline_at, next_due_at, created_at, updated_at, first_window_end, evidence, "
         "announced_precision) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             guild_id,
             product,
@@ -221,10 +219,10 @@ async def insert_launch(
             announced_precision.value,
         ),
     )
-    launch_id = cur.lastrowid
+    row = await cur.fetchone()
     await cur.close()
-    assert launch_id is not None
-    launch = await get_launch(conn, launch_id)
+    assert row is not None
+    launch = await get_launch(conn, int(row[0]))
     assert launch is not None
     return launch
 
@@ -325,13 +323,14 @@ async def insert_launch_record(conn: Conn, launch: Launch) -> int:
         to_ms(launch.updated_at),
     )
     cur = await conn.execute(
-        f"INSERT INTO launches ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        f"INSERT INTO launches ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))}) RETURNING id",
         values,
     )
-    launch_id = cur.lastrowid
+    row = await cur.fetchone()
     await cur.close()
-    assert launch_id is not None
-    return launch_id
+    assert row is not None
+    return int(row[0])
 
 
 async def advance_due(
@@ -612,11 +611,12 @@ async def add_subscription(
     else:
         cur2 = await conn.execute(
             "INSERT INTO subscriptions (guild_id, user_id, scope, target, mode, created_at, "
-            "label) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "label) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (guild_id, user_id, scope.value, target, mode, to_ms(now), label),
         )
-        sub_id = cur2.lastrowid
+        inserted = await cur2.fetchone()
         await cur2.close()
+        sub_id = inserted[0]
         created = True
     rows = list(await conn.execute_fetchall("SELECT * FROM subscriptions WHERE id = ?", (sub_id,)))
     row = rows[0] if rows else None
@@ -850,8 +850,8 @@ async def hold_destination(
 ) -> bool:
     """Mark a destination broken and hold its pending rows. True if it was newly broken."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO broken_destinations (dest_kind, dest_id, guild_id, reason, since) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO broken_destinations (dest_kind, dest_id, guild_id, reason, since) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (dest_kind.value, dest_id, guild_id, reason[:500], to_ms(now)),
     )
     newly = cur.rowcount == 1
@@ -1071,9 +1071,9 @@ async def enqueue_many(
     stamp = to_ms(now)
     keys = await fair_keys(conn, [row[0] for row in rows], now)
     cur = await conn.executemany(
-        "INSERT OR IGNORE INTO outbox (guild_id, dest_kind, dest_id, idem_key, nonce, payload, "
+        "INSERT INTO outbox (guild_id, dest_kind, dest_id, idem_key, nonce, payload, "
         "state, next_attempt_at, created_at, queued_at, fair_key) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
             (
                 guild_id,

@@ -18,9 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from storage.db import from_ms, to_ms
+from storage.db import Connection, from_ms, to_ms
 from tracker.models import (
     EventKind,
     LaunchEvent,
@@ -28,7 +26,7 @@ from tracker.models import (
     SubscriptionScope,
 )
 
-Conn = aiosqlite.Connection
+Conn = Connection
 
 DIGEST_OUTCOMES = ("posted", "no_channel", "skipped", "baseline")
 
@@ -86,9 +84,9 @@ async def insert_digest_run(
     if outcome not in DIGEST_OUTCOMES:
         raise ValueError(f"unknown digest outcome {outcome!r}")
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO digest_runs (guild_id, period_key, period_start, period_end, "
+        "INSERT INTO digest_runs (guild_id, period_key, period_start, period_end, "
         "outcome, late, dm_count, schedule, timezone, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
             guild_id,
             period_key,

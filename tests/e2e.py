@@ -89,14 +89,14 @@ class World:
 
 def settings_for(
     server: LoopbackDiscord,
-    db_path: Path,
+    db: str | Path,
     probe_allow: tuple[str, ...] = (),
     web: tuple[str, int] | None = None,
 ) -> Settings:
     """Settings pointing the bot at the loopback server (and serving boards on *web*)."""
     return Settings(
         token=Secret(server.token),
-        db_path=str(db_path),
+        db_path=str(db),
         api_base=server.api_base,
         gateway_url=server.gateway_url,
         probe_allow=probe_allow,
@@ -106,7 +106,7 @@ def settings_for(
 
 @asynccontextmanager
 async def world(
-    tmp_path: Path,
+    db: str | Path,
     *,
     start: dt.datetime = START,
     probe_allow: tuple[str, ...] = (),
@@ -118,7 +118,7 @@ async def world(
     with discord_endpoints_restored():
         async with (
             running_server(**server_options) as server,
-            _bot_in(server, tmp_path, start, probe_allow, web) as w,
+            _bot_in(server, db, start, probe_allow, web) as w,
         ):
             yield w
 
@@ -126,7 +126,7 @@ async def world(
 @asynccontextmanager
 async def _bot_in(
     server: LoopbackDiscord,
-    tmp_path: Path,
+    db: str | Path,
     start: dt.datetime,
     probe_allow: tuple[str, ...],
     web: tuple[str, int] | None = None,
@@ -142,7 +142,7 @@ async def _bot_in(
     member = server.add_user("max", guild_id=guild.id, permissions=0)
     outsider = server.add_user("olga", guild_id=other.id, permissions=PERM_MANAGE_GUILD)
     clock = OffsetClock(start)
-    settings = settings_for(server, tmp_path / "bot.db", probe_allow, web)
+    settings = settings_for(server, db, probe_allow, web)
     async with running_resources(settings, clock=clock, guild_ready_timeout=0.05) as bot:
         await start_client(server, bot, point=False, timeout=20.0)
         try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from storage.db import Database
+from storage.db import Database, open_database
 from tracker.clock import SimClock
 from tracker.engine import Engine
 from tracker.models import NewLaunch, OutboxRow
@@ -57,7 +57,7 @@ class Harness:
     deliverer: Deliverer
     engine: Engine
     tracker: Tracker
-    path: Path
+    target: str | Path
     started: bool = field(default=False)
 
     async def add(
@@ -101,22 +101,23 @@ class Harness:
 
 @asynccontextmanager
 async def harness(
-    path: Path,
+    target: str | Path,
     *,
     start: dt.datetime = dt.datetime(2024, 7, 1, 12, tzinfo=UTC),
     clock: SimClock | None = None,
     notifier: RecordingNotifier | None = None,
     configure: bool = True,
 ) -> AsyncIterator[Harness]:
-    """Start a full engine on the database at *path* (reusing it across restarts)."""
+    """Start a full engine on the database *target* (a SQLite file or a PostgreSQL URL;
+    reusing it across restarts)."""
     clock = clock or SimClock(start)
     notifier = notifier or RecordingNotifier()
-    async with Database.open(path) as db:
+    async with open_database(target) as db:
         scheduler = AsyncIOScheduler(timezone=UTC)
         deliverer = Deliverer(db, clock, notifier, DeliverySettings(concurrency=4))
         engine = Engine(db, clock, scheduler, deliverer)
         tracker = Tracker(db, clock, on_change=engine.poke)
-        h = Harness(db, clock, scheduler, notifier, deliverer, engine, tracker, path)
+        h = Harness(db, clock, scheduler, notifier, deliverer, engine, tracker, target)
         scheduler.start()
         try:
             if configure:

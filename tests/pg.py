@@ -1,5 +1,8 @@
-"""PostgreSQL for the tests: a fresh database per test on the server named by SLIPWATCH_TEST_PG
-(default: the local server, database test), dropped afterwards.
+"""PostgreSQL for the tests, on the server named by SLIPWATCH_TEST_PG (default: the local
+server, database test): an empty database per test for the migration tests, and for every other
+test one migrated database per test run, emptied (TRUNCATE ... RESTART IDENTITY) before each
+test, so a test starts from the same state as on a fresh SQLite file. Every database made here
+is dropped afterwards.
 
 Without a reachable server the PostgreSQL half of the suite is skipped with the reason shown;
 in CI (CI=true) it fails instead, so CI can never pass without having run it.
@@ -7,6 +10,7 @@ in CI (CI=true) it fails instead, so CI can never pass without having run it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -61,3 +65,58 @@ async def fresh_database() -> AsyncIterator[str]:
             await admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def _create(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop(name: str) -> None:
+    """Drop a database made here, closing whoever still holds it."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+class SharedDatabase:
+    """One migrated database for a whole test run, emptied for each test."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+    def url(self) -> str:
+        """The database, created and migrated on first use, emptied now."""
+        require_postgres()
+        if self.name is None:
+            name = PREFIX + "run_" + secrets.token_hex(6)
+            _create(name)
+            self.name = name
+            asyncio.run(_migrate(url_for(name)))
+        url = url_for(self.name)
+        with psycopg.connect(url, autocommit=True) as conn:
+            tables = [
+                sql.Identifier(str(row[0]))
+                for row in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'schema_migrations'"
+                )
+            ]
+            conn.execute(
+                sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(tables))
+            )
+        return url
+
+    def close(self) -> None:
+        """Drop the database (at the end of the run)."""
+        if self.name is not None:
+            drop(self.name)
+            self.name = None
+
+
+async def _migrate(url: str) -> None:
+    from storage.postgres.db import PgDatabase
+
+    async with PgDatabase.open(url):
+        pass

@@ -204,7 +204,7 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
     import asyncio
     import datetime as dt
 
-    from storage.db import Database
+    from storage.db import SqliteDatabase
     from tracker.clock import SimClock
     from tracker.models import NewLaunch
     from tracker.service import Tracker
@@ -212,7 +212,7 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
 
     async def seed() -> None:
-        async with Database.open(db) as handle:
+        async with SqliteDatabase.open(db) as handle:
             tracker = Tracker(handle, SimClock(dt.datetime(2025, 3, 1, tzinfo=dt.UTC)))
             added = await tracker.add(
                 NewLaunch(7, "Grok 3", "xAI", "end of 2024", dt.date(2024, 7, 1)), "t"

@@ -316,8 +316,10 @@ def body(row: OutboxRow) -> Digest:
     return Digest.from_json(row.payload.digest)
 
 
-async def test_weekly_digest_posts_once_per_period_across_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite"
+async def test_weekly_digest_posts_once_per_period_across_a_restart(
+    tmp_path: Path, db_target: str
+) -> None:
+    path = db_target
     clock = SimClock(at(2025, 3, 2, 12))  # a Sunday; the default is weekly:mon:09:00 UTC
     first = TimedNotifier(clock)
     async with with_digests(path, clock, first) as (h, service):
@@ -352,8 +354,10 @@ async def test_weekly_digest_posts_once_per_period_across_a_restart(tmp_path: Pa
         assert len(digest_rows) == 2
 
 
-async def test_missed_digests_post_only_the_latest_once_marked_late(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite"
+async def test_missed_digests_post_only_the_latest_once_marked_late(
+    tmp_path: Path, db_target: str
+) -> None:
+    path = db_target
     clock = SimClock(at(2025, 3, 2, 12))
     notifier = TimedNotifier(clock)
     async with with_digests(path, clock, notifier) as (h, _):
@@ -435,10 +439,10 @@ async def test_daily_digest_in_jakarta(tmp_path: Path) -> None:
     assert times == [at(2025, 3, 8, 2), at(2025, 3, 9, 2), at(2025, 3, 10, 2)]
 
 
-async def test_empty_period_posts_one_line_or_nothing(tmp_path: Path) -> None:
+async def test_empty_period_posts_one_line_or_nothing(tmp_path: Path, db_target: str) -> None:
     clock = SimClock(at(2025, 3, 2, 12))
     notifier = TimedNotifier(clock)
-    async with with_digests(tmp_path / "db.sqlite", clock, notifier) as (h, service):
+    async with with_digests(db_target, clock, notifier) as (h, service):
         await h.run_until(at(2025, 3, 3, 12))
         [row] = notifier.digests()
         digest = body(row)
@@ -455,10 +459,12 @@ async def test_empty_period_posts_one_line_or_nothing(tmp_path: Path) -> None:
         assert h.engine.armed_at is not None and h.engine.armed_at > clock.now()
 
 
-async def test_dm_digest_holds_only_the_subscribers_launches(tmp_path: Path) -> None:
+async def test_dm_digest_holds_only_the_subscribers_launches(
+    tmp_path: Path, db_target: str
+) -> None:
     clock = SimClock(at(2025, 3, 2, 12))
     notifier = TimedNotifier(clock)
-    async with with_digests(tmp_path / "db.sqlite", clock, notifier) as (h, _):
+    async with with_digests(db_target, clock, notifier) as (h, _):
         grok = await h.add("Grok 3.5", "xAI", "2025-03-31", announced_on=dt.date(2025, 3, 1))
         gemini = await h.add("Gemini 2.5", "Google", "2025-03-31", announced_on=dt.date(2025, 3, 1))
         await h.tracker.subscribe(GUILD, 77, SubscriptionScope.VENDOR, "XAI", mode="digest")
@@ -489,11 +495,11 @@ async def test_dm_digest_holds_only_the_subscribers_launches(tmp_path: Path) -> 
 
 
 async def test_changing_the_schedule_neither_posts_at_once_nor_loses_the_next(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
     clock = SimClock(at(2025, 3, 2, 12))
     notifier = TimedNotifier(clock)
-    async with with_digests(tmp_path / "db.sqlite", clock, notifier) as (h, service):
+    async with with_digests(db_target, clock, notifier) as (h, service):
         await h.run_until(at(2025, 3, 3, 10))
         assert len(notifier.digests()) == 1  # Monday's weekly digest
         await h.tracker.configure(GUILD, digest_schedule=parse_schedule("daily 09:00").to_setting())
@@ -511,9 +517,9 @@ async def test_changing_the_schedule_neither_posts_at_once_nor_loses_the_next(
         assert len(notifier.digests()) == 2
 
 
-async def test_preview_summarises_the_period_so_far(tmp_path: Path) -> None:
+async def test_preview_summarises_the_period_so_far(tmp_path: Path, db_target: str) -> None:
     clock = SimClock(at(2025, 3, 3, 12))
-    async with with_digests(tmp_path / "db.sqlite", clock, RecordingNotifier()) as (h, service):
+    async with with_digests(db_target, clock, RecordingNotifier()) as (h, service):
         launch_id = await h.add("Grok 3.5", "xAI", "2025-03-31", announced_on=dt.date(2025, 3, 1))
         await h.tracker.shipped(GUILD, launch_id, "mod", on=dt.date(2025, 3, 3))
         preview = await service.preview(GUILD)

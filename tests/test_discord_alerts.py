@@ -24,8 +24,8 @@ async def setup_alerts(w: World) -> None:
     assert off.content == "Digests are off."
 
 
-async def test_alert_settings_commands_and_refusals(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_alert_settings_commands_and_refusals(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         refused = await w.cmd("alerts channel", user=w.member, channel=str(w.alerts))
         assert refused.ephemeral and refused.content == NOT_MANAGER
         assert (await repo.get_guild(w.bot.db.read, w.guild)).alert_channel_id is None
@@ -78,8 +78,10 @@ async def test_alert_settings_commands_and_refusals(tmp_path: Path) -> None:
         assert sample.content == f"<@&{role}>"
 
 
-async def test_deadline_reaches_channel_and_every_subscriber_once(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_deadline_reaches_channel_and_every_subscriber_once(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await setup_alerts(w)
         launch_id = await add_grok(w, announced_on="2024-07-01", quote="@everyone end of year")
         subs = []
@@ -118,8 +120,8 @@ async def test_deadline_reaches_channel_and_every_subscriber_once(tmp_path: Path
         assert all(r.json.get("allowed_mentions", {}).get("parse") == [] for r in sends)
 
 
-async def test_buttons_notify_me_and_mark_shipped(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_buttons_notify_me_and_mark_shipped(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         await setup_alerts(w)
         launch_id = await add_grok(w, announced_on="2024-07-01")
         await w.advance(JAN1 + dt.timedelta(seconds=1))
@@ -145,8 +147,10 @@ async def test_buttons_notify_me_and_mark_shipped(tmp_path: Path) -> None:
         )
 
 
-async def test_subscribe_refuses_when_dms_are_closed_and_saves_nothing(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_subscribe_refuses_when_dms_are_closed_and_saves_nothing(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         launch_id = await add_grok(w)
         w.server.close_dms(w.member)
         reply = await w.cmd("subscribe launch", user=w.member, launch=str(launch_id))
@@ -159,8 +163,10 @@ async def test_subscribe_refuses_when_dms_are_closed_and_saves_nothing(tmp_path:
         )
 
 
-async def test_subscriptions_list_works_in_dms_and_shows_paused(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_subscriptions_list_works_in_dms_and_shows_paused(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await setup_alerts(w)
         launch_id = await add_grok(w, announced_on="2024-07-01")
         await w.cmd("subscribe all", user=w.member)
@@ -188,8 +194,10 @@ def _paused(w: World):  # type: ignore[no-untyped-def]
     return check
 
 
-async def test_broken_channel_holds_alerts_tells_owner_once_and_recovers(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_broken_channel_holds_alerts_tells_owner_once_and_recovers(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await setup_alerts(w)
         await add_grok(w, announced_on="2024-07-01")
         await add_grok(w, product="Grok 4", announced_on="2024-07-01")
@@ -221,8 +229,10 @@ async def _states_are(w: World, expected: list[str]) -> bool:
     return sorted(await w.outbox_states()) == sorted(expected)
 
 
-async def test_storm_of_429_and_500_delays_but_loses_nothing(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_storm_of_429_and_500_delays_but_loses_nothing(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await setup_alerts(w)
         users = [w.server.add_user(f"u{i}", guild_id=w.guild, permissions=0) for i in range(6)]
         for user in users:
@@ -247,8 +257,10 @@ async def test_storm_of_429_and_500_delays_but_loses_nothing(tmp_path: Path) -> 
         assert len(w.server.messages(w.alerts)) == 1
 
 
-async def test_user_text_is_escaped_and_cut_to_discord_limits(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_user_text_is_escaped_and_cut_to_discord_limits(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await setup_alerts(w)
         product = "**Grok** @everyone <@&123456789012345678> " + "x" * 40
         reply = await w.cmd(
@@ -275,9 +287,9 @@ async def test_user_text_is_escaped_and_cut_to_discord_limits(tmp_path: Path) ->
 
 
 async def test_a_rejected_message_is_marked_failed_without_holding_the_channel(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    async with world(tmp_path) as w:
+    async with world(db_target) as w:
         await setup_alerts(w)
         await add_grok(w, announced_on="2024-07-01")
         w.server.inject(r"POST /channels/\d+/messages", 400, times=1, code=50035)
@@ -292,12 +304,12 @@ async def test_a_rejected_message_is_marked_failed_without_holding_the_channel(
 
 
 async def test_a_send_that_times_out_is_retried_and_delivered_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_target: str
 ) -> None:
     import cogs.infra.notifier
 
     monkeypatch.setattr(cogs.infra.notifier, "SEND_TIMEOUT_S", 0.5)
-    async with world(tmp_path) as w:
+    async with world(db_target) as w:
         await setup_alerts(w)
         await add_grok(w, announced_on="2024-07-01")
         w.server.inject(r"POST /channels/\d+/messages", None, times=1, delay=3.0)
@@ -309,8 +321,10 @@ async def test_a_send_that_times_out_is_retried_and_delivered_once(
         assert len(w.server.messages(w.alerts, kind="channel")) == 1
 
 
-async def test_a_vanished_dm_channel_is_reopened_and_the_dm_delivered(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_a_vanished_dm_channel_is_reopened_and_the_dm_delivered(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await setup_alerts(w)
         launch_id = await add_grok(w, announced_on="2024-07-01")
         await w.cmd("subscribe launch", user=w.member, launch=str(launch_id))  # caches the DM

@@ -17,8 +17,10 @@ from tracker.clock import OffsetClock
 from tracker.models import LaunchState, SubscriptionScope
 
 
-async def test_every_manager_command_refuses_members_and_changes_nothing(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_every_manager_command_refuses_members_and_changes_nothing(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         launch_id = str(await add_grok(w))
         role = str(w.server.add_role(w.guild, "r"))
         calls = [
@@ -54,8 +56,10 @@ async def test_every_manager_command_refuses_members_and_changes_nothing(tmp_pat
         assert w.server.messages(w.alerts) == []
 
 
-async def test_manager_role_can_manage_and_cancelled_happy_path(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_manager_role_can_manage_and_cancelled_happy_path(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         role = w.server.add_role(w.guild, "keepers")
         set_role = await w.cmd("alerts managers", role=str(role))
         assert set_role.content == f"Members with <@&{role}> can manage slipwatch."
@@ -78,8 +82,8 @@ async def test_manager_role_can_manage_and_cancelled_happy_path(tmp_path: Path) 
         assert cleared.content == "Only members with Manage Server can manage slipwatch."
 
 
-async def test_bad_inputs_get_short_answers(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_bad_inputs_get_short_answers(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         launch_id = str(await add_grok(w))
         unknown = await w.cmd("launch show", launch="999")
         assert unknown.content == (
@@ -102,8 +106,8 @@ async def test_bad_inputs_get_short_answers(tmp_path: Path) -> None:
         assert launch.state is LaunchState.UPCOMING and launch.slip_count == 0
 
 
-async def test_subscribe_all_and_unsubscribe_each_kind(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_subscribe_all_and_unsubscribe_each_kind(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         launch_id = str(await add_grok(w))
         everything = await w.cmd("subscribe all", user=w.member, mode="digest")
         assert everything.content == (
@@ -132,20 +136,19 @@ async def test_subscribe_all_and_unsubscribe_each_kind(tmp_path: Path) -> None:
         assert empty.content == "You have no subscriptions. Try /subscribe in a server."
 
 
-async def test_alert_buttons_work_on_a_fresh_bot_process(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_alert_buttons_work_on_a_fresh_bot_process(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         await w.cmd("alerts channel", channel=str(w.alerts))
         await w.cmd("alerts reminders", days="off")
         launch_id = await add_grok(w, announced_on="2024-07-01")
         await w.advance(JAN1 + dt.timedelta(seconds=1))
         alert = await w.server.wait_for_message(channel_id=w.alerts, timeout=10)
-        db_path = Path(w.bot.db.path)
         await stop_client(w.bot)
         await w.bot.close()
         # A new bot on the same database and Discord: no view was stored anywhere.
         clock = OffsetClock(w.clock.now())
         async with running_resources(
-            settings_for(w.server, db_path), clock=clock, guild_ready_timeout=0.05
+            settings_for(w.server, db_target), clock=clock, guild_ready_timeout=0.05
         ) as fresh:
             await start_client(w.server, fresh, point=False, timeout=20.0)
             try:

@@ -23,8 +23,8 @@ async def add_grok(w: World, **extra: str) -> int:
     return int(reply.content.split("#")[1].split()[0])
 
 
-async def test_launch_add_replies_with_the_interpretation(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_launch_add_replies_with_the_interpretation(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         reply = await w.cmd(
             "launch add",
             product="Grok 3",
@@ -57,8 +57,10 @@ async def test_launch_add_replies_with_the_interpretation(tmp_path: Path) -> Non
         assert events[0].actor == f"mia ({w.manager})"
 
 
-async def test_launch_add_refuses_unreadable_window_and_saves_nothing(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_launch_add_refuses_unreadable_window_and_saves_nothing(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         reply = await w.cmd("launch add", product="Grok 3", vendor="xAI", window="soon")
         assert reply.ephemeral
         assert reply.content.startswith('Could not read "soon" as a launch window. Try one of:')
@@ -84,8 +86,10 @@ async def test_launch_add_refuses_unreadable_window_and_saves_nothing(tmp_path: 
         assert await w.launch_count() == 0
 
 
-async def test_managing_needs_manage_server_or_the_manager_role(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_managing_needs_manage_server_or_the_manager_role(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         reply = await w.cmd(
             "launch add", user=w.member, product="Grok 3", vendor="xAI", window="Q1 2025"
         )
@@ -103,8 +107,10 @@ async def test_managing_needs_manage_server_or_the_manager_role(tmp_path: Path) 
         assert shown.embeds[0]["title"] == "#1 Grok 3 (xAI)"
 
 
-async def test_list_is_sorted_by_deadline_and_paginates_with_buttons(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_list_is_sorted_by_deadline_and_paginates_with_buttons(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         for month in range(12, 0, -1):
             await w.bot.tracker.add(
                 _new(w.guild, f"Model {month:02d}", "Lab", f"2025-{month:02d}-15"), actor="t"
@@ -128,8 +134,8 @@ async def test_list_is_sorted_by_deadline_and_paginates_with_buttons(tmp_path: P
         assert empty.content == "No launches match. Add one with /launch add."
 
 
-async def test_shipped_cancelled_delayed_and_history(tmp_path: Path) -> None:
-    async with world(tmp_path, start=dt.datetime(2025, 2, 17, 18, tzinfo=UTC)) as w:
+async def test_shipped_cancelled_delayed_and_history(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target, start=dt.datetime(2025, 2, 17, 18, tzinfo=UTC)) as w:
         await w.bot.tracker.configure(w.guild, alert_channel_id=w.alerts)
         launch_id = await add_grok(w, announced_on="2024-07-01")
         await w.bot.engine.settle()
@@ -174,8 +180,8 @@ async def test_shipped_cancelled_delayed_and_history(tmp_path: Path) -> None:
         ]
 
 
-async def test_edit_remove_with_confirmation(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_edit_remove_with_confirmation(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         launch_id = await add_grok(w)
         edited = await w.cmd("launch edit", launch=str(launch_id), product="Grok 3 Beta")
         assert edited.content == f"Updated #{launch_id}."
@@ -198,8 +204,8 @@ async def test_edit_remove_with_confirmation(tmp_path: Path) -> None:
         assert await w.launch_count() == 0
 
 
-async def test_guild_isolation(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_guild_isolation(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         launch_id = await add_grok(w)
         for name, extra in (
             ("launch show", {}),

@@ -20,11 +20,11 @@ OLD = [("Grok 2 is out", "https://x.ai/news/grok-2", "Grok 2 arrives.")]
 
 
 @asynccontextmanager
-async def probe_world(tmp_path: Path) -> AsyncIterator[tuple[World, ProbeServer]]:
+async def probe_world(db: str) -> AsyncIterator[tuple[World, ProbeServer]]:
     probe = ProbeServer()
     await probe.start()
     try:
-        async with world(tmp_path, probe_allow=(probe.allow,)) as w:
+        async with world(db, probe_allow=(probe.allow,)) as w:
             yield w, probe
     finally:
         await probe.close()
@@ -44,8 +44,10 @@ async def settled(w: World) -> None:
     await w.bot.engine.settle(limit_s=20.0)
 
 
-async def test_detection_is_proposed_then_not_yet_then_confirmed(tmp_path: Path) -> None:
-    async with probe_world(tmp_path) as (w, probe):
+async def test_detection_is_proposed_then_not_yet_then_confirmed(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with probe_world(db_target) as (w, probe):
         await w.cmd("alerts channel", channel=str(w.alerts))
         await w.cmd("alerts reminders", days="off")
         probe.put("/news.rss", rss(OLD), "application/rss+xml")
@@ -143,8 +145,10 @@ async def test_detection_is_proposed_then_not_yet_then_confirmed(tmp_path: Path)
         assert gone.content == "Probe #1 stopped and removed."
 
 
-async def test_watch_refuses_private_loopback_and_file_targets(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_watch_refuses_private_loopback_and_file_targets(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         launch_id = str(await add_grok(w))
         for target in (
             "http://127.0.0.1:9/feed",
@@ -172,8 +176,8 @@ async def test_watch_refuses_private_loopback_and_file_targets(tmp_path: Path) -
         assert nothing.content == "Nothing watches Grok 3 (xAI). Add a probe with /launch watch."
 
 
-async def test_auto_confirm_marks_shipped_and_says_so(tmp_path: Path) -> None:
-    async with probe_world(tmp_path) as (w, probe):
+async def test_auto_confirm_marks_shipped_and_says_so(tmp_path: Path, db_target: str) -> None:
+    async with probe_world(db_target) as (w, probe):
         await w.cmd("alerts channel", channel=str(w.alerts))
         await w.cmd("alerts reminders", days="off")
         await w.cmd("alerts digest", schedule="off")

@@ -49,8 +49,8 @@ async def record(w: World) -> None:
     await w.bot.engine.settle()
 
 
-async def test_stats_leaderboard_and_summary(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_stats_leaderboard_and_summary(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         empty = await w.cmd("slips stats", user=w.member)
         assert empty.content == "The watchlist is empty."
         await record(w)
@@ -95,8 +95,8 @@ async def test_stats_leaderboard_and_summary(tmp_path: Path) -> None:
         assert summary.embeds[0]["title"] == "slipwatch digest"
 
 
-async def test_chart_is_a_png_of_the_timeline(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_chart_is_a_png_of_the_timeline(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         await record(w)
         reply = await w.cmd("slips chart", user=w.member)
         files = reply.files or [f for m in reply.followups for f in m.files]
@@ -112,8 +112,10 @@ async def test_chart_is_a_png_of_the_timeline(tmp_path: Path) -> None:
         assert none.content == "No launches to draw for that filter."
 
 
-async def test_digest_schedule_and_the_posted_digest_with_its_chart(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_digest_schedule_and_the_posted_digest_with_its_chart(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await record(w)
         await w.cmd("alerts channel", channel=str(w.alerts))
         refused = await w.cmd("alerts digest", user=w.member, schedule="daily 09:00")
@@ -154,8 +156,8 @@ async def test_digest_schedule_and_the_posted_digest_with_its_chart(tmp_path: Pa
         assert off.content == "Digests are off."
 
 
-async def test_export_then_import_into_another_server(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_export_then_import_into_another_server(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         await record(w)
         refused = await w.cmd("launch export", user=w.member)
         assert refused.content == NOT_MANAGER

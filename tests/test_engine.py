@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from storage import repo
-from storage.db import Database, Migration, MigrationError, bundled_migrations, migrate
+from storage.db import (
+    Migration,
+    MigrationError,
+    SqliteDatabase,
+    bundled_migrations,
+    migrate,
+    open_database,
+)
 from tests.harness import CHANNEL, GUILD, RecordingNotifier, harness
 from tracker.clock import SimClock
 from tracker.engine import SWEEP_JOB_ID
@@ -56,10 +63,12 @@ class TimedNotifier(RecordingNotifier):
         return result
 
 
-async def test_slip_fires_once_at_the_deadline_with_reminders_before(tmp_path: Path) -> None:
+async def test_slip_fires_once_at_the_deadline_with_reminders_before(
+    tmp_path: Path, db_target: str
+) -> None:
     clock = SimClock(at(2024, 7, 1, 12))
     notifier = TimedNotifier(clock)
-    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
         launch_id = await h.add("Grok 3", "xAI", "end of 2024")
         launch = await h.tracker.get(GUILD, launch_id)
         assert launch.deadline_at == JAN1
@@ -101,8 +110,10 @@ async def test_slip_fires_once_at_the_deadline_with_reminders_before(tmp_path: P
         assert all(r.dest_kind is DestinationKind.CHANNEL and r.dest_id == CHANNEL for r in rows)
 
 
-async def test_restart_after_deadline_fires_the_slip_exactly_once_in_total(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite"
+async def test_restart_after_deadline_fires_the_slip_exactly_once_in_total(
+    tmp_path: Path, db_target: str
+) -> None:
+    path = db_target
     clock = SimClock(at(2024, 12, 30))
     async with harness(path, clock=clock) as h:
         launch_id = await h.add("Grok 3", "xAI", "end of 2024")
@@ -136,9 +147,9 @@ class CrashingNotifier(RecordingNotifier):
 
 
 async def test_crash_between_send_and_mark_sent_resends_with_the_same_nonce(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    path = tmp_path / "db.sqlite"
+    path = db_target
     clock = SimClock(at(2024, 12, 31, 23))
     crashing = CrashingNotifier()
     async with harness(path, clock=clock, notifier=crashing) as h:
@@ -162,15 +173,17 @@ async def test_crash_between_send_and_mark_sent_resends_with_the_same_nonce(
     assert [r.state for r in await _rows(path)] == [OutboxState.SENT]
 
 
-async def _rows(path: Path) -> list[OutboxRow]:
-    async with Database.open(path) as db:
+async def _rows(path: str | Path) -> list[OutboxRow]:
+    async with open_database(path) as db:
         return await repo.all_outbox(db.read)
 
 
-async def test_reannouncing_rearms_the_sweep_and_counts_a_slip(tmp_path: Path) -> None:
+async def test_reannouncing_rearms_the_sweep_and_counts_a_slip(
+    tmp_path: Path, db_target: str
+) -> None:
     clock = SimClock(at(2024, 12, 20))
     notifier = TimedNotifier(clock)
-    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
         launch_id = await h.add("Grok 3", "xAI", "end of 2024")
         assert h.engine.armed_at == at(2024, 12, 25)
         await h.tracker.reannounce(
@@ -194,8 +207,10 @@ async def test_reannouncing_rearms_the_sweep_and_counts_a_slip(tmp_path: Path) -
         assert launch.slip_count == 2
 
 
-async def test_catch_up_merges_more_than_five_alerts_per_destination(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite"
+async def test_catch_up_merges_more_than_five_alerts_per_destination(
+    tmp_path: Path, db_target: str
+) -> None:
+    path = db_target
     clock = SimClock(at(2024, 12, 30))
     async with harness(path, clock=clock) as h:
         await h.tracker.configure(GUILD, reminder_offsets=())
@@ -214,11 +229,11 @@ async def test_catch_up_merges_more_than_five_alerts_per_destination(tmp_path: P
     assert all(a.detected_late for a in channel[0].payload.alerts)
 
 
-async def test_retry_later_backs_off_and_delivers_once(tmp_path: Path) -> None:
+async def test_retry_later_backs_off_and_delivers_once(tmp_path: Path, db_target: str) -> None:
     clock = SimClock(at(2024, 12, 31, 23))
     notifier = RecordingNotifier()
     notifier.script.extend([RetryLater("HTTP 503"), RetryLater("429", after_s=30.0)])
-    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
         await h.tracker.configure(GUILD, reminder_offsets=())
         await h.add()
         await h.run_until(JAN1)
@@ -238,12 +253,14 @@ async def test_retry_later_backs_off_and_delivers_once(tmp_path: Path) -> None:
         assert len(notifier.delivered) == 1 and len(notifier.attempts) == 3
 
 
-async def test_broken_channel_holds_alerts_tells_once_and_releases(tmp_path: Path) -> None:
+async def test_broken_channel_holds_alerts_tells_once_and_releases(
+    tmp_path: Path, db_target: str
+) -> None:
     clock = SimClock(at(2024, 12, 31, 23))
     notifier = RecordingNotifier()
     notifier.per_dest[CHANNEL] = BrokenDestination("403 Missing Permissions (50013)")
     told: list[str] = []
-    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
 
         async def on_broken(row: OutboxRow, reason: str) -> None:
             told.append(reason)
@@ -267,12 +284,12 @@ async def test_broken_channel_holds_alerts_tells_once_and_releases(tmp_path: Pat
 
 
 async def test_unreachable_user_pauses_subscription_and_channel_still_gets_it(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
     clock = SimClock(at(2024, 12, 31, 23))
     notifier = RecordingNotifier()
     notifier.per_dest[42] = UnreachableUser("Cannot send messages to this user (50007)")
-    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
         await h.tracker.configure(GUILD, reminder_offsets=())
         await h.add()
         await h.tracker.subscribe(GUILD, 42, SubscriptionScope.ALL)
@@ -291,11 +308,11 @@ async def test_unreachable_user_pauses_subscription_and_channel_still_gets_it(
         assert [r.dest_id for r in notifier.attempts].count(42) == 1
 
 
-async def test_rows_past_max_age_are_marked_dead(tmp_path: Path) -> None:
+async def test_rows_past_max_age_are_marked_dead(tmp_path: Path, db_target: str) -> None:
     clock = SimClock(at(2024, 12, 31, 23))
     notifier = RecordingNotifier()
     notifier.per_dest[CHANNEL] = RetryLater("HTTP 500")
-    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
         h.deliverer.settings = DeliverySettings(max_age=dt.timedelta(hours=1))
         await h.tracker.configure(GUILD, reminder_offsets=(), late_milestones=())
         await h.add()
@@ -305,8 +322,10 @@ async def test_rows_past_max_age_are_marked_dead(tmp_path: Path) -> None:
         assert h.deliverer.dead == 1
 
 
-async def test_lifecycle_shipped_late_and_illegal_transitions(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite", start=at(2025, 2, 17, 18)) as h:
+async def test_lifecycle_shipped_late_and_illegal_transitions(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with harness(db_target, start=at(2025, 2, 17, 18)) as h:
         launch_id = await h.add("Grok 3", "xAI", "end of 2024")  # added after its deadline
         launch = await h.tracker.get(GUILD, launch_id)
         assert launch.state is LaunchState.SLIPPED  # the sweep caught the passed deadline
@@ -342,8 +361,10 @@ async def test_launch_events_are_append_only(tmp_path: Path) -> None:
                 await conn.execute("UPDATE launch_events SET actor = 'forger'")
 
 
-async def test_deadline_uses_launch_timezone_across_dst_and_grace(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite", start=at(2024, 3, 1)) as h:
+async def test_deadline_uses_launch_timezone_across_dst_and_grace(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with harness(db_target, start=at(2024, 3, 1)) as h:
         la = await h.add("A", "V", "2024-03-09", timezone="America/Los_Angeles")
         # Midnight of March 10 in Los Angeles is still PST (DST starts at 02:00): 08:00 UTC.
         assert (await h.tracker.get(GUILD, la)).deadline_at == at(2024, 3, 10, 8)
@@ -359,7 +380,7 @@ async def test_deadline_uses_launch_timezone_across_dst_and_grace(tmp_path: Path
 
 async def test_migrations_apply_on_empty_and_roll_back_a_failing_one(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         assert await db.user_version() == len(bundled_migrations())
         assert await db.integrity_check() == []
     broken = [
@@ -371,9 +392,9 @@ async def test_migrations_apply_on_empty_and_roll_back_a_failing_one(tmp_path: P
         ),
     ]
     with pytest.raises(MigrationError, match=r"999_broken\.sql"):
-        async with Database.open(path, migrations=broken):
+        async with SqliteDatabase.open(path, migrations=broken):
             pass
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         assert await db.user_version() == len(bundled_migrations())
         assert await db.fetchone("SELECT name FROM sqlite_master WHERE name = 'half_done'") is None
 
@@ -388,15 +409,15 @@ async def test_migrations_upgrade_a_database_of_the_previous_version(tmp_path: P
 
     async with aiosqlite.connect(path, isolation_level=None) as raw:
         assert await migrate(raw, previous) == len(previous)
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         assert await db.user_version() == len(migrations)
         assert await db.fetchone("SELECT COUNT(*) FROM launches") is not None
 
 
-async def test_deliverer_skips_nothing_under_concurrency(tmp_path: Path) -> None:
+async def test_deliverer_skips_nothing_under_concurrency(tmp_path: Path, db_target: str) -> None:
     clock = SimClock(at(2024, 12, 31, 23))
     notifier = RecordingNotifier()
-    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
         await h.tracker.configure(GUILD, reminder_offsets=())
         launch_id = await h.add()
         for user in range(1, 101):
@@ -407,9 +428,9 @@ async def test_deliverer_skips_nothing_under_concurrency(tmp_path: Path) -> None
         assert len({r.nonce for r in notifier.delivered}) == 101
 
 
-async def test_the_same_alert_is_never_queued_twice(tmp_path: Path) -> None:
+async def test_the_same_alert_is_never_queued_twice(tmp_path: Path, db_target: str) -> None:
     clock = SimClock(at(2025, 1, 2))
-    async with harness(tmp_path / "db.sqlite", clock=clock) as h:
+    async with harness(db_target, clock=clock) as h:
         await h.add()
         rows = await repo.all_outbox(h.db.read)
         assert len(rows) == 1
@@ -429,7 +450,7 @@ async def test_the_same_alert_is_never_queued_twice(tmp_path: Path) -> None:
         assert row.payload.alerts[0].kind is AlertKind.SLIPPED
 
 
-async def test_deliverer_survives_a_notifier_bug(tmp_path: Path) -> None:
+async def test_deliverer_survives_a_notifier_bug(tmp_path: Path, db_target: str) -> None:
     class Buggy(RecordingNotifier):
         calls = 0
 
@@ -441,7 +462,7 @@ async def test_deliverer_survives_a_notifier_bug(tmp_path: Path) -> None:
 
     clock = SimClock(at(2025, 1, 2))
     notifier = Buggy()
-    async with harness(tmp_path / "db.sqlite", clock=clock, notifier=notifier) as h:
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
         await h.add()
         rows = await repo.all_outbox(h.db.read)
         assert rows[0].state is OutboxState.PENDING and "boom" in (rows[0].last_error or "")

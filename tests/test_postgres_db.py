@@ -19,7 +19,7 @@ def test_every_sqlite_migration_has_its_postgres_twin() -> None:
 
 
 async def test_both_schemas_have_the_same_tables_and_columns(tmp_path: Path, pg_url: str) -> None:
-    async with sqlite_db.Database.open(tmp_path / "s.db") as lite:
+    async with sqlite_db.SqliteDatabase.open(tmp_path / "s.db") as lite:
         tables = [
             r[0]
             for r in await lite.fetchall(

@@ -79,7 +79,7 @@ async def server() -> AsyncIterator[ProbeServer]:
 
 @asynccontextmanager
 async def world(
-    tmp_path: Path,
+    db: str,
     server: ProbeServer,
     *,
     fetch: FetchSettings = FAST,
@@ -89,7 +89,7 @@ async def world(
     endpoints = Endpoints(huggingface=server.url("/hf"), github_api=server.url("/gh"))
     base = settings or ProbeSettings(jitter=0.0)
     probe_settings = dataclasses.replace(base, endpoints=endpoints)
-    async with harness(tmp_path / "db.sqlite", start=start) as h:
+    async with harness(db, start=start) as h:
         guard = NetGuard(AllowList.parse([server.allow]))
         # The keys are bound to the loopback server, as an operator would bind a mirror's.
         env = {
@@ -136,7 +136,7 @@ async def grok3(h: Harness) -> int:
 
 
 async def test_models_probe_proposes_a_matching_model_once_with_the_bearer_key(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     path = "/xai/v1/models"
     server.put_json(
@@ -144,7 +144,7 @@ async def test_models_probe_proposes_a_matching_model_once_with_the_bearer_key(
         openai_models(["grok-2-1212", "grok-2-vision-1212"]),
         require={"Authorization": f"Bearer {XAI_KEY}"},
     )
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(
             GUILD,
@@ -177,7 +177,7 @@ async def test_models_probe_proposes_a_matching_model_once_with_the_bearer_key(
 
 
 async def test_anthropic_flavour_sends_its_key_header_and_version(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     path = "/anthropic/v1/models"
     headers = {"x-api-key": ANTHROPIC_KEY, "anthropic-version": "2023-06-01"}
@@ -186,7 +186,7 @@ async def test_anthropic_flavour_sends_its_key_header_and_version(
         anthropic_models(["claude-3-5-sonnet-20241022", "claude-3-opus-20240229"]),
         require=headers,
     )
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await w.h.add("Claude 3.5 Opus", "Anthropic", "later this year")
         await w.svc.add_probe(
             GUILD,
@@ -208,10 +208,10 @@ async def test_anthropic_flavour_sends_its_key_header_and_version(
 
 
 async def test_huggingface_repo_is_proposed_when_it_turns_public(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     path = "/hf/api/models/xai-org/grok-3"
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(
             GUILD, launch_id, "huggingface", "https://huggingface.co/xai-org/grok-3"
@@ -231,14 +231,14 @@ async def test_huggingface_repo_is_proposed_when_it_turns_public(
 
 
 async def test_github_release_and_tag_are_proposed_once_each(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     repo_name = "xai-org/grok-sdk"
     server.put_json(f"/gh/repos/{repo_name}/releases", gh_releases(repo_name, ["v2.0.0", "v2.1.0"]))
     server.put_json(
         f"/gh/repos/{repo_name}/tags", gh_tags(repo_name, ["v2.0.0", "v2.1.0", "v3.0.0"])
     )
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         await w.svc.add_probe(
             GUILD, launch_id, "github", "https://github.com/xai-org/grok-sdk", "v3.*"
@@ -261,14 +261,14 @@ async def test_github_release_and_tag_are_proposed_once_each(
 
 
 async def test_rss_feed_reports_new_entries_only_after_its_baseline(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     old = [
         ("Grok 3 will be available by the end of the year", "https://x.ai/news/plans", "Soon."),
         ("Grok 2 is now available", "https://x.ai/news/grok-2", "Grok 2 ships."),
     ]
     server.put("/news/rss.xml", rss(old), "application/rss+xml")
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(
             GUILD, launch_id, "feed", server.url("/news/rss.xml"), "grok 3 * available"
@@ -293,13 +293,15 @@ async def test_rss_feed_reports_new_entries_only_after_its_baseline(
     assert d.published_at is not None
 
 
-async def test_atom_feed_matches_an_entry_summary(tmp_path: Path, server: ProbeServer) -> None:
+async def test_atom_feed_matches_an_entry_summary(
+    tmp_path: Path, server: ProbeServer, db_target: str
+) -> None:
     server.put(
         "/news/atom.xml",
         atom([("Research update", "https://a.example/r", "Nothing yet.")]),
         "application/atom+xml",
     )
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await w.h.add("Claude 3.5 Opus", "Anthropic", "later this year")
         await w.svc.add_probe(GUILD, launch_id, "feed", server.url("/news/atom.xml"), "3.5 Opus")
         await w.svc.sweep(w.h.clock.now())
@@ -319,11 +321,11 @@ async def test_atom_feed_matches_an_entry_summary(tmp_path: Path, server: ProbeS
 
 
 async def test_page_text_is_proposed_when_it_starts_to_appear(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     # The phrase sits in the page's <script> and <style> from the start: not visible text.
     server.put("/news", html_page(["Grok 2 is out.", "More soon."]), "text/html; charset=utf-8")
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         await w.svc.add_probe(
             GUILD, launch_id, "page", server.url("/news"), "Grok 3 is now available"
@@ -348,12 +350,12 @@ async def test_page_text_is_proposed_when_it_starts_to_appear(
 
 
 async def test_second_poll_is_conditional_and_parses_nothing(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     resource = server.put(
         "/feed.xml", rss([("Hello", "https://x.ai/n/1", "Hi")]), "application/rss+xml"
     )
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(GUILD, launch_id, "feed", server.url("/feed.xml"), "grok 3")
         await w.svc.sweep(w.h.clock.now())
@@ -373,12 +375,12 @@ async def test_second_poll_is_conditional_and_parses_nothing(
 
 
 async def test_429_with_retry_after_sets_the_next_check(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-2"]))
     server.fail("/xai/v1/models", 429, Retry_After="7200")
     server.fail("/xai/v1/models", 503, Retry_After="5")  # shorter than the floor of 60 s
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(
             GUILD,
@@ -410,10 +412,10 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
 
 
 async def test_server_errors_back_off_exponentially_then_disable_and_tell_once(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     server.fail("/news", 500, times=12)
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(
             GUILD, launch_id, "page", server.url("/news"), "Grok 3", interval_minutes=5
@@ -462,10 +464,10 @@ async def test_server_errors_back_off_exponentially_then_disable_and_tell_once(
 
 
 async def test_a_response_slower_than_the_timeout_is_a_failure(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     fetch = dataclasses.replace(FAST, total_timeout_s=1.0)
-    async with world(tmp_path, server, fetch=fetch) as w:
+    async with world(db_target, server, fetch=fetch) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(GUILD, launch_id, "page", server.url("/slow?s=8"), "Grok 3")
         loop = asyncio.get_running_loop()
@@ -496,10 +498,10 @@ async def test_a_body_over_the_cap_is_an_error_and_not_read_further(
 
 
 async def test_a_big_page_makes_the_probe_fail_with_a_clear_error(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     fetch = dataclasses.replace(FAST, max_body_bytes=512 * 1024)
-    async with world(tmp_path, server, fetch=fetch) as w:
+    async with world(db_target, server, fetch=fetch) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(GUILD, launch_id, "page", server.url("/big?mb=20"), "Grok 3")
         await w.svc.sweep(w.h.clock.now())
@@ -509,12 +511,12 @@ async def test_a_big_page_makes_the_probe_fail_with_a_clear_error(
 
 
 async def test_one_request_per_interval_to_the_same_host(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     fetch = dataclasses.replace(FAST, per_host_interval_s=0.3)
     for n in range(3):
         server.put(f"/p{n}", html_page(["nothing"]), "text/html")
-    async with world(tmp_path, server, fetch=fetch) as w:
+    async with world(db_target, server, fetch=fetch) as w:
         launch_id = await grok3(w.h)
         for n in range(3):
             await w.svc.add_probe(GUILD, launch_id, "page", server.url(f"/p{n}"), "Grok 3")
@@ -528,12 +530,12 @@ async def test_one_request_per_interval_to_the_same_host(
 
 
 async def test_detection_confirmed_marks_the_launch_shipped_with_the_evidence_as_source(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     repo_name = "xai-org/grok"
     server.put_json(f"/gh/repos/{repo_name}/releases", gh_releases(repo_name, ["v2.0.0"]))
     server.put_json(f"/gh/repos/{repo_name}/tags", gh_tags(repo_name, ["v2.0.0"]))
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         await w.h.run_until(SHIP_DAY - dt.timedelta(hours=2))  # Grok 3 slipped past New Year
         assert (await w.h.tracker.get(GUILD, launch_id)).state is LaunchState.SLIPPED
@@ -572,14 +574,14 @@ async def test_detection_confirmed_marks_the_launch_shipped_with_the_evidence_as
 
 
 async def test_not_yet_keeps_watching_and_a_new_tag_is_proposed(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     repo_name = "xai-org/grok"
     server.put_json(f"/gh/repos/{repo_name}/releases", [])
     server.put_json(
         f"/gh/repos/{repo_name}/tags", gh_tags(repo_name, ["v2.0.0", "v3.0.0-rc1", "v3.0.0"])
     )
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         await w.svc.add_probe(GUILD, launch_id, "github", repo_name, "v3*")
         await w.svc.sweep(w.h.clock.now())
@@ -602,10 +604,10 @@ async def test_not_yet_keeps_watching_and_a_new_tag_is_proposed(
 
 
 async def test_auto_confirm_marks_the_launch_shipped_and_says_so(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         await w.svc.add_probe(
             GUILD,
@@ -628,9 +630,11 @@ async def test_auto_confirm_marks_the_launch_shipped_and_says_so(
         assert await w.svc.due() is None  # every probe of the launch is off now
 
 
-async def test_proposals_stay_pending_until_posted(tmp_path: Path, server: ProbeServer) -> None:
+async def test_proposals_stay_pending_until_posted(
+    tmp_path: Path, server: ProbeServer, db_target: str
+) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
 
         async def broken(p: Proposal) -> None:
             raise RuntimeError("Discord is down")
@@ -655,10 +659,10 @@ async def test_proposals_stay_pending_until_posted(tmp_path: Path, server: Probe
 
 
 async def test_a_launch_shipped_by_hand_stops_its_probes(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(
             GUILD,
@@ -681,10 +685,12 @@ async def test_a_launch_shipped_by_hand_stops_its_probes(
         assert await w.svc.list_probes(GUILD) == []
 
 
-async def test_guilds_never_see_each_others_probes(tmp_path: Path, server: ProbeServer) -> None:
+async def test_guilds_never_see_each_others_probes(
+    tmp_path: Path, server: ProbeServer, db_target: str
+) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
     other = GUILD + 1
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(
             GUILD,
@@ -712,9 +718,9 @@ async def test_guilds_never_see_each_others_probes(tmp_path: Path, server: Probe
 
 
 async def test_adding_a_probe_refuses_what_cannot_work_and_says_what_to_type(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         add = w.svc.add_probe
 
@@ -791,7 +797,7 @@ async def test_the_api_key_never_reaches_the_database_or_the_log(
         "/xai/v1/models", openai_models(["grok-3"]), require={"Authorization": f"Bearer {XAI_KEY}"}
     )
     server.put_json("/wrong/v1/models", openai_models([]), require={"Authorization": "Bearer x"})
-    async with world(tmp_path, server) as w:
+    async with world(str(tmp_path / "db.sqlite"), server) as w:
         launch_id = await grok3(w.h)
         good = await w.svc.add_probe(
             GUILD,
@@ -823,14 +829,14 @@ async def test_the_api_key_never_reaches_the_database_or_the_log(
 
 
 async def test_hostile_answers_are_the_probes_own_error_or_plain_text(
-    tmp_path: Path, server: ProbeServer
+    server: ProbeServer, db_target: str
 ) -> None:
     server.put("/deep/v1/models", b"[" * 100_000 + b"]" * 100_000, "application/json")
     server.put("/hostile", b"<a" * 1_000_000 + b"<p>Grok 3 is here</p>", "text/html")
     server.put(
         "/punycode", b"<p>Grok 3 arrives</p>" + b"a-" * 400_000, "text/html; charset=punycode"
     )
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         deep = await w.svc.add_probe(
             GUILD, launch_id, "models", server.url("/deep"), "grok-3*",
@@ -864,7 +870,7 @@ async def test_one_check_posts_at_most_five_proposals_and_sums_up_the_rest(
 ) -> None:
     ids = [f"grok-3-v{n}" for n in range(8)]
     server.put_json("/xai/v1/models", openai_models(ids))
-    async with world(tmp_path, server) as w:
+    async with world(str(tmp_path / "db.sqlite"), server) as w:
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(
             GUILD, launch_id, "models", server.url("/xai"), "grok-3*",
@@ -895,9 +901,11 @@ async def test_one_check_posts_at_most_five_proposals_and_sums_up_the_rest(
         assert len([r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]) == 1
 
 
-async def test_probes_run_on_the_engines_one_timer(tmp_path: Path, server: ProbeServer) -> None:
+async def test_probes_run_on_the_engines_one_timer(
+    tmp_path: Path, server: ProbeServer, db_target: str
+) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         w.svc.attach(w.h.engine)
         launch_id = await grok3(w.h)
         probe = await w.svc.add_probe(

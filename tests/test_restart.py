@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from storage import repo
-from storage.db import Database
+from storage.db import SqliteDatabase
 from tests.e2e import eventually
 from tests.loopback.fixtures import running_server
 from tracker.clock import SimClock
@@ -46,7 +46,7 @@ async def test_sigkill_mid_fanout_then_restart_delivers_to_everyone_exactly_once
             server.add_user(f"sub{i}", guild_id=guild.id, permissions=0) for i in range(RECIPIENTS)
         ]
         # Prepare the watchlist before the deadline, as the bot would have.
-        async with Database.open(db_path) as db:
+        async with SqliteDatabase.open(db_path) as db:
             tracker = Tracker(db, SimClock(dt.datetime(2024, 12, 30, tzinfo=UTC)))
             await tracker.configure(guild.id, alert_channel_id=channel, reminder_offsets=())
             added = await tracker.add(
@@ -89,7 +89,7 @@ async def test_sigkill_mid_fanout_then_restart_delivers_to_everyone_exactly_once
                 limit_s=120,
                 what="every subscriber after the restart",
             )
-            async with Database.open(db_path) as db:
+            async with SqliteDatabase.open(db_path) as db:
 
                 async def all_sent() -> bool:
                     counts = await repo.outbox_counts(db.read)

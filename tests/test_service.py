@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from storage import repo
-from storage.db import Database, MigrationError
+from storage.db import MigrationError, SqliteDatabase
 from tests.harness import GUILD, harness
 from tracker.errors import InvalidInput, NotFound
 from tracker.models import SubscriptionScope
 from tracker.settings import Settings, SettingsError
 
 
-async def test_refusals_write_nothing(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite") as h:
+async def test_refusals_write_nothing(tmp_path: Path, db_target: str) -> None:
+    async with harness(db_target) as h:
         launch_id = await h.add()
         cases = [
             (h.tracker.configure(GUILD, grace_days=400), "Grace must be between 0 and 365 days."),
@@ -64,10 +64,10 @@ async def test_refusals_write_nothing(tmp_path: Path) -> None:
 
 async def test_a_database_from_a_newer_slipwatch_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
-    async with Database.open(path) as db, db.transaction() as conn:
+    async with SqliteDatabase.open(path) as db, db.transaction() as conn:
         await conn.execute("PRAGMA user_version = 99")
     with pytest.raises(MigrationError, match="newer than this slipwatch"):
-        async with Database.open(path):
+        async with SqliteDatabase.open(path):
             pass
 
 

@@ -74,10 +74,10 @@ async def snapshot(h: Harness, guild_id: int) -> list[tuple[dict[str, Any], list
 
 @pytest.mark.parametrize("fmt", [TransferFormat.JSON, TransferFormat.CSV])
 async def test_export_then_import_into_another_guild_reproduces_launches_and_histories(
-    tmp_path: Path, fmt: TransferFormat
+    tmp_path: Path, fmt: TransferFormat, db_target: str
 ) -> None:
     clock = SimClock(at(2024, 7, 1, 12))
-    async with harness(tmp_path / "db.sqlite", clock=clock) as h:
+    async with harness(db_target, clock=clock) as h:
         await build_history(h)
         source = await snapshot(h, GUILD)
         states = sorted(s[0]["state"].value for s in source)
@@ -107,8 +107,8 @@ async def test_export_then_import_into_another_guild_reproduces_launches_and_his
         assert "already there" in str(again.warnings[0])
 
 
-async def test_export_formats_carry_every_field(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite", start=at(2024, 7, 1, 12)) as h:
+async def test_export_formats_carry_every_field(tmp_path: Path, db_target: str) -> None:
+    async with harness(db_target, start=at(2024, 7, 1, 12)) as h:
         await h.add("Grok 3", "xAI", "end of 2024", quote='a, b "c"')
         service = TransferService(h.db, h.clock)
         as_json = json.loads((await service.export(GUILD, TransferFormat.JSON)).content)
@@ -162,10 +162,10 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
 
 @pytest.mark.parametrize("fmt", [TransferFormat.JSON, TransferFormat.CSV])
 async def test_one_bad_row_makes_the_whole_import_write_nothing(
-    tmp_path: Path, fmt: TransferFormat
+    tmp_path: Path, fmt: TransferFormat, db_target: str
 ) -> None:
     text = json.dumps(BAD_ROWS) if fmt is TransferFormat.JSON else as_csv(BAD_ROWS)
-    async with harness(tmp_path / "db.sqlite", start=at(2025, 3, 1)) as h:
+    async with harness(db_target, start=at(2025, 3, 1)) as h:
         service = TransferService(h.db, h.clock)
         report = await service.import_launches(OTHER, text.encode(), fmt)
         assert not report.ok and report.created == 0 and report.rows == 4
@@ -217,17 +217,17 @@ async def test_one_bad_row_makes_the_whole_import_write_nothing(
     ],
 )  # fmt: skip
 async def test_row_problems_are_explained(
-    tmp_path: Path, row: dict[str, Any], message: str
+    tmp_path: Path, row: dict[str, Any], message: str, db_target: str
 ) -> None:
-    async with harness(tmp_path / "db.sqlite", start=at(2025, 3, 1)) as h:
+    async with harness(db_target, start=at(2025, 3, 1)) as h:
         service = TransferService(h.db, h.clock)
         report = await service.check(OTHER, json.dumps([row]), TransferFormat.JSON)
         assert not report.ok
         assert report.errors[0].row == 1 and message in report.errors[0].message
 
 
-async def test_unreadable_files_are_refused_whole(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite", start=at(2025, 3, 1)) as h:
+async def test_unreadable_files_are_refused_whole(tmp_path: Path, db_target: str) -> None:
+    async with harness(db_target, start=at(2025, 3, 1)) as h:
         service = TransferService(h.db, h.clock)
         with pytest.raises(InvalidInput, match="not valid JSON"):
             await service.check(OTHER, "[{", TransferFormat.JSON)

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage import repo
-from storage.db import Database
+from storage.db import Database, SqliteDatabase
 from tracker.clock import SimClock
 from tracker.engine import Engine
 from tracker.models import DestinationKind, Launch, NewLaunch, OutboxRow, SubscriptionScope
@@ -93,7 +93,7 @@ async def run_demo(out: TextIO = sys.stdout, db_path: str | None = None) -> int:
     quiet = QuietOut(out)
     with tempfile.TemporaryDirectory(prefix="slipwatch-demo-") as tmp:
         path = db_path or str(Path(tmp) / "demo.db")
-        async with Database.open(path) as db:
+        async with SqliteDatabase.open(path) as db:
             return await _replay(db, quiet)
 
 

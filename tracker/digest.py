@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from storage import repo, summaries
-from storage.db import Database
+from storage.db import Connection, Database
 from tracker import deadlines, stats
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
@@ -49,8 +49,6 @@ from tracker.outbox.fanout import nonce_for
 from tracker.text import lateness, plural
 
 if TYPE_CHECKING:
-    import aiosqlite
-
     from tracker.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -953,7 +951,7 @@ class DigestService:
 
     @staticmethod
     async def _enqueue(
-        conn: aiosqlite.Connection,
+        conn: Connection,
         guild_id: int,
         dest_kind: DestinationKind,
         dest_id: int,

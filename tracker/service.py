@@ -17,10 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from storage import repo
-from storage.db import Database
+from storage.db import Connection, Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -205,7 +203,7 @@ class Tracker:
         return written == 1
 
     async def _reschedule_guild(
-        self, conn: aiosqlite.Connection, config: GuildConfig, now: dt.datetime
+        self, conn: Connection, config: GuildConfig, now: dt.datetime
     ) -> None:
         for launch in await repo.all_launches(conn, config.guild_id):
             if launch.state.resolved:
@@ -250,9 +248,7 @@ class Tracker:
             raise NotFound(f"There is no launch #{launch_id} in this server. Try /launch list.")
         return launch
 
-    async def _get_for_update(
-        self, conn: aiosqlite.Connection, guild_id: int, launch_id: int
-    ) -> Launch:
+    async def _get_for_update(self, conn: Connection, guild_id: int, launch_id: int) -> Launch:
         launch = await repo.get_launch(conn, launch_id, guild_id)
         if launch is None:
             raise NotFound(f"There is no launch #{launch_id} in this server. Try /launch list.")
@@ -260,7 +256,7 @@ class Tracker:
 
     async def _notify(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         config: GuildConfig,
         alert: Alert,
         idem_base: str,
@@ -793,7 +789,7 @@ class Tracker:
 
     async def _apply(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         config: GuildConfig,
         before: Launch,
         after: Launch,
@@ -834,7 +830,7 @@ class Tracker:
 
     @staticmethod
     async def _commit_change(
-        conn: aiosqlite.Connection, before: Launch, after: Launch, now: dt.datetime
+        conn: Connection, before: Launch, after: Launch, now: dt.datetime
     ) -> None:
         if not await repo.update_launch(
             conn, after, expect_revision=before.revision, expect_state=before.state, now=now

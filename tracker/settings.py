@@ -65,6 +65,14 @@ class Settings:
     web: tuple[str, int] | None = None
     web_url: str | None = None  # the address readers use, when not http://host:port
 
+    @property
+    def db_location(self) -> str:
+        """The database for messages: the SQLite file, or the PostgreSQL URL without its
+        password."""
+        from storage.postgres.db import redact
+
+        return redact(self.db_path)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read settings from *env* (os.environ after load_dotenv); SettingsError on bad values."""

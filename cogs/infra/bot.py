@@ -26,7 +26,7 @@ from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.proposals import ProposalPoster
 from cogs.web.server import BoardSite, WebSettings
 from storage import repo
-from storage.db import Database
+from storage.db import Database, open_database
 from tracker.board import BoardService
 from tracker.clock import Clock, SystemClock
 from tracker.digest import DigestService
@@ -239,7 +239,7 @@ async def running_resources(
     """Open the database and scheduler and build the bot (not yet logged in)."""
     point_at(settings)
     guard = NetGuard.from_settings(settings.probe_allow)
-    async with Database.open(settings.db_path) as db, Fetcher(guard) as fetcher:
+    async with open_database(settings.db_path) as db, Fetcher(guard) as fetcher:
         scheduler = AsyncIOScheduler(timezone="UTC")
         bot = SlipwatchBot(
             settings=settings,

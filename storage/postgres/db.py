@@ -276,6 +276,9 @@ class PgDatabase:
         """The schema version recorded in the database (0 before the first migration)."""
         return await schema_version(self._reader.raw)
 
+    async def quick_check(self) -> None:
+        """Nothing to do: PostgreSQL checks its own pages (and reports damage as errors)."""
+
     async def integrity_check(self) -> list[str]:
         """PostgreSQL keeps its own constraints; report constraints left unvalidated."""
         rows = await self.fetchall(

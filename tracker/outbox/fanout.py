@@ -7,9 +7,8 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage import repo
+from storage.db import Connection
 from tracker.models import (
     Alert,
     DestinationKind,
@@ -43,7 +42,7 @@ class Pending:
 
 
 async def destinations(
-    conn: aiosqlite.Connection, config: GuildConfig, alert: Alert, idem_base: str
+    conn: Connection, config: GuildConfig, alert: Alert, idem_base: str
 ) -> list[Pending]:
     """The guild's alert channel (if set) and every instant subscriber of the launch."""
     subs = await repo.instant_subscriptions(conn, [config.guild_id])
@@ -111,9 +110,7 @@ def merge(pending: list[Pending], threshold: int = MERGE_THRESHOLD) -> list[tupl
     return groups
 
 
-async def write(
-    conn: aiosqlite.Connection, groups: list[tuple[Pending, ...]], now: dt.datetime
-) -> int:
+async def write(conn: Connection, groups: list[tuple[Pending, ...]], now: dt.datetime) -> int:
     """Write each group as one outbox row (held if its destination is broken).
 
     A merged row's key is derived from its members' keys, so re-running the same catch-up
