@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from storage import repo
-from storage.db import Database
+from storage.db import open_database
 from tests.harness import RecordingNotifier
 from tracker.clock import SimClock
 from tracker.models import DestinationKind, Message, OutboxRow, OutboxState
@@ -65,11 +65,11 @@ async def _wait(predicate: object, limit_s: float = 60.0) -> None:
 
 
 async def test_a_flood_of_10000_dms_delays_another_servers_alert_by_a_few_messages(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
     clock = SimClock(NOW)
     notifier = GatedNotifier()
-    async with Database.open(tmp_path / "db.sqlite") as db:
+    async with open_database(db_target) as db:
         async with db.transaction() as conn:
             flood = [
                 _row(FLOODER, DestinationKind.USER, 10_000 + i, f"flood:{i}") for i in range(10_000)
@@ -106,12 +106,12 @@ async def test_a_flood_of_10000_dms_delays_another_servers_alert_by_a_few_messag
 
 
 async def test_a_paced_channel_holds_one_slot_and_other_servers_still_get_through(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
     clock = SimClock(NOW)
     notifier = GatedNotifier()
     notifier.held.add(55)  # the flooder's channel: Discord makes every send wait
-    async with Database.open(tmp_path / "db.sqlite") as db:
+    async with open_database(db_target) as db:
         async with db.transaction() as conn:
             flood = [
                 _row(FLOODER, DestinationKind.CHANNEL, 55, f"flood:{i}") for i in range(10_000)
@@ -144,9 +144,9 @@ async def test_a_paced_channel_holds_one_slot_and_other_servers_still_get_throug
 
 
 async def test_fair_keys_interleave_servers_and_continue_where_delivery_stands(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    async with Database.open(tmp_path / "db.sqlite") as db:
+    async with open_database(db_target) as db:
         async with db.transaction() as conn:
             await repo.enqueue_many(
                 conn, [_row(FLOODER, DestinationKind.USER, i, f"a{i}") for i in range(5)], NOW

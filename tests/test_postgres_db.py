@@ -142,3 +142,23 @@ def test_only_postgres_urls_select_postgres() -> None:
     assert not pg.is_postgres_url("/var/lib/postgresql.db")
     assert pg.redact("postgresql://bot:s3cret@db:5432/slip") == "postgresql://bot:***@db:5432/slip"
     assert pg.redact("postgresql://bot@db/slip") == "postgresql://bot@db/slip"
+
+
+async def test_history_is_append_only_on_postgres_too(pg_url: str) -> None:
+    async with PgDatabase.open(pg_url) as db:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO launches (guild_id, product, vendor, announced_on, window_phrase, "
+                "window_start, window_end, window_rule, deadline_at, created_at, updated_at) "
+                "VALUES (1, 'Grok 3', 'xAI', '2024-07-01', 'end of 2024', '2024-12-31', "
+                "'2024-12-31', 'explicit_date', 0, 0, 0)"
+            )
+            await conn.execute(
+                "INSERT INTO launch_events (launch_id, guild_id, kind, at, actor) "
+                "VALUES (1, 1, 'added', 0, 'tester')"
+            )
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            async with db.transaction() as conn:
+                await conn.execute("UPDATE launch_events SET note = 'rewritten'")
+        rows = await db.fetchall("SELECT note FROM launch_events")
+        assert [r[0] for r in rows] == [None]
