@@ -10,7 +10,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage import repo
-from storage.db import Database, bundled_migrations, migrate
+from storage.db import SqliteDatabase, bundled_migrations, migrate
 from tracker.models import Evidence, LaunchState, Precision
 from tracker.stats import days_late
 
@@ -76,7 +76,7 @@ async def _old_database(path: Path) -> None:
 async def test_existing_rows_survive_and_get_their_first_promise(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     await _old_database(path)
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         assert await db.user_version() == len(bundled_migrations())
         counts = [
             (await db.fetchone(f"SELECT COUNT(*) AS n FROM {table}") or {"n": -1})["n"]
