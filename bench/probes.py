@@ -158,7 +158,7 @@ async def timed_round(
     of the probes of the guilds in *normal*."""
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        async with Database.open(Path(tmp) / "hostile.sqlite") as db:
+        async with SqliteDatabase.open(Path(tmp) / "hostile.sqlite") as db:
             clock = SimClock(START)
             tracker = Tracker(db, clock)
             allowed = [f"127.0.0.1:{port}", f"127.0.0.1:{hostile_port}"]

@@ -12,8 +12,8 @@ QUOTE = "Grok 3 by the end of the year, after training on 100k H100s."
 TWO = "We will ship the small model in a couple of weeks and the full one later next year."
 
 
-async def test_launch_add_reads_the_window_from_the_quote(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_launch_add_reads_the_window_from_the_quote(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         reply = await w.cmd(
             "launch add", product="Grok 3", vendor="xAI", quote=QUOTE, announced_on="2024-07-01"
         )
@@ -33,8 +33,10 @@ async def test_launch_add_reads_the_window_from_the_quote(tmp_path: Path) -> Non
         )
 
 
-async def test_several_windows_in_a_quote_are_chosen_from_a_menu(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_several_windows_in_a_quote_are_chosen_from_a_menu(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         reply = await w.cmd("launch add", product="Grok 4", vendor="xAI", quote=TWO)
         assert reply.content == "The quote promises 2 windows: choose the one Grok 4 is held to."
         assert await w.launch_count() == 0
@@ -68,8 +70,10 @@ async def test_several_windows_in_a_quote_are_chosen_from_a_menu(tmp_path: Path)
         )
 
 
-async def test_a_quote_without_a_window_is_refused_and_nothing_is_saved(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_a_quote_without_a_window_is_refused_and_nothing_is_saved(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         reply = await w.cmd("launch add", product="Grok 3", vendor="xAI", quote="Soon, we hope.")
         assert reply.ephemeral
         assert reply.content == (
@@ -85,8 +89,10 @@ async def test_a_quote_without_a_window_is_refused_and_nothing_is_saved(tmp_path
         assert await w.launch_count() == 0
 
 
-async def test_launch_delayed_reads_the_new_window_from_the_quote(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_launch_delayed_reads_the_new_window_from_the_quote(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await w.cmd("launch add", product="Grok 3", vendor="xAI", window="end of 2024")
         reply = await w.cmd(
             "launch delayed",

@@ -22,8 +22,10 @@ UTC = dt.UTC
 OTHER = GUILD + 1
 
 
-async def test_a_server_cannot_track_more_launches_than_its_limit(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite") as h:
+async def test_a_server_cannot_track_more_launches_than_its_limit(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with harness(db_target) as h:
         tracker = Tracker(h.db, h.clock, limits=Limits(launches_per_guild=2))
         for product in ("Grok 3", "Grok 4"):
             await tracker.add(
@@ -44,8 +46,10 @@ async def test_a_server_cannot_track_more_launches_than_its_limit(tmp_path: Path
         )
 
 
-async def test_an_import_past_the_launch_limit_is_refused_whole(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite") as h:
+async def test_an_import_past_the_launch_limit_is_refused_whole(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with harness(db_target) as h:
         await h.add("Grok 3", "xAI", "end of 2024")
         await h.add("GPT-5", "OpenAI", "Q1 2025")
         full = TransferService(h.db, h.clock)
@@ -62,8 +66,8 @@ async def test_an_import_past_the_launch_limit_is_refused_whole(tmp_path: Path) 
         assert await repo.count_launches(h.db.read, GUILD) == 3
 
 
-async def test_imports_per_server_per_hour(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite") as h:
+async def test_imports_per_server_per_hour(tmp_path: Path, db_target: str) -> None:
+    async with harness(db_target) as h:
         await h.add("Grok 3", "xAI", "end of 2024")
         service = TransferService(h.db, h.clock, limits=Limits(imports_per_hour=2))
         exported = (await service.export(GUILD, TransferFormat.JSON)).content
@@ -86,14 +90,16 @@ async def test_imports_per_server_per_hour(tmp_path: Path) -> None:
         assert await repo.count_launches(h.db.read, OTHER) == 3
 
 
-async def test_csv_export_neutralises_formulas_and_import_restores_them(tmp_path: Path) -> None:
+async def test_csv_export_neutralises_formulas_and_import_restores_them(
+    tmp_path: Path, db_target: str
+) -> None:
     hostile = {
         "product": '=HYPERLINK("http://evil.example","Grok")',
         "vendor": "+xAI",
         "announcer": "@elonmusk",
         "quote": "-1 for the H100s",
     }
-    async with harness(tmp_path / "db.sqlite") as h:
+    async with harness(db_target) as h:
         await h.add(
             hostile["product"],
             hostile["vendor"],
