@@ -2,6 +2,9 @@
 
 Usage:
     python bot.py [run]            run the bot (needs DISCORD_TOKEN)
+    python bot.py --shards 0-3 --shard-count 8
+                                   run gateway shards 0..3 of 8 in this process (PostgreSQL:
+                                   start one process per range; they share the database)
     python bot.py demo             replay the Grok 3 / Claude 3.5 Opus story, no Discord needed
     python bot.py demo --serve [HOST:PORT]  the same, then serve its public board until Ctrl-C
     python bot.py check            validate the settings and the database
@@ -205,6 +208,12 @@ def _serve_demo(address: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line of slipwatch (also the `slipwatch` console script)."""
     parser = argparse.ArgumentParser(prog="slipwatch", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--shards", metavar="IDS", help="the gateway shards this process runs, e.g. 0-3 or 0,2,4"
+    )
+    parser.add_argument(
+        "--shard-count", type=int, metavar="N", help="how many shards the whole bot has"
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (default)")
     demo = sub.add_parser("demo", help="replay the demo story on a simulated clock")
@@ -247,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo_main()
 
     try:
-        settings = _settings()
+        settings = _settings().with_shards(args.shards, args.shard_count)
     except SettingsError as exc:
         print(f"slipwatch: bad setting: {exc}", file=sys.stderr)
         return 2

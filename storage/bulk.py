@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.db import to_ms
+from storage.db import Database, to_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +102,19 @@ def insert_guilds(
         return count
     finally:
         conn.close()
+
+
+async def subscribe_users(
+    db: Database, guild_id: int, user_ids: Iterable[int], vendor: str, now: dt.datetime
+) -> int:
+    """Subscribe many users of a guild to a vendor's launches (instant DMs) in one transaction
+    (bench setup); returns how many subscriptions were added."""
+    async with db.transaction() as conn:
+        cur = await conn.executemany(
+            "INSERT INTO subscriptions (guild_id, user_id, scope, target, mode, created_at) "
+            "VALUES (?, ?, 'vendor', ?, 'instant', ?) ON CONFLICT DO NOTHING",
+            [(guild_id, user_id, vendor.casefold(), to_ms(now)) for user_id in user_ids],
+        )
+        count = cur.rowcount
+        await cur.close()
+    return count

@@ -267,6 +267,14 @@ class SqliteDatabase:
                 await self._writer.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise storage_error(exc, self.path) from exc
+            except asyncio.CancelledError:
+                # Cancelled while aiosqlite's thread ran the BEGIN anyway: undo it, or the
+                # next transaction of this process would find one open.
+                # (aiosqlite runs statements in order: once this no-op is done, so is BEGIN.)
+                await asyncio.shield(self._writer.execute("SELECT 1"))
+                if self._writer.in_transaction:
+                    await asyncio.shield(self._writer.execute("ROLLBACK"))
+                raise
             try:
                 yield self._writer
                 await self._writer.execute("COMMIT")

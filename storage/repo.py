@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from storage.db import Connection, from_ms, from_ms_or_none, to_ms
+from storage.postgres.db import Connection as PgConnection
 from tracker.models import (
     DestinationKind,
     EventKind,
@@ -396,7 +397,7 @@ async def due_launches(conn: Conn, now: dt.datetime, limit: int) -> list[Launch]
     rows = list(
         await conn.execute_fetchall(
             "SELECT * FROM launches WHERE next_due_at IS NOT NULL AND next_due_at <= ? "
-            "ORDER BY next_due_at LIMIT ?",
+            f"ORDER BY next_due_at LIMIT ?{_skip_locked(conn)}",
             (to_ms(now), limit),
         )
     )
@@ -789,8 +790,11 @@ async def due_outbox(
 ) -> list[OutboxRow]:
     """Pending rows ready to send in fair order (see :func:`fair_keys`), leaving out every
     destination in *busy* (those with a message in flight)."""
-    sql = "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-    params: list[Any] = [to_ms(now)]
+    sql = (
+        "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+        "AND (claimed_until IS NULL OR claimed_until <= ?)"
+    )
+    params: list[Any] = [to_ms(now), to_ms(now)]
     if busy:
         sql += f" AND dest_id NOT IN ({','.join('?' * len(busy))})"
         params.extend(busy)
@@ -798,6 +802,50 @@ async def due_outbox(
     params.append(limit)
     rows = list(await conn.execute_fetchall(sql, params))
     return [_row_to_outbox(r) for r in rows]
+
+
+async def claim_outbox(
+    conn: Conn, row_ids: Sequence[int], now: dt.datetime, until: dt.datetime
+) -> set[int]:
+    """Claim these due rows for sending until *until*; returns the ids claimed (rows another
+    deliverer holds, or that stopped being due, are left out). On PostgreSQL the rows are
+    locked with SKIP LOCKED, so two deliverers claiming at once never get the same row."""
+    if not row_ids:
+        return set()
+    marks = ",".join("?" * len(row_ids))
+    rows = await conn.execute_fetchall(
+        "UPDATE outbox SET claimed_until = ? WHERE id IN (SELECT id FROM outbox "
+        f"WHERE id IN ({marks}) AND state = 'pending' AND next_attempt_at <= ? "
+        f"AND (claimed_until IS NULL OR claimed_until <= ?){_skip_locked(conn)}) RETURNING id",
+        (to_ms(until), *row_ids, to_ms(now), to_ms(now)),
+    )
+    return {int(r[0]) for r in rows}
+
+
+async def release_claims(conn: Conn, row_ids: Sequence[int] | None = None) -> int:
+    """End claims: these rows' (a deliverer stopping), or every claim (a new deliverer taking
+    over from one that is gone). Returns how many rows were released."""
+    if row_ids is None:
+        cur = await conn.execute(
+            "UPDATE outbox SET claimed_until = NULL "
+            "WHERE claimed_until IS NOT NULL AND state = 'pending'"
+        )
+    elif not row_ids:
+        return 0
+    else:
+        cur = await conn.execute(
+            f"UPDATE outbox SET claimed_until = NULL WHERE id IN ({','.join('?' * len(row_ids))})",
+            tuple(row_ids),
+        )
+    count = cur.rowcount
+    await cur.close()
+    return count
+
+
+def _skip_locked(conn: Conn) -> str:
+    # Row locks exist only on PostgreSQL, where several processes may share the database;
+    # SQLite's one writer is already alone.
+    return " FOR UPDATE SKIP LOCKED" if isinstance(conn, PgConnection) else ""
 
 
 async def get_outbox(conn: Conn, row_id: int) -> OutboxRow | None:
@@ -825,8 +873,8 @@ async def mark_sent(conn: Conn, row_id: int, message_id: int | None, now: dt.dat
 async def mark_retry(conn: Conn, row_id: int, error: str, next_attempt_at: dt.datetime) -> None:
     """Record a failed attempt that will be tried again."""
     await conn.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
-        "WHERE id = ? AND state = 'pending'",
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
+        "claimed_until = NULL WHERE id = ? AND state = 'pending'",
         (error[:500], to_ms(next_attempt_at), row_id),
     )
 

@@ -101,6 +101,7 @@ class Engine:
     async def start(self) -> None:
         """Start delivering and sweep at once: whatever fell due while we were down is handled
         now, marked as detected late, and merged per destination when there is a lot."""
+        await self.deliverer.resume()
         self.deliverer.start()
         self._runner = asyncio.create_task(self._run(), name="slipwatch-engine")
         self._wake.set()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,35 @@ class Settings:
     # The public boards' web server: (host, port) to listen on, None when off.
     web: tuple[str, int] | None = None
     web_url: str | None = None  # the address readers use, when not http://host:port
+    # Gateway shards this process runs (None: one connection, no sharding) out of shard_count.
+    shard_ids: tuple[int, ...] | None = None
+    shard_count: int | None = None
+
+    @property
+    def on_postgres(self) -> bool:
+        """Whether the database is PostgreSQL (several processes may share it)."""
+        from storage.postgres.db import is_postgres_url
+
+        return is_postgres_url(self.db_path)
+
+    def with_shards(self, spec: str | None, count: int | None) -> Settings:
+        """These settings with the shards of ``--shards SPEC --shard-count N`` (SPEC like
+        "0-3" or "0,2,5-7"); SettingsError when they cannot work."""
+        if spec is None and count is None:
+            return self
+        if spec is None or count is None:
+            raise SettingsError(
+                "--shards and --shard-count go together, e.g. --shards 0-3 --shard-count 8."
+            )
+        if count < 1:
+            raise SettingsError(f"--shard-count must be at least 1, not {count}.")
+        ids = parse_shards(spec, count)
+        if len(ids) < count and not self.on_postgres:
+            raise SettingsError(
+                "Running some of the shards needs a database the other processes share: set "
+                "SLIPWATCH_DB=postgresql://... (with SQLite, run all shards in one process)."
+            )
+        return dataclasses.replace(self, shard_ids=ids, shard_count=count)
 
     @property
     def db_location(self) -> str:
@@ -147,6 +177,24 @@ def parse_host_port(text: str, name: str = "SLIPWATCH_WEB") -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise SettingsError(f"{name} must be host:port, like 127.0.0.1:8080, not {text!r}.")
     return host, int(port)
+
+
+def parse_shards(spec: str, count: int) -> tuple[int, ...]:
+    """Shard ids from "0-3", "5" or "0,2,5-7", each below *count*, sorted, without repeats."""
+    ids: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise SettingsError(f"--shards takes shard ids like 0-3 or 0,2,5-7, not {spec!r}.")
+        first, last = int(low), int(high) if dash else int(low)
+        if first > last:
+            raise SettingsError(f"--shards range {part} runs backwards; write {last}-{first}.")
+        if last >= count:
+            raise SettingsError(
+                f"--shards {spec}: shard ids run from 0 to {count - 1} with --shard-count {count}."
+            )
+        ids.update(range(first, last + 1))
+    return tuple(sorted(ids))
 
 
 def _int(text: str, name: str, low: int, high: int) -> int:

@@ -22,6 +22,7 @@ from discord.ext import commands
 
 from cogs.infra import replies
 from cogs.infra.buttons import NotifyButton, ShipButton
+from cogs.infra.cluster import Cluster
 from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.proposals import ProposalPoster
 from cogs.web.server import BoardSite, WebSettings
@@ -105,7 +106,10 @@ class SlipwatchBot(commands.Bot):
         )
         self.engine = Engine(db, clock, scheduler, self.deliverer)
         limits = settings.limits
-        self.tracker = Tracker(db, clock, on_change=self.engine.poke, limits=limits)
+        # On PostgreSQL several processes may share the database: one of them, elected,
+        # delivers; a change committed here is announced to it (see cogs/infra/cluster.py).
+        self.cluster = Cluster(self, settings.db_path) if settings.on_postgres else None
+        self.tracker = Tracker(db, clock, on_change=self.changed, limits=limits)
         self.proposals = ProposalPoster(self)
         self.probes = ProbeService(
             db,
@@ -117,6 +121,7 @@ class SlipwatchBot(commands.Bot):
                 max_proposals_per_poll=limits.proposals_per_poll,
             ),
             on_detection=self.proposals.on_detection,
+            on_change=self.changed,
         )
         self.probes.attach(self.engine)
         self.discovery = DiscoveryService(db, clock, self.tracker, fetcher, self.probes.reader)
@@ -124,7 +129,7 @@ class SlipwatchBot(commands.Bot):
         self.stats = StatsService(db, clock)
         self.digests = DigestService(db, clock)
         self.digests.attach(self.engine)
-        self.transfer = TransferService(db, clock, on_change=self.engine.poke, limits=limits)
+        self.transfer = TransferService(db, clock, on_change=self.changed, limits=limits)
         self.boards = BoardService(db, clock)
         self.web: BoardSite | None = None
         if settings.web is not None:
@@ -132,6 +137,7 @@ class SlipwatchBot(commands.Bot):
             self.web = BoardSite(
                 self.boards, WebSettings(host=host, port=port, public_url=settings.web_url)
             )
+        self._max_concurrency: int | None = None
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:
@@ -146,11 +152,19 @@ class SlipwatchBot(commands.Bot):
             await self.tree.sync(guild=guild)
         if not self.scheduler.running:
             self.scheduler.start()
-        # The first sweep runs now: what fell due while we were down is handled at once.
-        await self.engine.start()
-        self.proposals.start()
+        if self.cluster is None:
+            await self.start_delivering()
+        else:
+            # Deliver only when elected (now, or when the deliverer of the moment dies).
+            await self.cluster.start()
         if self.web is not None:
             await self.web.start()  # the boards, on this same event loop
+
+    async def start_delivering(self) -> None:
+        """Run the engine, the outbox and the proposal poster in this process. The first sweep
+        runs now: what fell due while nobody delivered is handled at once."""
+        await self.engine.start()
+        self.proposals.start()
 
     def board_url(self, slug: str) -> str | None:
         """Where readers find a board, or None when this bot serves no boards."""
@@ -158,13 +172,38 @@ class SlipwatchBot(commands.Bot):
             return None
         return f"{self.web.base_url}/b/{slug}"
 
-    async def close(self) -> None:
-        if self.web is not None:
-            await self.web.stop()
+    async def stop_delivering(self) -> None:
+        """Stop them; what is pending stays in the database for whoever delivers next."""
         await self.proposals.stop()
         await self.probes.stop()
         await self.discovery.stop()
         await self.engine.stop()
+
+    def changed(self) -> None:
+        """A change was committed here: re-arm the engine, wherever it runs."""
+        if self.cluster is None:
+            self.engine.poke()
+        else:
+            self.cluster.changed()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Shards of several processes take turns through the database: one IDENTIFY per
+        rate-limit key (shard_id % max_concurrency) per 5 s for the whole bot."""
+        if self.cluster is None or self.settings.shard_count is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        if self._max_concurrency is None:
+            _, _, limits = await self.http.get_bot_gateway()
+            self._max_concurrency = int(limits.get("max_concurrency", 1))
+        await self.cluster.identify.wait_turn(shard_id or 0, self._max_concurrency)
+
+    async def close(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+        if self.cluster is not None:
+            await self.cluster.stop()  # steps down first: stop_delivering runs if elected
+        else:
+            await self.stop_delivering()
         await super().close()
 
     async def on_app_command_error(
@@ -232,6 +271,10 @@ class SlipwatchBot(commands.Bot):
         return self.get_partial_messageable(int(data["id"]), type=discord.ChannelType.private)
 
 
+class ShardedSlipwatchBot(SlipwatchBot, commands.AutoShardedBot):
+    """The bot running some of the gateway's shards (``--shards 0-3 --shard-count 8``)."""
+
+
 @asynccontextmanager
 async def running_resources(
     settings: Settings, clock: Clock | None = None, **options: Any
@@ -241,7 +284,12 @@ async def running_resources(
     guard = NetGuard.from_settings(settings.probe_allow)
     async with open_database(settings.db_path) as db, Fetcher(guard) as fetcher:
         scheduler = AsyncIOScheduler(timezone="UTC")
-        bot = SlipwatchBot(
+        kind: type[SlipwatchBot] = SlipwatchBot
+        if settings.shard_count is not None:
+            kind = ShardedSlipwatchBot
+            options.setdefault("shard_ids", list(settings.shard_ids or ()))
+            options.setdefault("shard_count", settings.shard_count)
+        bot = kind(
             settings=settings,
             db=db,
             scheduler=scheduler,

@@ -68,6 +68,8 @@ class DelivererElection:
         self.terms = 0  # how many times this process was elected
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
+        # Set once the first try is over: lost, or won and on_elected done.
+        self.first_try = asyncio.Event()
 
     def start(self) -> None:
         """Start campaigning in the background."""
@@ -104,7 +106,10 @@ class DelivererElection:
             except (psycopg.Error, OSError) as exc:
                 if self.elected:
                     log.warning("lost the deliverer's lock (%s); stopping delivery here", exc)
+                else:
+                    log.warning("cannot reach the database to campaign (%s); retrying", exc)
                 await self._step_down()
+            self.first_try.set()
             await asyncio.sleep(self.poll_s)
 
     async def _campaign(self, conn: psycopg.AsyncConnection[Any]) -> None:
@@ -113,12 +118,16 @@ class DelivererElection:
             row = await cur.fetchone()
             if row is not None and row[0]:
                 break
+            self.first_try.set()
             await asyncio.sleep(self.poll_s)
         self.elected = True
         self.terms += 1
         self._changed.set()
         log.info("elected deliverer: this process now sweeps and delivers")
-        await self.on_elected()
+        try:
+            await self.on_elected()
+        finally:
+            self.first_try.set()
         while True:
             # The lock lives as long as this session; a dead session raises here.
             await asyncio.sleep(self.check_s)

@@ -83,6 +83,8 @@ class DeliverySettings:
     base_backoff_s: float = 2.0
     max_backoff_s: float = 900.0
     max_age: dt.timedelta = dt.timedelta(days=2)
+    # How long a row stays claimed by the deliverer sending it: longer than one send can take.
+    claim: dt.timedelta = dt.timedelta(seconds=60)
 
 
 class Deliverer:
@@ -118,8 +120,19 @@ class Deliverer:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="slipwatch-deliverer")
 
+    async def resume(self) -> int:
+        """Release the claims of a deliverer that is gone (this process before a crash, or the
+        elected deliverer of another process that died): its rows in flight are due again."""
+        async with self.db.transaction() as conn:
+            released = await repo.release_claims(conn)
+        if released:
+            log.info("resuming %d messages a previous deliverer had in flight", released)
+        return released
+
     async def stop(self) -> None:
-        """Stop sending; rows in flight finish or stay pending (never lost)."""
+        """Stop sending: rows in flight are cancelled and stay pending (never lost), their
+        claims released for whoever delivers next."""
+        in_flight = list(self._in_flight)
         if self._task is not None:
             self._task.cancel()
             try:
@@ -133,6 +146,9 @@ class Deliverer:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
         self._in_flight.clear()
         self._busy_dests.clear()
+        if in_flight:
+            async with self.db.transaction() as conn:
+                await repo.release_claims(conn, in_flight)
 
     def kick(self) -> None:
         """Look for due rows now."""
@@ -170,14 +186,23 @@ class Deliverer:
             # holds one slot, never all of them, and its messages keep their order.
             busy = set(self._busy_dests.values())
             excluded = bool(busy)
-            rows = await repo.due_outbox(
-                self.db.read, self.clock.now(), free * 4, busy=sorted(busy)
-            )
-            started = 0
+            now = self.clock.now()
+            rows = await repo.due_outbox(self.db.read, now, free * 4, busy=sorted(busy))
+            chosen: list[OutboxRow] = []
             for row in rows:
-                if row.dest_id in busy or started == free:
+                if row.dest_id in busy or len(chosen) == free:
                     continue
                 busy.add(row.dest_id)
+                chosen.append(row)
+            # Claimed before sending: no other deliverer takes them meanwhile.
+            async with self.db.transaction() as conn:
+                claimed = await repo.claim_outbox(
+                    conn, [r.id for r in chosen], now, now + self.settings.claim
+                )
+            started = 0
+            for row in chosen:
+                if row.id not in claimed:
+                    continue
                 started += 1
                 self._busy_dests[row.id] = row.dest_id
                 self._in_flight[row.id] = asyncio.create_task(self._deliver_one(row))

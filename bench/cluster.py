@@ -1,0 +1,267 @@
+"""Cluster benchmark: three real `python bot.py` processes (one shard each) on PostgreSQL against
+the loopback Discord, 3,000 servers, one launch slipping to 2,000 DM subscribers, and the elected
+deliverer killed (SIGKILL) half-way through the fan-out.
+
+    python bench/cluster.py [--quick]      (--quick: 300 servers, 200 subscribers)
+
+Needs a PostgreSQL server (SLIPWATCH_BENCH_PG, default the local one); makes its own database and
+drops it afterwards. Prints one final JSON line:
+
+- efficiency: (requests the server accepted / 50) / seconds from the command to the last message,
+  failover included (1.0 = Discord's global limit used all the time);
+- lost / duplicated: subscribers without their DM / DMs beyond one per subscriber;
+- failover_s: from the kill to the next message the server accepted (from the new deliverer);
+- cross_process_rearm_ms: a /launch add answered by a shard process that is not the deliverer,
+  from the reply to its alert in the channel (sent by the deliverer in another process);
+- rejected_429: requests the loopback Discord refused with a 429 (global limit, all processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from storage import bulk  # noqa: E402
+from storage.db import open_database  # noqa: E402
+from tests.loopback import LoopbackDiscord  # noqa: E402
+from tests.loopback.gateway import shard_of  # noqa: E402
+from tracker.clock import SystemClock  # noqa: E402
+from tracker.service import Tracker  # noqa: E402
+
+GLOBAL_LIMIT = 50.0
+PROCESSES = 3
+ADMIN_URL = os.environ.get("SLIPWATCH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _url_for(name: str) -> str:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _admin(statement: sql.Composable) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _deliverer_pid(url: str) -> int | None:
+    """The OS pid of the process holding the deliverer's lock (its application_name)."""
+    from storage.postgres.cluster import DELIVERER_LOCK_KEY
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND l.granted "
+            "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s",
+            (DELIVERER_LOCK_KEY,),
+        ).fetchone()
+    if row is None:
+        return None
+    return int(str(row[0]).split(":")[1])
+
+
+async def _wait(check: Any, limit_s: float, what: str) -> Any:
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+async def run(guild_count: int, recipients: int) -> dict[str, Any]:
+    name = "slipwatch_bench_" + secrets.token_hex(6)
+    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = _url_for(name)
+    server = LoopbackDiscord(
+        shard_count=PROCESSES, max_concurrency=1, global_rate_limit=GLOBAL_LIMIT
+    )
+    await server.start()
+    procs: list[asyncio.subprocess.Process] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="slipwatch-cluster-") as tmp:
+            return await _measure(server, url, Path(tmp), procs, guild_count, recipients)
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        await server.stop()
+        _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+async def _measure(
+    server: LoopbackDiscord,
+    url: str,
+    tmp: Path,
+    procs: list[asyncio.subprocess.Process],
+    guild_count: int,
+    recipients: int,
+) -> dict[str, Any]:
+    # The world: servers spread over the three shards; the fan-out server on shard 0 and one
+    # server per shard with an alert channel for the re-arm probe.
+    guilds = [server.add_guild(name=f"S{i}", shard=i % PROCESSES) for i in range(guild_count)]
+    alerts = {g.id: server.add_channel(g.id, "alerts") for g in guilds[:PROCESSES]}
+    fanout = guilds[0]
+    users = [server.add_user(f"u{i}", guild_id=fanout.id, permissions=0) for i in range(recipients)]
+    manager = fanout.owner_id
+
+    async with open_database(url) as db:
+        tracker = Tracker(db, SystemClock())
+        for guild in guilds[:PROCESSES]:
+            await tracker.configure(
+                guild.id, alert_channel_id=alerts[guild.id], reminder_offsets=(), late_milestones=()
+            )
+        await bulk.subscribe_users(db, fanout.id, users, "xAI", SystemClock().now())
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLIPWATCH_"))},
+        "DISCORD_TOKEN": server.token,
+        "SLIPWATCH_DB": url,
+        "DISCORD_API_BASE": server.api_base,
+        "DISCORD_GATEWAY_URL": server.gateway_url,
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    # Commands are registered once, as an operator would (`python bot.py sync`).
+    sync = await _spawn(env, tmp, "sync", log=tmp / "sync.log")
+    if await sync.wait() != 0:
+        raise RuntimeError("bot.py sync failed: " + (tmp / "sync.log").read_text()[-2000:])
+    for shard in range(PROCESSES):
+        procs.append(
+            await _spawn(
+                env,
+                tmp,
+                "--shards",
+                str(shard),
+                "--shard-count",
+                str(PROCESSES),
+                log=tmp / f"bot{shard}.log",
+            )
+        )
+    await _wait(
+        lambda: len([s for s in server.sessions if s.ready]) == PROCESSES, 120, "3 shards ready"
+    )
+    pid_of_shard = {shard: proc.pid for shard, proc in enumerate(procs)}
+    deliverer = await _wait(lambda: _deliverer_pid(url), 60, "an elected deliverer")
+    # (psycopg's blocking calls here are short; the loopback Discord shares this loop)
+
+    # Cross-process re-arm: a launch added through a process that is not the deliverer.
+    other = next(s for s in range(PROCESSES) if pid_of_shard[s] != deliverer)
+    probe_guild = next(g for g in guilds[:PROCESSES] if shard_of(g.id, PROCESSES) == other)
+    channel = alerts[probe_guild.id]
+    record = await server.run_command(
+        probe_guild.id, channel, probe_guild.owner_id, "launch add", product="Gemini Ultra",
+        vendor="Google", window="end of 2024", announced_on="2024-07-01", timeout=30.0,
+    )  # fmt: skip
+    replied = min(r.time for r in record.requests)  # the interaction callback
+    path = f"/channels/{channel}/messages"
+
+    def alert_posted() -> float | None:
+        times = [r.time for r in server.requests if r.path == path and r.ok and r.time > replied]
+        return min(times) if times else None
+
+    posted = await _wait(alert_posted, 30, "the re-arm alert")
+    rearm_ms = (posted - replied) * 1000
+
+    # The fan-out, and the deliverer killed half-way.
+    start_requests = len(server.requests)
+    t0 = time.monotonic()
+    await server.run_command(
+        fanout.id, alerts[fanout.id], manager, "launch add", product="Grok 3", vendor="xAI",
+        window="end of 2024", announced_on="2024-07-01", timeout=30.0,
+    )  # fmt: skip
+    wanted = set(users)
+
+    def reached() -> int:
+        return len({m.recipient_id for m in server.messages() if m.is_dm} & wanted)
+
+    await _wait(lambda: reached() >= recipients // 2, recipients, "half of the DMs")
+    victim = await asyncio.to_thread(_deliverer_pid, url)
+    assert victim is not None
+    os.kill(victim, signal.SIGKILL)
+    t_kill = time.monotonic()
+
+    def successor() -> int | None:
+        pid = _deliverer_pid(url)
+        return pid if pid not in (None, victim) else None
+
+    for _ in range(int(60 / 0.05)):  # bounded: a successor is elected within a second
+        if await asyncio.to_thread(successor) is not None:
+            break
+        await asyncio.sleep(0.05)
+    t_elected = time.monotonic()
+    floor = recipients * 2 / GLOBAL_LIMIT
+    await _wait(lambda: reached() >= recipients, floor * 3 + 60, "every DM")
+    window = server.requests[start_requests:]
+    posts = [r.time for r in window if r.method == "POST" and r.ok]
+    elapsed = max(posts) - t0
+    # Requests the victim had on the wire may still land just after the kill: the failover
+    # ends with the first message the new deliverer got accepted.
+    after_kill = [t for t in posts if t > t_elected]
+    needed = sum(1 for r in window if r.ok)
+    per_user = Counter(m.recipient_id for m in server.messages() if m.is_dm)
+    delivered = [per_user.get(u, 0) for u in users]
+    return {
+        "bench": "cluster",
+        "processes": PROCESSES,
+        "servers": guild_count,
+        "recipients": recipients,
+        "requests": needed,
+        "seconds": round(elapsed, 2),
+        "efficiency": round((needed / GLOBAL_LIMIT) / elapsed, 3),
+        "lost": sum(1 for d in delivered if d == 0),
+        "duplicated": sum(d - 1 for d in delivered if d > 1),
+        "failover_s": round(min(after_kill) - t_kill, 2) if after_kill else None,
+        "cross_process_rearm_ms": round(rearm_ms, 1),
+        "rejected_429": sum(1 for r in server.requests if r.status == 429),
+        "identify_too_fast": len(server.gateway.identify_too_fast),
+    }
+
+
+async def _spawn(
+    env: dict[str, str], cwd: Path, *args: str, log: Path
+) -> asyncio.subprocess.Process:
+    with log.open("wb") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bot.py"), *args,
+            env=env, cwd=cwd, stdout=out, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="a tenth of the size")
+    args = parser.parse_args()
+    guilds, recipients = (300, 200) if args.quick else (3000, 2000)
+    started = dt.datetime.now(dt.UTC)
+    result = asyncio.run(run(guilds, recipients))
+    result["started"] = started.isoformat(timespec="seconds")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

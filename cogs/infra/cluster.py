@@ -1,0 +1,78 @@
+"""This process's part in a bot that runs as several processes on one PostgreSQL database.
+
+Every process answers the interactions of its own shards. Exactly one, the elected deliverer,
+runs the engine (sweeps, digests, probes), the outbox delivery (paced at Discord's global limit
+for the whole bot: it is the only process that sends anything but interaction replies) and the
+proposal poster. When it dies another takes over within about a second and resumes from the
+outbox. A change committed here (a new deadline) is announced to the deliverer at once.
+
+With SQLite there is one process, and it does everything: no Cluster is made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from storage.postgres.cluster import ChangeFeed, DelivererElection, IdentifyGate
+
+if TYPE_CHECKING:
+    from cogs.infra.bot import SlipwatchBot
+
+log = logging.getLogger(__name__)
+
+
+class Cluster:
+    """Election, change feed and IDENTIFY turns for one bot process."""
+
+    def __init__(self, bot: SlipwatchBot, url: str) -> None:
+        self.bot = bot
+        self.election = DelivererElection(url, on_elected=self._elected, on_deposed=self._deposed)
+        self.feed = ChangeFeed(url, self._heard)
+        self.identify = IdentifyGate(url)
+        self._publishing: set[asyncio.Task[None]] = set()
+
+    @property
+    def elected(self) -> bool:
+        """Whether this process is the deliverer now."""
+        return self.election.elected
+
+    async def start(self) -> None:
+        """Listen for changes and campaign for the deliverer's lock; returns after the first
+        try (so a process that wins at once has its engine running, as without a cluster)."""
+        await self.feed.start()
+        self.election.start()
+        async with asyncio.timeout(30):
+            await self.election.first_try.wait()
+
+    async def stop(self) -> None:
+        """Step down (the engine stops before the lock is released) and disconnect."""
+        await self.election.stop()
+        await self.feed.stop()
+        await self.identify.close()
+        for task in list(self._publishing):
+            await task
+
+    def changed(self) -> None:
+        """Something was committed here: wake the local engine, if it runs here, and tell the
+        deliverer elsewhere."""
+        if self.elected:
+            self.bot.engine.poke()
+        task = asyncio.create_task(self.feed.publish())
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+
+    def _heard(self) -> None:
+        if self.elected:
+            self.bot.engine.poke()
+
+    async def _elected(self) -> None:
+        # The previous deliverer is gone (its lock went with its session): its rows in flight
+        # are pending again, and the first sweep catches up on what fell due in between.
+        log.info("this process is now the deliverer")
+        await self.bot.start_delivering()
+
+    async def _deposed(self) -> None:
+        log.warning("this process is no longer the deliverer")
+        await self.bot.stop_delivering()

@@ -1,0 +1,3 @@
+-- slipwatch schema v6 for PostgreSQL: outbox claims (twin of storage/migrations/006_outbox_claims.sql).
+-- Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so two deliverers never claim one row.
+ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
