@@ -128,7 +128,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     import datetime as dt
     import json
 
-    from storage.db import Database
+    from storage.db import open_database
     from tracker import stats
     from tracker.clock import SystemClock
 
@@ -138,7 +138,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
         print(f"slipwatch: --today {args.today!r} is not a date like 2025-06-30", file=sys.stderr)
         return 2
     evidence: stats.EvidenceFilter = "all" if args.evidence == "all" else "counted"
-    async with Database.open(settings.db_path) as db:
+    async with open_database(settings.db_path) as db:
         service = stats.StatsService(db, SystemClock())
         filters = {"vendor": args.vendor, "announcer": args.announcer, "evidence": evidence}
         result = await service.stats(args.guild, today=today, **filters)

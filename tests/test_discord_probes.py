@@ -245,9 +245,9 @@ def content_rss(items: list[tuple[str, str, str, str, str]]) -> str:
 
 
 async def test_a_page_going_from_coming_soon_to_available_today_is_proposed_once(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    async with probe_world(tmp_path) as (w, probe):
+    async with probe_world(db_target) as (w, probe):
         await w.cmd("alerts channel", channel=str(w.alerts))
         await w.cmd("alerts reminders", days="off")
         await w.cmd("alerts digest", schedule="off")
@@ -325,9 +325,9 @@ async def test_a_page_going_from_coming_soon_to_available_today_is_proposed_once
 
 
 async def test_watch_says_a_release_is_already_out_and_offers_to_confirm_it(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    async with probe_world(tmp_path) as (w, probe):
+    async with probe_world(db_target) as (w, probe):
         await w.cmd("alerts channel", channel=str(w.alerts))
         await w.cmd("alerts reminders", days="off")
         await w.cmd("alerts digest", schedule="off")
@@ -376,9 +376,9 @@ async def test_watch_says_a_release_is_already_out_and_offers_to_confirm_it(
 
 
 async def test_watch_refuses_a_hugging_face_organisation_with_the_right_form(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    async with world(tmp_path) as w:
+    async with world(db_target) as w:
         launch_id = str(await add_grok(w))
         reply = await w.cmd(
             "launch watch",

@@ -37,9 +37,9 @@ def _pure_score() -> dict[str, object]:
 
 
 async def test_the_history_imports_posts_nothing_and_scores_as_computed_by_hand(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    async with harness(tmp_path / "db.sqlite", start=NOW) as h:
+    async with harness(db_target, start=NOW) as h:
         text = HISTORY.read_text()
         assert detect_format("history.csv", text) is TransferFormat.EVENT_LOG
         service = TransferService(h.db, h.clock, on_change=h.engine.poke)
@@ -70,9 +70,9 @@ async def test_the_history_imports_posts_nothing_and_scores_as_computed_by_hand(
 
 @pytest.mark.parametrize("fmt", [TransferFormat.JSON, TransferFormat.CSV])
 async def test_an_export_reimported_elsewhere_reproduces_the_score(
-    tmp_path: Path, fmt: TransferFormat
+    tmp_path: Path, fmt: TransferFormat, db_target: str
 ) -> None:
-    async with harness(tmp_path / "db.sqlite", start=NOW) as h:
+    async with harness(db_target, start=NOW) as h:
         service = TransferService(h.db, h.clock)
         await service.import_launches(GUILD, HISTORY.read_text(), TransferFormat.EVENT_LOG)
         exported = await service.export(GUILD, fmt)
@@ -118,10 +118,10 @@ async def test_an_export_reimported_elsewhere_reproduces_the_score(
     ],
 )
 async def test_row_errors_name_the_line_and_column_and_nothing_is_written(
-    tmp_path: Path, rows: str, problem: str
+    tmp_path: Path, rows: str, problem: str, db_target: str
 ) -> None:
     good = "Gemini 2.0,Google,2024-11-01,announced,December,,,,\n"
-    async with harness(tmp_path / "db.sqlite", start=NOW) as h:
+    async with harness(db_target, start=NOW) as h:
         service = TransferService(h.db, h.clock)
         report = await service.import_launches(
             GUILD, HEADER + rows + good, TransferFormat.EVENT_LOG

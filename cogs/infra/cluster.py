@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+GLOBAL_WINDOW_S = 1.0  # the span over which Discord counts its 50 requests/s
+
 
 class Cluster:
     """Election, change feed and IDENTIFY turns for one bot process."""
@@ -71,6 +73,10 @@ class Cluster:
         # The previous deliverer is gone (its lock went with its session): its rows in flight
         # are pending again, and the first sweep catches up on what fell due in between.
         log.info("this process is now the deliverer")
+        if await self.bot.deliverer.resume():
+            # A deliverer died sending. Discord counts the global limit per bot over a sliding
+            # second, which still holds its last requests: wait that second out.
+            self.bot.notifier.pacer.pause(GLOBAL_WINDOW_S)
         await self.bot.start_delivering()
 
     async def _deposed(self) -> None:

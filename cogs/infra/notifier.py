@@ -51,6 +51,11 @@ class Pacer:
         self._last = time.monotonic()
         self._lock = asyncio.Lock()
 
+    def pause(self, seconds: float) -> None:
+        """Send nothing for *seconds* (then resume the pace)."""
+        self._last = time.monotonic()
+        self._tokens = -seconds * self.rate
+
     async def acquire(self) -> None:
         """Wait for one request's worth of budget."""
         async with self._lock:

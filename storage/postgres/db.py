@@ -11,10 +11,11 @@ into the 0/1 integers the schema stores. Everything else a repository writes is 
 databases accept (``ON CONFLICT``, ``RETURNING``, ``COLLATE nocase``: the PostgreSQL migrations
 create a case-insensitive ICU collation of that name).
 
-One writer connection per process, guarded by an asyncio lock like SQLite's writer, so that
-coroutines never interleave statements inside one transaction; one reader connection in
-autocommit mode that sees only committed data. Across processes, PostgreSQL's row locks and the
-repositories' compare-and-set updates keep writers apart.
+One writer connection per process, whose transactions take turns as on SQLite (the services
+read, then compare-and-set: two transactions of one process racing on one launch would turn
+into needless "changed at the same moment" refusals), and a small pool of readers in autocommit
+mode that see only committed data. Across processes, PostgreSQL's row locks (the sweep's and the
+deliverer's claims skip locked rows) and the compare-and-set updates keep writers apart.
 """
 
 from __future__ import annotations
@@ -209,6 +210,47 @@ class Connection:
         return await (await self.execute(sql, parameters)).fetchall()
 
 
+class Pool:
+    """A fixed set of connections, each lent to one user at a time."""
+
+    def __init__(self, connections: list[Connection]) -> None:
+        self.connections = connections
+        self._free: asyncio.Queue[Connection] = asyncio.Queue()
+        for conn in connections:
+            self._free.put_nowait(conn)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Connection]:
+        """Borrow a connection until the block ends."""
+        conn = await self._free.get()
+        try:
+            yield conn
+        finally:
+            self._free.put_nowait(conn)
+
+    async def close(self) -> None:
+        """Close every connection."""
+        for conn in self.connections:
+            await conn.raw.close()
+
+
+class PooledConnection(Connection):
+    """Statements of committed reads, each on whichever pooled connection is free."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
+        """Run one statement on a free connection."""
+        async with self._pool.acquire() as conn:
+            return await conn.execute(sql, parameters)
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
+        """Run one statement per parameter row on a free connection."""
+        async with self._pool.acquire() as conn:
+            return await conn.executemany(sql, parameters)
+
+
 async def connect(url: str, *, purpose: str) -> psycopg.AsyncConnection[Row]:
     """An autocommit connection whose application_name tells which process and purpose it
     serves (pg_stat_activity shows who holds the deliverer's lock)."""
@@ -224,13 +266,15 @@ class PgDatabase:
     """Owns the connections to one PostgreSQL database. Use ``async with PgDatabase.open(url)``."""
 
     dialect = "postgresql"
+    WRITERS = 1
+    READERS = 4
 
-    def __init__(self, url: str, writer: Connection, reader: Connection) -> None:
+    def __init__(self, url: str, writers: Pool, readers: Pool) -> None:
         self.url = url
         self.path = redact(url)  # what messages show where SQLite shows its file
-        self._writer = writer
-        self._reader = reader
-        self._lock = asyncio.Lock()
+        self._writers = writers
+        self._readers = readers
+        self._reader = PooledConnection(readers)
 
     @classmethod
     @asynccontextmanager
@@ -238,29 +282,36 @@ class PgDatabase:
         cls, url: str, *, migrations: list[Migration] | None = None
     ) -> AsyncIterator[PgDatabase]:
         """Connect to (and migrate) the database at *url*."""
-        writer = await connect(url, purpose="writer")
+        opened: list[psycopg.AsyncConnection[Row]] = []
         try:
-            await migrate(writer, bundled_migrations() if migrations is None else migrations)
-            reader = await connect(url, purpose="reader")
+            opened.append(await connect(url, purpose="writer"))
+            await migrate(opened[0], bundled_migrations() if migrations is None else migrations)
+            for _ in range(cls.WRITERS - 1):
+                opened.append(await connect(url, purpose="writer"))
+            for _ in range(cls.READERS):
+                opened.append(await connect(url, purpose="reader"))
         except BaseException:
-            await writer.close()
+            for raw in opened:
+                await raw.close()
             raise
-        db = cls(url, Connection(writer), Connection(reader))
+        conns = [Connection(raw) for raw in opened]
+        writers, readers = Pool(conns[: cls.WRITERS]), Pool(conns[cls.WRITERS :])
         try:
-            yield db
+            yield cls(url, writers, readers)
         finally:
-            await reader.close()
-            await writer.close()
+            await readers.close()
+            await writers.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
-        """One write transaction (BEGIN ... COMMIT, ROLLBACK on any error)."""
-        async with self._lock, self._writer.raw.transaction():
-            yield self._writer
+        """One write transaction (BEGIN ... COMMIT, ROLLBACK on any error) on a connection of
+        its own."""
+        async with self._writers.acquire() as conn, conn.raw.transaction():
+            yield conn
 
     @property
     def read(self) -> Connection:
-        """The reader connection, for repository functions that only read committed data."""
+        """The readers, for repository functions that only read committed data."""
         return self._reader
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
@@ -274,7 +325,8 @@ class PgDatabase:
 
     async def user_version(self) -> int:
         """The schema version recorded in the database (0 before the first migration)."""
-        return await schema_version(self._reader.raw)
+        async with self._readers.acquire() as conn:
+            return await schema_version(conn.raw)
 
     async def quick_check(self) -> None:
         """Nothing to do: PostgreSQL checks its own pages (and reports damage as errors)."""
