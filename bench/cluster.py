@@ -98,7 +98,10 @@ async def run(guild_count: int, recipients: int) -> dict[str, Any]:
     procs: list[asyncio.subprocess.Process] = []
     try:
         with tempfile.TemporaryDirectory(prefix="slipwatch-cluster-") as tmp:
-            return await _measure(server, url, Path(tmp), procs, guild_count, recipients)
+            # SLIPWATCH_BENCH_LOGS=DIR keeps the processes' logs there.
+            logs = Path(os.environ.get("SLIPWATCH_BENCH_LOGS", tmp))
+            os.makedirs(logs, exist_ok=True)
+            return await _measure(server, url, logs, procs, guild_count, recipients)
     finally:
         for proc in procs:
             if proc.returncode is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from storage.db import Database, to_ms
@@ -24,6 +24,44 @@ class BulkLaunch:
     next_due_at: dt.datetime | None
 
 
+_INSERT_LAUNCH = (
+    "INSERT INTO launches (guild_id, product, vendor, announced_on, window_phrase, "
+    "window_start, window_end, window_rule, deadline_at, next_due_at, created_at, "
+    "updated_at, first_window_end) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, 'explicit_date', ?, ?, ?, ?, ?)"
+)
+
+
+def _launch_values(launches: Iterable[BulkLaunch], stamp: int) -> Iterator[tuple[object, ...]]:
+    for launch in launches:
+        yield (
+            launch.guild_id,
+            launch.product,
+            launch.vendor,
+            launch.announced_on.isoformat(),
+            launch.window_end.isoformat(),
+            launch.window_end.isoformat(),
+            launch.window_end.isoformat(),
+            to_ms(launch.deadline_at),
+            to_ms(launch.next_due_at) if launch.next_due_at else None,
+            stamp,
+            stamp,
+            launch.window_end.isoformat(),
+        )
+
+
+async def insert_launches_into(
+    db: Database, launches: Iterable[BulkLaunch], now: dt.datetime
+) -> int:
+    """Insert upcoming launches through an open database of either backend, in one
+    transaction (benchmarks on PostgreSQL); returns how many."""
+    async with db.transaction() as conn:
+        cur = await conn.executemany(_INSERT_LAUNCH, _launch_values(launches, to_ms(now)))
+        count = cur.rowcount
+        await cur.close()
+    return count
+
+
 def insert_launches(
     path: str, launches: Iterable[BulkLaunch], now: dt.datetime, *, checkpoint: bool = True
 ) -> int:
@@ -34,29 +72,7 @@ def insert_launches(
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
-        cur = conn.executemany(
-            "INSERT INTO launches (guild_id, product, vendor, announced_on, window_phrase, "
-            "window_start, window_end, window_rule, deadline_at, next_due_at, created_at, "
-            "updated_at, first_window_end) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'explicit_date', ?, ?, ?, ?, ?)",
-            (
-                (
-                    launch.guild_id,
-                    launch.product,
-                    launch.vendor,
-                    launch.announced_on.isoformat(),
-                    launch.window_end.isoformat(),
-                    launch.window_end.isoformat(),
-                    launch.window_end.isoformat(),
-                    to_ms(launch.deadline_at),
-                    to_ms(launch.next_due_at) if launch.next_due_at else None,
-                    stamp,
-                    stamp,
-                    launch.window_end.isoformat(),
-                )
-                for launch in launches
-            ),
-        )
+        cur = conn.executemany(_INSERT_LAUNCH, _launch_values(launches, stamp))
         count = cur.rowcount
         conn.execute("COMMIT")
         if checkpoint:

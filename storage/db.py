@@ -165,8 +165,14 @@ class Database(Protocol):
         """Where it is, for messages (a file, or a URL without its password)."""
         ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Connection]:
-        """One write transaction: commit on exit, rollback on error."""
+    def transaction(self, *, bookkeeping: bool = False) -> AbstractAsyncContextManager[Connection]:
+        """One write transaction: commit on exit, rollback on error.
+
+        *bookkeeping*: the deliverer's own records (claims, sent marks, the DM channel cache),
+        which touch no launch and which the outbox can redo (a lost sent mark means one resend,
+        with its nonce). A backend may run them beside other transactions and commit them
+        without waiting for the disk.
+        """
         ...
 
     @property
@@ -260,8 +266,11 @@ class SqliteDatabase:
             await writer.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error)."""
+    async def transaction(
+        self, *, bookkeeping: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error). SQLite has
+        one writer for everything; in WAL mode no commit waits for the disk anyway."""
         async with self._lock:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")

@@ -170,7 +170,7 @@ class DiscordNotifier:
         await self.pacer.acquire()
         data = await self.bot.http.start_private_message(user_id)
         channel_id = int(data["id"])
-        async with self.bot.db.transaction() as conn:
+        async with self.bot.db.transaction(bookkeeping=True) as conn:
             await repo.save_dm_channel(conn, user_id, channel_id)
         self._dm_cache[user_id] = channel_id
         return channel_id

@@ -195,7 +195,7 @@ class Deliverer:
                 busy.add(row.dest_id)
                 chosen.append(row)
             # Claimed before sending: no other deliverer takes them meanwhile.
-            async with self.db.transaction() as conn:
+            async with self.db.transaction(bookkeeping=True) as conn:
                 claimed = await repo.claim_outbox(
                     conn, [r.id for r in chosen], now, now + self.settings.claim
                 )
@@ -255,12 +255,12 @@ class Deliverer:
             result = RetryLater(f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
         if isinstance(result, Delivered):
-            async with self.db.transaction() as conn:
+            async with self.db.transaction(bookkeeping=True) as conn:
                 await repo.mark_sent(conn, row.id, result.message_id, now)
             self.sent += 1
         elif isinstance(result, RetryLater):
             delay = self.backoff(row.attempts, result.after_s)
-            async with self.db.transaction() as conn:
+            async with self.db.transaction(bookkeeping=True) as conn:
                 await repo.mark_retry(conn, row.id, result.error, now + dt.timedelta(seconds=delay))
             log.info("outbox row %s: %s; retry in %.1fs", row.id, result.error, delay)
             self._schedule_wake(delay)
