@@ -19,7 +19,7 @@ import random  # noqa: E402
 import discord  # noqa: E402
 
 from cogs.infra.bot import SlipwatchBot, running_resources  # noqa: E402
-from storage.db import Database  # noqa: E402
+from storage.db import SqliteDatabase  # noqa: E402
 from tests.loopback import LoopbackDiscord  # noqa: E402
 from tests.loopback.fixtures import (  # noqa: E402
     discord_endpoints_restored,
@@ -85,7 +85,7 @@ async def fill_server(db_path: Path, guild: int, channel: int, count: int) -> li
     """*count* launches with real histories, made through the service as people make them:
     a quarter shipped (early, on time or late), a quarter cancelled, the rest open."""
     rng = random.Random(11)
-    async with Database.open(db_path) as db:
+    async with SqliteDatabase.open(db_path) as db:
         # A bigger server than the default cap allows: the operator raised SLIPWATCH_MAX_LAUNCHES.
         tracker = Tracker(db, SystemClock(), limits=Limits(launches_per_guild=max(count, 2000)))
         await tracker.configure(guild, alert_channel_id=channel)

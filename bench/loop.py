@@ -40,7 +40,7 @@ from common import fill_server  # type: ignore[import-not-found]
 from cogs.infra.bot import running_resources
 from storage import summaries
 from storage.bulk import insert_guilds
-from storage.db import Database
+from storage.db import SqliteDatabase
 from tests.loopback import LoopbackDiscord
 from tests.loopback.fixtures import discord_endpoints_restored, point_discord_at
 from tracker.clock import SystemClock
@@ -103,7 +103,7 @@ async def run(guilds: int, launches: int, imports: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="slipwatch-loop-") as tmp:
         db_path = Path(tmp) / "bench.db"
         now = dt.datetime.now(UTC)
-        async with Database.open(db_path):
+        async with SqliteDatabase.open(db_path):
             pass
         insert_guilds(
             str(db_path),

@@ -12,13 +12,13 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.db import Connection, from_ms, to_ms
 
 from storage import summaries
-from storage.db import from_ms, to_ms
+from storage.db import Connection, from_ms, to_ms
 from tracker.models import LaunchEvent
 
-Conn = aiosqlite.Connection
+Conn = Connection
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,11 @@ class Harness:
     target: str | Path
     started: bool = field(default=False)
 
+    @property
+    def path(self) -> str | Path:
+        """The database (a SQLite file or a PostgreSQL URL)."""
+        return self.target
+
     async def add(
         self,
         product: str = "Grok 3",

@@ -22,7 +22,7 @@ import pytest
 from multidict import CIMultiDict
 
 from cogs.web.server import CSP, BoardSite, WebSettings
-from storage.db import Database
+from storage.db import SqliteDatabase
 from tests.board_seed import EVIL, SLUG, START, TODAY, Seeded, seed_board
 from tests.harness import GUILD, Harness, harness
 from tracker.board import BoardQuery, BoardService, normalize_slug, slug_from_name
@@ -274,7 +274,7 @@ async def test_feed_has_one_entry_per_event_with_ids_stable_across_restarts(
         path = s.h.path
         first_site = s.site.base_url
     # A restart: a new process opens the same file.
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         clock = SimClock(TODAY + dt.timedelta(hours=1))
         site = BoardSite(BoardService(db, clock), WebSettings(port=0))
         await site.start()

@@ -432,7 +432,7 @@ def put_all(server: ProbeServer, resources: Resources) -> None:
 
 async def run(case: Case, server: ProbeServer, tmp_path: Path) -> None:
     put_all(server, case.before)
-    async with world(tmp_path, server, start=START) as w:
+    async with world(str(tmp_path / "db.sqlite"), server, start=START) as w:
         window = "end of 2025" if case.product == "Claude 3.5 Opus" else "Q1 2025"
         launch_id = await w.h.add(case.product, "Vendor", window, announced_on=dt.date(2025, 1, 2))
         target = server.url(case.target) if case.target.startswith("/") else case.target

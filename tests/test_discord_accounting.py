@@ -12,8 +12,8 @@ from tests.test_discord_launch import NOT_MANAGER, add_grok
 from tracker.models import SubscriptionScope
 
 
-async def test_revived_launch_keeps_its_first_promise(tmp_path: Path) -> None:
-    async with world(tmp_path, start=dt.datetime(2025, 2, 12, 18, tzinfo=UTC)) as w:
+async def test_revived_launch_keeps_its_first_promise(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target, start=dt.datetime(2025, 2, 12, 18, tzinfo=UTC)) as w:
         o3 = await add_grok(
             w, product="o3", vendor="OpenAI", window="early next year", announced_on="2024-12-20"
         )
@@ -59,8 +59,10 @@ async def test_revived_launch_keeps_its_first_promise(tmp_path: Path) -> None:
         )
 
 
-async def test_show_and_list_give_the_running_lateness_and_the_evidence(tmp_path: Path) -> None:
-    async with world(tmp_path, start=dt.datetime(2025, 1, 10, 12, tzinfo=UTC)) as w:
+async def test_show_and_list_give_the_running_lateness_and_the_evidence(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target, start=dt.datetime(2025, 1, 10, 12, tzinfo=UTC)) as w:
         grok = await add_grok(w, announced_on="2024-07-01")
         rumour = await add_grok(
             w, product="GPT-4.5", vendor="OpenAI", window="Q4 2024", evidence="rumour",

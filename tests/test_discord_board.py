@@ -11,8 +11,10 @@ from tests.e2e import world
 from tests.test_discord_launch import NOT_MANAGER, add_grok
 
 
-async def test_a_manager_publishes_and_unpublishes_the_board(tmp_path: Path) -> None:
-    async with world(tmp_path, web=("127.0.0.1", 0)) as w:
+async def test_a_manager_publishes_and_unpublishes_the_board(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target, web=("127.0.0.1", 0)) as w:
         assert w.bot.web is not None
         base = w.bot.web.base_url
         await add_grok(w)
@@ -50,9 +52,9 @@ async def test_a_manager_publishes_and_unpublishes_the_board(tmp_path: Path) -> 
 
 
 async def test_without_a_web_server_the_reply_says_what_the_operator_must_set(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    async with world(tmp_path) as w:
+    async with world(db_target) as w:
         assert w.bot.web is None
         reply = await w.cmd("alerts public", state="on", address="alpha-board")
         assert reply.content.startswith("This server's board is public at `/b/alpha-board`:")

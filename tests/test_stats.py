@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.db import open_database
 from tracker import eventlog
 from tracker.models import Evidence, GuildConfig, Launch, LaunchState, Precision
 from tracker.stats import (
@@ -319,18 +320,17 @@ def test_the_rules_fit_an_embed_footer() -> None:
 
 
 async def test_the_service_off_the_event_loop_gives_the_pure_figures_at_scale(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
     """StatsService reads a guild's launches from SQLite and scores them in a worker thread
     (rows to records in chunks off the loop past 500 launches): the figures are exactly those
     of the pure rules over the same history, here 40 copies of the real one (600 launches)."""
     from storage import repo
-    from storage.db import Database
     from tracker.clock import SimClock
     from tracker.stats import StatsService
 
     history = [dataclasses.replace(x, guild_id=7) for x in load()] * 40
-    async with Database.open(tmp_path / "db.sqlite") as db:
+    async with open_database(db_target) as db:
         async with db.transaction() as conn:
             stored = [await repo.insert_launch_record(conn, x) for x in history]
         service = StatsService(db, SimClock(NOW))

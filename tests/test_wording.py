@@ -150,8 +150,10 @@ def test_every_summary_template_agrees_with_its_count(n: int) -> None:
         check(alerts_cog.reminders_sentence([n + 7, n]))
 
 
-async def test_an_alert_for_a_launch_added_after_its_deadline_says_so(tmp_path: Path) -> None:
-    async with harness(tmp_path / "db.sqlite", start=dt.datetime(2025, 2, 12, tzinfo=UTC)) as h:
+async def test_an_alert_for_a_launch_added_after_its_deadline_says_so(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with harness(db_target, start=dt.datetime(2025, 2, 12, tzinfo=UTC)) as h:
         await h.tracker.configure(GUILD, reminder_offsets=())
         await h.add()  # "end of 2024", announced 2024-07-01: its deadline passed in January
         [row] = h.notifier.delivered
@@ -169,8 +171,10 @@ async def test_an_alert_for_a_launch_added_after_its_deadline_says_so(tmp_path: 
         assert "offline" not in description
 
 
-async def test_a_deadline_missed_while_the_bot_was_down_says_offline(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite"
+async def test_a_deadline_missed_while_the_bot_was_down_says_offline(
+    tmp_path: Path, db_target: str
+) -> None:
+    path = db_target
     async with harness(path, start=dt.datetime(2024, 12, 30, tzinfo=UTC)) as h:
         await h.tracker.configure(GUILD, reminder_offsets=())
         await h.tracker.add(NewLaunch(GUILD, "Grok 3", "xAI", "end of 2024", D(2024, 7, 1)), "t")
