@@ -12,8 +12,6 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.db import Connection, from_ms, to_ms
-
 from storage import summaries
 from storage.db import Connection, from_ms, to_ms
 from tracker.models import LaunchEvent

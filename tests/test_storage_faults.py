@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from storage import repo
-from storage.db import Database
+from storage.db import SqliteDatabase
 from tests.harness import GUILD, harness
 from tests.test_cli import run_cli
 from tracker.clock import SimClock
@@ -34,7 +34,7 @@ def launch(n: int) -> NewLaunch:
 
 
 async def test_a_full_disk_is_said_as_such_and_nothing_is_lost(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "db.sqlite") as db:
+    async with SqliteDatabase.open(tmp_path / "db.sqlite") as db:
         tracker = Tracker(db, SimClock(START))
         await tracker.add(launch(0), "mod")
         async with db.transaction() as conn:
@@ -88,7 +88,7 @@ async def test_a_damaged_database_is_refused_at_start(tmp_path: Path) -> None:
     await seed_launches(path)
     await asyncio.to_thread(corrupt, path)
     with pytest.raises(DamagedDatabase) as caught:
-        async with Database.open(path):
+        async with SqliteDatabase.open(path):
             pass
     message = str(caught.value)
     assert message.startswith(f"The database file {path} is damaged (")
@@ -104,7 +104,7 @@ async def test_export_and_import_refuse_a_damaged_file(tmp_path: Path) -> None:
     await seed_launches(path)
     before = await asyncio.to_thread(corrupt, path)
     export = json.dumps([{"product": "Grok 3", "vendor": "xAI", "window_phrase": "end of 2024"}])
-    async with Database.open(path, check=False) as db:
+    async with SqliteDatabase.open(path, check=False) as db:
         service = TransferService(db, SimClock(START))
         with pytest.raises(DamagedDatabase):
             await service.export(GUILD, TransferFormat.JSON)
@@ -140,7 +140,7 @@ def seeded(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     db = tmp_path / "cli.db"
 
     async def seed() -> None:
-        async with Database.open(db) as handle:
+        async with SqliteDatabase.open(db) as handle:
             tracker = Tracker(handle, SimClock(START))
             new = NewLaunch(7, "Grok 3", "xAI", "end of 2024", dt.date(2024, 7, 1))
             await tracker.add(new, "t")

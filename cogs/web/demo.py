@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cogs.web.server import BoardSite, WebSettings
-from storage.db import Database
+from storage.db import SqliteDatabase
 from tracker.board import BoardService
 from tracker.clock import SimClock
 from tracker.demo import GUILD, run_demo
@@ -29,7 +29,7 @@ async def serve_demo(host: str, port: int, out: TextIO = sys.stdout) -> int:
         status = await run_demo(out, db_path=path)
         if status != 0:
             return status
-        async with Database.open(path) as db:
+        async with SqliteDatabase.open(path) as db:
             service = BoardService(db, SimClock(STORY_END))
             await service.publish(GUILD, SLUG)
             site = BoardSite(service, WebSettings(host=host, port=port))
