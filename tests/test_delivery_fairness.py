@@ -170,12 +170,12 @@ async def test_fair_keys_interleave_servers_and_continue_where_delivery_stands(
 
 
 async def test_a_send_waiting_on_its_channel_does_not_hold_back_rows_queued_later(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
     clock = SimClock(NOW)
     notifier = GatedNotifier()
     notifier.held.add(55)
-    async with Database.open(tmp_path / "db.sqlite") as db:
+    async with open_database(db_target) as db:
         async with db.transaction() as conn:
             await repo.enqueue_many(conn, [_row(FLOODER, DestinationKind.CHANNEL, 55, "f")], NOW)
         deliverer = Deliverer(db, clock, notifier, DeliverySettings(concurrency=CONCURRENCY))

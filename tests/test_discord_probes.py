@@ -395,8 +395,8 @@ async def test_watch_refuses_a_hugging_face_organisation_with_the_right_form(
         assert await w.bot.probes.list_probes(w.guild) == []
 
 
-async def test_watch_says_when_the_first_check_failed(tmp_path: Path) -> None:
-    async with probe_world(tmp_path) as (w, probe):
+async def test_watch_says_when_the_first_check_failed(tmp_path: Path, db_target: str) -> None:
+    async with probe_world(db_target) as (w, probe):
         launch_id = await add_grok(w, window="Q1 2025", announced_on="2024-12-01")
         probe.fail("/down.rss", 503, times=1)
         reply = await w.cmd(

@@ -931,7 +931,7 @@ async def test_probes_run_on_the_engines_one_timer(
 
 
 async def test_a_pre_release_tag_stays_vetoed_while_its_release_list_answers_304(
-    tmp_path: Path, server: ProbeServer
+    tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     repo_name = "xai-org/grok"
     releases = f"/gh/repos/{repo_name}/releases"
@@ -939,7 +939,7 @@ async def test_a_pre_release_tag_stays_vetoed_while_its_release_list_answers_304
     pre = gh_releases(repo_name, ["v3.0.0"], prerelease=("v3.0.0",))
     server.put_json(releases, pre)
     server.put_json(tags, [])
-    async with world(tmp_path, server) as w:
+    async with world(db_target, server) as w:
         launch_id = await grok3(w.h)
         await w.svc.add_probe(GUILD, launch_id, "github", repo_name, "v3.*", auto_confirm=True)
         await w.svc.sweep(w.h.clock.now())
