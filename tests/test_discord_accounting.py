@@ -98,8 +98,8 @@ async def test_show_and_list_give_the_running_lateness_and_the_evidence(
         )
 
 
-async def test_subscriptions_show_the_vendor_as_spelt(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_subscriptions_show_the_vendor_as_spelt(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         await add_grok(w, announced_on="2024-07-01")
         done = await w.cmd("subscribe vendor", user=w.member, vendor="xAI")
         assert done.content == "Subscribed: you will hear about every xAI launch by DM."

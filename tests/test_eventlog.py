@@ -159,14 +159,16 @@ def test_stats_cli_prints_exactly_the_documented_json(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "is not a date like 2025-06-30" in bad.stderr
 
 
-async def test_later_this_year_starts_on_the_day_it_was_said(tmp_path: Path) -> None:
+async def test_later_this_year_starts_on_the_day_it_was_said(
+    tmp_path: Path, db_target: str
+) -> None:
     said = dt.date(2024, 6, 20)
     window = promised_window(parse_window("later this year", said), said)
     assert (window.start, window.end) == (said, dt.date(2024, 12, 31))
     # A window wholly after the announcement keeps its own start.
     q3 = promised_window(parse_window("Q3 2025", said), said)
     assert (q3.start, q3.end) == (dt.date(2025, 7, 1), dt.date(2025, 9, 30))
-    async with harness(tmp_path / "db.sqlite", start=NOW) as h:
+    async with harness(db_target, start=NOW) as h:
         added = await h.tracker.add(
             NewLaunch(GUILD, "Claude 3.5 Opus", "Anthropic", "later this year", said), "t"
         )
