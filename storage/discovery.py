@@ -7,9 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-import aiosqlite
-
-from storage.db import from_ms, from_ms_or_none, to_ms
+from storage.db import Connection, from_ms, from_ms_or_none, to_ms
 from tracker.promises import (
     Discovery,
     DiscoveryKind,
@@ -18,7 +16,7 @@ from tracker.promises import (
     ProposalState,
 )
 
-Conn = aiosqlite.Connection
+Conn = Connection
 
 
 def _discovery(row: sqlite3.Row) -> Discovery:

@@ -39,9 +39,9 @@ async def next_poll(w: World) -> None:
 
 
 async def test_a_new_promise_is_proposed_once_and_tracked_with_its_deadline(
-    tmp_path: Path,
+    tmp_path: Path, db_target: str
 ) -> None:
-    async with probe_world(tmp_path) as (w, probe):
+    async with probe_world(db_target) as (w, probe):
         probe.put("/news.rss", rss(OLD), "application/rss+xml")
         target = probe.url("/news.rss")
         early = await w.cmd("launch discover", vendor="xAI", target=target)
@@ -117,8 +117,10 @@ async def test_a_new_promise_is_proposed_once_and_tracked_with_its_deadline(
         assert len(w.server.messages(w.alerts, kind="channel")) == before + 1
 
 
-async def test_ignore_closes_a_proposal_and_a_flood_is_capped(tmp_path: Path) -> None:
-    async with probe_world(tmp_path) as (w, probe):
+async def test_ignore_closes_a_proposal_and_a_flood_is_capped(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with probe_world(db_target) as (w, probe):
         await w.cmd("alerts channel", channel=str(w.alerts))
         await w.cmd("alerts reminders", days="off")
         probe.put("/news.rss", rss(OLD), "application/rss+xml")
@@ -163,8 +165,8 @@ async def test_ignore_closes_a_proposal_and_a_flood_is_capped(tmp_path: Path) ->
         assert await w.launch_count() == 0
 
 
-async def test_discover_refuses_private_and_non_web_targets(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_discover_refuses_private_and_non_web_targets(tmp_path: Path, db_target: str) -> None:
+    async with world(db_target) as w:
         await w.cmd("alerts channel", channel=str(w.alerts))
         for target in (
             "http://127.0.0.1:9/feed",
@@ -179,8 +181,10 @@ async def test_discover_refuses_private_and_non_web_targets(tmp_path: Path) -> N
         assert await discovery_store.count(w.bot.db.read, w.guild) == 0
 
 
-async def test_a_failing_source_backs_off_and_recovers_without_posting(tmp_path: Path) -> None:
-    async with probe_world(tmp_path) as (w, probe):
+async def test_a_failing_source_backs_off_and_recovers_without_posting(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with probe_world(db_target) as (w, probe):
         await w.cmd("alerts channel", channel=str(w.alerts))
         probe.put("/news.rss", rss(OLD), "application/rss+xml")
         probe.fail("/news.rss", 500)
