@@ -112,8 +112,10 @@ async def test_launch_delayed_reads_the_new_window_from_the_quote(
         )
 
 
-async def test_launch_revived_reads_the_new_window_from_the_quote(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
+async def test_launch_revived_reads_the_new_window_from_the_quote(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
         await w.cmd("launch add", product="o3", vendor="OpenAI", window="end of 2024")
         await w.cmd("launch cancelled", launch="1")
         quote = "Originally planned for December, o3 is back: it now ships in Q2 2025."
