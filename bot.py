@@ -237,7 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     importer.add_argument("--dry-run", action="store_true", help="check only, write nothing")
     figures = sub.add_parser("stats", help="print a server's score (as /slips stats shows it)")
     figures.add_argument("--guild", type=int, required=True, help="the server id")
-    figures.add_argument("--today", help="score as of this day, YYYY-MM-DD (default: now)")
+    figures.add_argument(
+        "--today",
+        help="score as of this day, YYYY-MM-DD (default: now); launches stand as they did then",
+    )
     figures.add_argument("--vendor", help="only this vendor")
     figures.add_argument("--announcer", help="only this announcer")
     figures.add_argument(

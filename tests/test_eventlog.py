@@ -155,6 +155,25 @@ def test_stats_cli_prints_exactly_the_documented_json(tmp_path: Path) -> None:
     assert lines[1] == "3 launches: 3 scored, 0 not yet due, 1 rumour left out"
     assert lines[2] == "On time: 33% (1 of 3)"
     assert "Worst slip: Voice Mode (OpenAI), at least 69 days late" in lines
+    # As of an earlier day, launches stand as they did then (rebuilt from their history):
+    # Grok 3 (shipped 2025-02-17) was still out, 15 days past its first promise.
+    earlier = run_cli(
+        "stats", "--guild", "7", "--today", "2025-01-15", "--json", env=env, cwd=tmp_path
+    )
+    then = json.loads(earlier.stdout)
+    assert (then["scored"], then["on_time"], then["overdue_open"], then["cancelled"]) == (
+        9,
+        4,
+        2,
+        1,
+    )
+    grok = next(x for x in then["launches"] if x["product"] == "Grok 3")
+    assert (grok["state"], grok["days_late"], grok["latest_window_end"]) == (
+        "upcoming",
+        15,
+        "2025-02-15",
+    )
+    assert not any(x["product"] == "Grok 3.5" for x in then["launches"])  # announced in April
     bad = run_cli("stats", "--guild", "7", "--today", "June", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "is not a date like 2025-06-30" in bad.stderr
 

@@ -42,6 +42,7 @@ from tracker import eventlog
 from tracker.models import Evidence, GuildConfig, Launch, LaunchState, Precision
 from tracker.stats import (
     RULES,
+    as_of,
     compute_stats,
     days_late,
     leaderboard,
@@ -372,3 +373,77 @@ def test_the_lineage_shows_every_promise_and_both_verdicts() -> None:
         "shipped 2024-09: at least 69 days late against the first promise (2024-06-24), "
         "up to 90 days early against the latest (2024-11-30)"
     )
+
+
+def replayed() -> list[eventlog.ReplayedLaunch]:
+    rows, issues = eventlog.read_log(HISTORY.read_text())
+    assert issues == []
+    launches, problems = eventlog.replay(rows, GuildConfig(1), NOW)
+    assert problems == []
+    # Stored launches have ids (the replay's are 0 until stored).
+    return [
+        dataclasses.replace(r, launch=dataclasses.replace(r.launch, id=i))
+        for i, r in enumerate(launches, start=1)
+    ]
+
+
+def test_as_of_the_replay_day_changes_nothing() -> None:
+    for item in replayed():
+        rewound = as_of(item.launch, item.events, TODAY)
+        assert rewound is not None
+        assert score_launch(rewound, TODAY) == score_launch(item.launch, TODAY), item.launch.product
+
+
+def test_as_of_an_earlier_day_rebuilds_each_launch_from_its_history() -> None:
+    day = D(2025, 1, 15)
+    rewound = {r.launch.product: as_of(r.launch, r.events, day) for r in replayed()}
+    # Announced later: not on the watchlist yet.
+    assert rewound["Grok 3.5"] is None and rewound["Gemini 3"] is None
+    # Grok 3 shipped 2025-02-17: on Jan 15 it was out past its first promise (2024-12-31) by
+    # 15 days, re-dated on Jan 4 to "in the coming weeks" (2025-02-15, slip 1), so not slipped.
+    grok = rewound["Grok 3"]
+    assert grok is not None
+    assert (grok.state, grok.window_end, grok.slip_count) == (
+        LaunchState.UPCOMING,
+        D(2025, 2, 15),
+        1,
+    )
+    assert days_late(grok, day) == 15 and grok.shipped_on is None
+    # Siri was re-dated on 2025-03-07, after the day: its window is still the first one.
+    siri = rewound["Siri LLM"]
+    assert siri is not None and (siri.window_end, siri.slip_count) == (D(2025, 4, 30), 0)
+    # Shipped before the day: unchanged (Gemini 2.0 shipped 2024-12-11, 20 days early).
+    gemini = rewound["Gemini 2.0"]
+    assert gemini is not None and gemini.state is LaunchState.SHIPPED
+    assert days_late(gemini, day) == -20
+    # Scored on Jan 15 (rumours out): shipped Claude 3 Opus -27, GPT Store +41, Gemini Ultra
+    # -89, Voice Mode +69, Claude 3.5 Haiku -70, Gemini 2.0 -20; still out past the first
+    # promise: Project Astra 15, Grok 3 15; Claude 3.5 Opus cancelled (undated: it counts from
+    # its last dated row, the announcement). Not yet due: Siri, Llama 4, O3. On time 4 of 9.
+    result = compute_stats([x for x in rewound.values() if x is not None], day)
+    assert (result.scored, result.on_time, result.shipped_late, result.overdue_open) == (
+        9,
+        4,
+        2,
+        2,
+    )
+    assert result.cancelled == 1
+    assert result.median_days_late == 28.0  # 15, 15, 41, 69
+
+
+def test_as_of_sees_a_cancellation_before_its_revival() -> None:
+    day = D(2025, 3, 1)
+    o3 = next(r for r in replayed() if r.launch.product == "O3")
+    rewound = as_of(o3.launch, o3.events, day)
+    # Cancelled 2025-02-12, revived 2025-04-04 (after the day), shipped 2025-04-16.
+    assert rewound is not None
+    assert (rewound.state, rewound.cancelled_on, rewound.window_end, rewound.slip_count) == (
+        LaunchState.CANCELLED,
+        D(2025, 2, 12),
+        D(2025, 4, 30),
+        0,
+    )
+    assert days_late(rewound, day) is None
+    later = as_of(o3.launch, o3.events, D(2025, 4, 10))
+    assert later is not None and later.state is LaunchState.UPCOMING
+    assert later.window_end == D(2025, 5, 16) and later.cancelled_on is None

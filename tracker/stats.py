@@ -106,6 +106,101 @@ def days_late(launch: Launch, today: dt.date) -> int | None:
     return running if running > 0 else None
 
 
+_REDATED = (EventKind.REANNOUNCED, EventKind.REVIVED)
+_OUTCOMES = (EventKind.SHIPPED, EventKind.CANCELLED, EventKind.REVIVED)
+# The history kinds :func:`as_of` reads.
+AS_OF_KINDS = (EventKind.REANNOUNCED, EventKind.REVIVED, EventKind.SHIPPED, EventKind.CANCELLED)
+
+
+def _stored_day(value: object) -> dt.date | None:
+    """A day stored in an event's data: "2025-02-17", or "2025-02" for a month (its 1st)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if len(value) == 7:
+            return dt.date.fromisoformat(value + "-01")
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _event_day(launch: Launch, event: LaunchEvent) -> dt.date:
+    """The calendar day an event of the history happened on (what was said, not when typed)."""
+    data = event.data
+    if event.kind in _REDATED:
+        said = _stored_day(data.get("announced_on"))
+        if said is not None:
+            return said
+    if event.kind is EventKind.SHIPPED:
+        shipped = _stored_day(data.get("shipped_on")) or launch.shipped_on
+        if shipped is not None:
+            return shipped
+    if event.kind is EventKind.CANCELLED:
+        cancelled = _stored_day(data.get("cancelled_on"))
+        if cancelled is not None:
+            return cancelled
+    return event.at.astimezone(dt.UTC).date()
+
+
+def as_of(launch: Launch, events: Iterable[LaunchEvent], day: dt.date) -> Launch | None:
+    """*launch* as it stood at the end of *day*, rebuilt from its history; None when it had
+    not been announced yet.
+
+    A launch shipped, cancelled, re-dated or revived after *day* is shown as it was before:
+    open (upcoming, or slipped past the window it then had), with the window and slip count of
+    its last promise on or before *day*. The first promise never changes, so lateness as of
+    *day* follows the same rules as today's (``python bot.py stats --today`` uses this)."""
+    if launch.announced_on > day:
+        return None
+    history = sorted(
+        (e for e in events if e.kind in AS_OF_KINDS),
+        key=lambda e: (_event_day(launch, e), e.at, e.id),
+    )
+    past = [e for e in history if _event_day(launch, e) <= day]
+    redates = [e for e in history if e.kind in _REDATED]
+    window_end, slips = launch.window_end, launch.slip_count
+    if redates:
+        said = [e for e in past if e.kind in _REDATED]
+        if said:
+            window_end = _stored_day(said[-1].data.get("window_end")) or launch.window_end
+            slips = int(said[-1].data.get("slip_count", launch.slip_count))
+        else:
+            window_end, slips = launch.first_window_end, 0
+    state: LaunchState | None = None  # None: open
+    shipped_on: dt.date | None = None
+    cancelled_on: dt.date | None = None
+    if any(e.kind in _OUTCOMES for e in history):
+        for event in past:
+            if event.kind is EventKind.SHIPPED:
+                state, shipped_on = LaunchState.SHIPPED, _event_day(launch, event)
+            elif event.kind is EventKind.CANCELLED:
+                state = LaunchState.CANCELLED
+                cancelled_on = _stored_day(event.data.get("cancelled_on"))
+            elif event.kind is EventKind.REVIVED:
+                state, cancelled_on = None, None
+        if state is LaunchState.SHIPPED and launch.state is LaunchState.SHIPPED:
+            shipped_on = launch.shipped_on  # the record's own day (and precision)
+    elif launch.state is LaunchState.SHIPPED and (
+        launch.shipped_on is None or launch.shipped_on <= day
+    ):
+        state, shipped_on = LaunchState.SHIPPED, launch.shipped_on
+    elif launch.state is LaunchState.CANCELLED and (
+        launch.cancelled_on is None or launch.cancelled_on <= day
+    ):
+        state, cancelled_on = LaunchState.CANCELLED, launch.cancelled_on
+    if state is None:
+        state = LaunchState.SLIPPED if day > window_end else LaunchState.UPCOMING
+    return dataclasses.replace(
+        launch,
+        state=state,
+        window_end=window_end,
+        slip_count=slips,
+        shipped_on=shipped_on,
+        cancelled_on=cancelled_on,
+        days_late=(shipped_on - launch.first_window_end).days if shipped_on else None,
+    )
+
+
 def state_on(launch: Launch, today: dt.date) -> LaunchState:
     """The launch's state as of *today*: an open launch past its latest window end is slipped
     even if the sweep has not run yet (grace only delays the alert)."""
@@ -605,8 +700,8 @@ class StatsService:
     ) -> Stats:
         """The guild's score (/slips stats, the CLI) as of *today* (default: the guild's
         calendar day now), optionally for one vendor and/or announcer."""
-        launches = await repo.all_launches(self.db.read, guild_id)
         day = today or await self._today(guild_id)
+        launches = await self._launches_on(guild_id, day)
         # The pure rules, unchanged, in a worker thread: a server with 20,000 launches does not
         # stall every other server's commands and alerts meanwhile.
         return await asyncio.to_thread(
@@ -628,13 +723,27 @@ class StatsService:
         optionally over the launches of one vendor and/or announcer only."""
         if not 1 <= min_scored <= 1000:
             raise InvalidInput("The minimum number of scored launches must be 1 to 1000.")
-        launches = filter_launches(
-            await repo.all_launches(self.db.read, guild_id), vendor=vendor, announcer=announcer
-        )
         day = today or await self._today(guild_id)
+        launches = filter_launches(
+            await self._launches_on(guild_id, day), vendor=vendor, announcer=announcer
+        )
         return await asyncio.to_thread(
             leaderboard, launches, day, by=by, min_scored=min_scored, evidence=evidence
         )
+
+    async def _launches_on(self, guild_id: int, day: dt.date) -> list[Launch]:
+        """The guild's launches as they stood on *day*: as stored when *day* is today or later,
+        else rebuilt from their history (see :func:`as_of`)."""
+        launches = await repo.all_launches(self.db.read, guild_id)
+        if day >= await self._today(guild_id):
+            return launches
+        events = await summaries.events_by_launch(self.db.read, guild_id, kinds=AS_OF_KINDS)
+
+        def rewind() -> list[Launch]:
+            rebuilt = (as_of(x, events.get(x.id, ()), day) for x in launches)
+            return [x for x in rebuilt if x is not None]
+
+        return await asyncio.to_thread(rewind)
 
     async def today(self, guild_id: int) -> dt.date:
         """The guild's calendar day now (its timezone)."""
