@@ -188,7 +188,12 @@ async def setup(bot: commands.Bot) -> None:
     """Extension entry point: adds watch/probes/unwatch to the /launch group."""
     group = bot.tree.get_command("launch")
     assert isinstance(group, app_commands.Group), "load cogs.launch before cogs.probes"
-    for command in (launch_watch, launch_probes, launch_unwatch):
+    commands_: tuple[app_commands.Command[Any, ..., None], ...] = (
+        launch_watch,
+        launch_probes,
+        launch_unwatch,
+    )
+    for command in commands_:
         group.add_command(command)
     bot.add_dynamic_items(*BUTTONS)
 

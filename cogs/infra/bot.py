@@ -138,7 +138,7 @@ class SlipwatchBot(commands.Bot):
                 self.boards, WebSettings(host=host, port=port, public_url=settings.web_url)
             )
         self._max_concurrency: int | None = None
-        self.tree.on_error = self.on_app_command_error
+        self.tree.error(self.on_app_command_error)
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:

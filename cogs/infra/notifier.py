@@ -137,12 +137,13 @@ class DiscordNotifier:
             chart = await self.bot.stats.chart(int(digest["guild_id"]))
             files.append(discord.File(io.BytesIO(chart.png), filename=CHART_NAME))
             embeds[0].set_image(url=f"attachment://{CHART_NAME}")
+        view = promise_view(message) if message.promise else alert_view(message)
         await self.pacer.acquire()
         sent = await channel.send(
             content=content,
             embeds=embeds,
             files=files,
-            view=promise_view(message) if message.promise else alert_view(message),
+            view=view if view is not None else discord.utils.MISSING,
             nonce=row.nonce,
             allowed_mentions=mentions,
         )
