@@ -291,6 +291,7 @@ def _vocabulary(*tables: dict[str, str]) -> dict[tuple[str, ...], tuple[str, ...
 VOCAB: Final = _vocabulary(MONTH_WORDS, _EN_WORDS, _ID_WORDS)
 _LONGEST_KEY: Final = max(len(key) for key in VOCAB)
 _STARTS_LONGER_KEY: Final = frozenset(key[0] for key in VOCAB if len(key) > 1)
+_ONE_WORD: Final = {key[0]: value for key, value in VOCAB.items() if len(key) == 1}
 # Words that mark a phrase as Indonesian, to pick the examples shown in an error message.
 _ID_MARKERS: Final = frozenset(word for key in _ID_WORDS for word in key.split()) - {"s", "d"}
 
@@ -314,7 +315,11 @@ def translate(tokens: list[str]) -> list[str]:
     i = 0
     while i < len(tokens):
         if tokens[i] not in _STARTS_LONGER_KEY:
-            out.extend(VOCAB.get((tokens[i],), (tokens[i],)))
+            one = _ONE_WORD.get(tokens[i])
+            if one is None:
+                out.append(tokens[i])
+            else:
+                out.extend(one)
             i += 1
             continue
         for size in range(min(_LONGEST_KEY, len(tokens) - i), 0, -1):
@@ -394,9 +399,17 @@ def _year(value: int) -> int:
     return value
 
 
+_MONTH_DAYS: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in(year: int, month: int) -> int:
+    """How many days a month (1-12) has; calendar.monthrange without the weekday."""
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
+
+
 def _last_day(year: int, month: int) -> dt.date:
     """The last day of a month."""
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, _days_in(year, month))
 
 
 def _month_span(year: int, month: int, precision: str = "month") -> Span:
@@ -416,14 +429,14 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return dt.date(year, month, min(day.day, _days_in(year, month)))
 
 
 def _date(year: int, month: int, day: int) -> dt.date:
     """A real calendar date, or a rejection that says why not."""
     if not 1 <= month <= 12:
         raise Reject(f"there is no month {month}")
-    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+    if not 1 <= day <= _days_in(year, month):
         raise Reject(f"{calendar.month_name[month]} {year} has no day {day}")
     return dt.date(year, month, day)
 
@@ -494,7 +507,9 @@ _Handler = Callable[[re.Match[str], dt.date], Span]
 
 def _group(match: re.Match[str], name: str) -> str | None:
     """A named group's text, or None when the group is absent from this pattern or unmatched."""
-    value = match.groupdict().get(name)
+    if name not in match.re.groupindex:
+        return None
+    value = match[name]
     return value if isinstance(value, str) else None
 
 
@@ -509,7 +524,7 @@ def _numeric_date(match: re.Match[str], announced: dt.date) -> Span:
     a, b = int(match["a"]), int(match["b"])
     readings: set[dt.date] = set()
     for day, month in ((a, b), (b, a)):
-        if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]:
+        if 1 <= month <= 12 and 1 <= day <= _days_in(year, month):
             readings.add(dt.date(year, month, day))
     if not readings:
         raise Reject(f"{match.group(0)} is not a real date")
@@ -538,7 +553,7 @@ def _day_month(match: re.Match[str], announced: dt.date) -> Span:
     _date(2000, month, day)  # validate against a leap year so "Feb 29" is allowed
     # The next occurrence on or after the announcement; Feb 29 may be up to 8 years away.
     for year in range(announced.year, announced.year + 9):
-        if day <= calendar.monthrange(year, month)[1]:
+        if day <= _days_in(year, month):
             candidate = dt.date(_year(year), month, day)
             if candidate >= announced:
                 return Span(candidate, candidate, "day")
@@ -825,13 +840,16 @@ RULE_SOURCES: Final[tuple[tuple[str, str, _Handler], ...]] = (
 )  # fmt: skip
 
 RULES: Final = tuple((name, re.compile(src), handler) for name, src, handler in RULE_SOURCES)
-# All rules at once, without their group names: one cheap test before trying them in turn.
+# All rules at once, each one capturing group (its own groups made non-capturing and its
+# back-references loosened to any separator): one match refuses most texts outright and names
+# the first rule that can match, since a regex tries alternatives in order.
 _ANY_RULE: Final = re.compile(
     "|".join(
-        "(?:" + re.sub(r"\(\?P=\w+\)", "[-./]", re.sub(r"\(\?P<\w+>", "(?:", src)) + ")"
+        "(" + re.sub(r"\(\?P=\w+\)", "[-./]", re.sub(r"\(\?P<\w+>", "(?:", src)) + ")"
         for _, src, _ in RULE_SOURCES
     )
 )
+assert _ANY_RULE.groups == len(RULES), "a rule holds an unnamed capturing group"
 
 
 def _match(text: str, announced: dt.date) -> tuple[str, Span]:
@@ -841,9 +859,12 @@ def _match(text: str, announced: dt.date) -> tuple[str, Span]:
         # "X but not Y" is X; Y must still be a period, so "Q3 but not soon" is refused.
         _match(excluded, announced)
         return _match(kept, announced)
-    if not _ANY_RULE.fullmatch(text):
+    loose = _ANY_RULE.fullmatch(text)
+    if loose is None or loose.lastindex is None:
         raise Reject(None)
-    for name, pattern, handler in RULES:
+    # No rule before the loose one matches; a back-reference may still refuse it and let a
+    # later rule match ("2025-03/31").
+    for name, pattern, handler in RULES[loose.lastindex - 1 :]:
         found = pattern.fullmatch(text)
         if found:
             return name, handler(found, announced)

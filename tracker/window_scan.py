@@ -81,8 +81,9 @@ _FOLD: Final = str.maketrans(
 )
 # A piece: a numeric date or count range ("2025-03-31", "6-8"), a word ("year's" is one), the
 # ".." of a range, or a dash standing alone between spaces (a range too: "Q1 - Q2").
+# The lookaheads only fail fast where a piece cannot start (a space, a letter for a number).
 _PIECES: Final = re.compile(
-    r"((?<![^\W_])(?<![-./'])[0-9]+(?:[-./][0-9]+)+(?![^\W_]|[-./'][^\W_])"
+    r"(?=\S)((?=[0-9])(?<![^\W_])(?<![-./'])[0-9]+(?:[-./][0-9]+)+(?![^\W_]|[-./'][^\W_])"
     r"|[^\W_]+(?:'[^\W_]+)*|\.{2,}|(?<!\S)-+(?!\S))"
 )
 _HARD_GAP: Final = re.compile(r"[!?;:()\[\]{}\"|\n\r]|\.\s")
@@ -117,18 +118,23 @@ class Pieces:
     since most of a long text is never near a date.
     """
 
-    __slots__ = ("_before", "_offsets", "_parts", "text", "tokens")
+    __slots__ = ("_offsets", "_parts", "gaps", "text", "tokens")
 
     def __init__(self, text: str) -> None:
         self.text = text
         flat = text.translate(_FOLD)
         lowered = flat.lower()
         # parts alternates separators and pieces: [gap 0, piece 0, gap 1, piece 1, ..., gap n].
-        self._parts = _PIECES.split(lowered if len(lowered) == len(flat) else flat)
-        self._offsets = [0, *accumulate(map(len, self._parts))]
+        self._parts = parts = _PIECES.split(lowered if len(lowered) == len(flat) else flat)
+        self._offsets = [0, *accumulate(map(len, parts))]
         get = _TOKENS.get
-        self.tokens = [get(word) or _piece_tokens(word) for word in self._parts[1::2]]
-        self._before: list[int] = [-1] * len(self.tokens)
+        self.tokens = [get(word) or _piece_tokens(word) for word in parts[1::2]]
+        # gaps[i]: what separates piece i from the piece before (see ``before``); most are one
+        # space, the rest are judged here once.
+        self.gaps = gaps = [NONE if gap == " " else -1 for gap in parts[:-1:2]]
+        for i, kind in enumerate(gaps):
+            if kind < 0:
+                gaps[i] = self._judge_gap(i)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -151,23 +157,19 @@ class Pieces:
 
     def before(self, i: int) -> int:
         """What separates piece i from the piece before: NONE, SOFT or HARD."""
-        kind = self._before[i]
-        if kind < 0:
-            gap = self._parts[2 * i]
-            if gap == " " or i == 0:
-                kind = NONE
-            elif _HARD_GAP.search(gap) and (
-                "." not in gap
-                or _HARD_GAP.search(gap.replace(".", " "))
-                or not self._abbreviation(i - 1)
-            ):
-                kind = HARD
-            elif "," in gap:
-                kind = SOFT
-            else:
-                kind = NONE
-            self._before[i] = kind
-        return kind
+        return self.gaps[i]
+
+    def _judge_gap(self, i: int) -> int:
+        gap = self._parts[2 * i]
+        if i == 0:
+            return NONE
+        if _HARD_GAP.search(gap) and (
+            "." not in gap
+            or _HARD_GAP.search(gap.replace(".", " "))
+            or not self._abbreviation(i - 1)
+        ):
+            return HARD
+        return SOFT if "," in gap else NONE
 
     def _abbreviation(self, i: int) -> bool:
         word = self.tokens[i][-1]
@@ -220,11 +222,11 @@ class Clause:
         if (
             nearest not in _NOT_UNTIL
             and first not in _NOT_UNTIL
-            and any(word in _NEGATIONS for word in self.before)
+            and not _NEGATIONS.isdisjoint(self.before)
         ):
             return "negated"
         words = self.before + self.after
-        if any(word in _PAST for word in words) and not any(word in _FUTURE for word in words):
+        if not _PAST.isdisjoint(words) and _FUTURE.isdisjoint(words):
             return "past"
         return None
 
@@ -329,10 +331,10 @@ _CLAUSE_REACH: Final = 24
 def clause(pieces: Pieces, first: int, last: int) -> Clause:
     """The clause around pieces first..last: words back to the previous comma, sentence end or
     "but", and on to the next one."""
-    tokens, stops = pieces.tokens, _CLAUSE_STOPS
+    tokens, gaps, stops = pieces.tokens, pieces.gaps, _CLAUSE_STOPS
     before: list[str] = []
     k = first - 1
-    while k >= 0 and len(before) < _CLAUSE_REACH and pieces.before(k + 1) == NONE:
+    while k >= 0 and len(before) < _CLAUSE_REACH and gaps[k + 1] == NONE:
         words = tokens[k]
         if words[0] in stops or (len(words) > 1 and not stops.isdisjoint(words)):
             break
@@ -340,7 +342,7 @@ def clause(pieces: Pieces, first: int, last: int) -> Clause:
         k -= 1
     after: list[str] = []
     k = last + 1
-    while k < len(tokens) and len(after) < _CLAUSE_REACH and pieces.before(k) == NONE:
+    while k < len(tokens) and len(after) < _CLAUSE_REACH and gaps[k] == NONE:
         words = tokens[k]
         if words[0] in stops or (len(words) > 1 and not stops.isdisjoint(words)):
             break

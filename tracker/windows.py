@@ -195,6 +195,7 @@ _ENDINGS: Final = _ANCHORS | {
 }  # fmt: skip
 _NUMBER_SHAPE: Final = re.compile(r"[0-9]+(?:st|nd|rd|th)?|[0-9]+(?:[-./][0-9]+)+")
 _DATE_SHAPE: Final = re.compile(r"[0-9]{4}|[0-9]+(?:[-./][0-9]+)+")
+_YEAR_SHAPE: Final = re.compile(r"[0-9]{4}")
 # Every word the grammar can use: vocabulary keys and values, and the words of the rules.
 _RULE_WORDS: Final = frozenset(
     re.findall(
@@ -249,6 +250,20 @@ _END_BIT: Final = 8  # a phrase may end on it
 _NUMBER_BIT: Final = 16  # a bare number, which may belong to a name ("Android 15")
 _RANGE_BIT: Final = 32  # the ".." of a range
 _SEEN_BIT: Final = 64  # always set, so that a word of no use is not looked at twice
+_AFTER_BIT: Final = 128  # "soon", "shortly": a phrase may start on it without a period
+
+
+# Per word, from the multi-word vocabulary: whether a key holding it names a period ("hari
+# natal"), and whether a key ending on it ends on a word a phrase may end on ("tahun depan").
+_IN_ANCHORED_KEY: Final = frozenset(
+    word
+    for key, value in VOCAB.items()
+    if len(key) > 1 and not _ANCHORS.isdisjoint(value)
+    for word in key
+)
+_ENDS_KEY_ENDING: Final = frozenset(
+    key[-1] for key, value in VOCAB.items() if value and value[-1] in _ENDINGS
+)
 
 
 def _token_bits(word: str) -> int:
@@ -256,19 +271,15 @@ def _token_bits(word: str) -> int:
         return 0
     canon = VOCAB.get((word,), (word,))
     bits = _KNOWN_BIT
-    longer = [value for key, value in VOCAB.items() if len(key) > 1 and word in key]
-    if _DATE_SHAPE.fullmatch(word) or any(
-        token in _ANCHORS for value in (canon, *longer) for token in value
-    ):
+    if _DATE_SHAPE.fullmatch(word) or not _ANCHORS.isdisjoint(canon) or word in _IN_ANCHORED_KEY:
         bits |= _ANCHOR_BIT
     if not canon and word not in _KEEP_LEADS:
         bits |= _HEDGE_BIT
-    ends = [value for key, value in VOCAB.items() if key[-1] == word and value]
     if (
         _NUMBER_SHAPE.fullmatch(word)
         or word in _ENDINGS
         or (canon and canon[-1] in _ENDINGS)
-        or any(value[-1] in _ENDINGS for value in ends)
+        or word in _ENDS_KEY_ENDING
     ):
         bits |= _END_BIT
     if word[:1].isdigit() and _NUMBER_SHAPE.fullmatch(word):
@@ -290,6 +301,7 @@ def _piece_bits(tokens: tuple[str, ...]) -> int:
             bits |= _KNOWN_BIT | (_HEDGE_BIT if all(b & _HEDGE_BIT for b in each) else 0)
             bits |= each[-1] & _END_BIT
             bits |= _ANCHOR_BIT if any(b & _ANCHOR_BIT for b in each) else 0
+            bits |= _AFTER_BIT if tokens[0] in _AFTER_FIRST else 0
             if len(tokens) == 1:
                 bits |= each[0] & (_NUMBER_BIT | _RANGE_BIT)
         if len(_BITS) < 50_000:
@@ -360,13 +372,13 @@ class _Finder:
 
     def continues(self, k: int) -> bool:
         """Whether a phrase may run on from piece k-1 into piece k."""
-        before = self.pieces.before(k)
+        before = self.pieces.gaps[k]
         if before == HARD or not self.known(k):
             return False
         if before == SOFT:
             # Only "March 31, 2025" and "June, 2025" cross a comma.
             word, previous = self.pieces.tokens[k][0], self.pieces.tokens[k - 1][-1]
-            return bool(re.fullmatch(r"[0-9]{4}", word)) and (
+            return bool(_YEAR_SHAPE.fullmatch(word)) and (
                 bool(_NUMBER_SHAPE.fullmatch(previous)) or previous in MONTH_WORDS or (
                     previous in MONTHS
                 )
@@ -468,21 +480,22 @@ class _Finder:
         found: list[Found] = []
         bits = self.bits
         n = len(bits)
-        first = 0
-        while first < n:
-            # Only runs of known words that name a period can hold a phrase.
-            if not bits[first] & _KNOWN_BIT or not self.known(first):
-                first += 1
+        # Only runs of known words that name a period (or start "soon after") can hold a
+        # phrase, so only the runs around such pieces are looked at, in order.
+        seeds = [k for k, each in enumerate(bits) if each & (_ANCHOR_BIT | _AFTER_BIT)]
+        last = -1
+        for seed in seeds:
+            if seed <= last or not self.known(seed):
                 continue
-            last = first
+            first = seed
+            while first - 1 > last and self.continues(first) and self.known(first - 1):
+                first -= 1
+            last = seed
             while last + 1 < n and self.continues(last + 1):
                 last += 1
             anchors = [k for k in range(first, last + 1) if bits[k] & _ANCHOR_BIT]
-            if anchors or (found and any(
-                self.pieces.tokens[k][0] in _AFTER_FIRST for k in range(first, last + 1)
-            )):  # fmt: skip
+            if anchors or found:
                 self.run_phrases(first, last, anchors, found)
-            first = last + 1
         return found
 
     def run_phrases(self, first: int, last: int, anchors: list[int], found: list[Found]) -> None:
