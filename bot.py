@@ -102,20 +102,22 @@ async def _check(settings: Settings) -> int:
 
 async def _export(settings: Settings, guild: int, fmt: str) -> ExportFile:
     from storage.db import open_database
+    from storage.session import SqlStore
     from tracker.clock import SystemClock
     from tracker.transfer import TransferFormat, TransferService
 
     async with open_database(settings.db_path) as db:
-        return await TransferService(db, SystemClock()).export(guild, TransferFormat(fmt))
+        return await TransferService(SqlStore(db), SystemClock()).export(guild, TransferFormat(fmt))
 
 
 async def _import(settings: Settings, stream: TextIO, fmt: str, guild: int, dry_run: bool) -> int:
     from storage.db import open_database
+    from storage.session import SqlStore
     from tracker.clock import SystemClock
     from tracker.transfer import TransferFormat, TransferService
 
     async with open_database(settings.db_path) as db:
-        service = TransferService(db, SystemClock())
+        service = TransferService(SqlStore(db), SystemClock())
         if dry_run:
             report = await service.check(guild, stream, TransferFormat(fmt))
         else:
@@ -129,6 +131,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from storage.db import open_database
+    from storage.session import SqlStore
     from tracker import stats
     from tracker.clock import SystemClock
 
@@ -139,7 +142,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     evidence: stats.EvidenceFilter = "all" if args.evidence == "all" else "counted"
     async with open_database(settings.db_path) as db:
-        service = stats.StatsService(db, SystemClock())
+        service = stats.StatsService(SqlStore(db), SystemClock())
         filters = {"vendor": args.vendor, "announcer": args.announcer, "evidence": evidence}
         result = await service.stats(args.guild, today=today, **filters)
         board = await service.leaderboard(args.guild, today=today, **filters)

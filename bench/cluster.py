@@ -44,6 +44,7 @@ from psycopg import sql  # noqa: E402
 
 from storage import bulk  # noqa: E402
 from storage.db import open_database  # noqa: E402
+from storage.session import SqlStore  # noqa: E402
 from tests.loopback import LoopbackDiscord  # noqa: E402
 from tests.loopback.gateway import shard_of  # noqa: E402
 from tracker.clock import SystemClock  # noqa: E402
@@ -136,7 +137,7 @@ async def _measure(
     manager = fanout.owner_id
 
     async with open_database(url) as db:
-        tracker = Tracker(db, SystemClock())
+        tracker = Tracker(SqlStore(db), SystemClock())
         for guild in guilds[:PROCESSES]:
             await tracker.configure(
                 guild.id, alert_channel_id=alerts[guild.id], reminder_offsets=(), late_milestones=()

@@ -20,6 +20,7 @@ import discord  # noqa: E402
 
 from cogs.infra.bot import SlipwatchBot, running_resources  # noqa: E402
 from storage.db import SqliteDatabase  # noqa: E402
+from storage.session import SqlStore  # noqa: E402
 from tests.loopback import LoopbackDiscord  # noqa: E402
 from tests.loopback.fixtures import (  # noqa: E402
     discord_endpoints_restored,
@@ -87,7 +88,9 @@ async def fill_server(db_path: Path, guild: int, channel: int, count: int) -> li
     rng = random.Random(11)
     async with SqliteDatabase.open(db_path) as db:
         # A bigger server than the default cap allows: the operator raised SLIPWATCH_MAX_LAUNCHES.
-        tracker = Tracker(db, SystemClock(), limits=Limits(launches_per_guild=max(count, 2000)))
+        tracker = Tracker(
+            SqlStore(db), SystemClock(), limits=Limits(launches_per_guild=max(count, 2000))
+        )
         await tracker.configure(guild, alert_channel_id=channel)
         ids = []
         for i in range(count):

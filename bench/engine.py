@@ -47,6 +47,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 
 from storage.bulk import BulkLaunch, insert_launches, set_alert_channel  # noqa: E402
 from storage.db import SqliteDatabase, to_ms  # noqa: E402
+from storage.session import SqlStore  # noqa: E402
 from tracker.clock import SystemClock  # noqa: E402
 from tracker.engine import Engine, SweepReport  # noqa: E402
 from tracker.models import NewLaunch, OutboxRow  # noqa: E402
@@ -138,7 +139,9 @@ async def _child_slipwatch(path: str) -> dict[str, float]:
         clock = SystemClock()
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
-        engine = Engine(db, clock, scheduler, Deliverer(db, clock, NullNotifier()))
+        engine = Engine(
+            SqlStore(db), clock, scheduler, Deliverer(SqlStore(db), clock, NullNotifier())
+        )
         await engine.start()  # the start-up sweep, then armed
         armed = time.perf_counter() - t0
         assert engine.armed_at is not None or path.endswith("empty.db")
@@ -179,9 +182,11 @@ async def add_slipwatch(path: str, n: int, bulk: int) -> tuple[list[float], floa
         clock = SystemClock()
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
-        engine = Engine(db, clock, scheduler, Deliverer(db, clock, NullNotifier()))
+        engine = Engine(
+            SqlStore(db), clock, scheduler, Deliverer(SqlStore(db), clock, NullNotifier())
+        )
         await engine.start()
-        tracker = Tracker(db, clock)  # the runner's work is done explicitly below, timed
+        tracker = Tracker(SqlStore(db), clock)  # the runner's work is done explicitly below, timed
         today = dt.datetime.now(UTC).date()
         times = []
         for i in range(n):
@@ -209,7 +214,7 @@ async def add_peer(path: str, n: int, bulk: int) -> tuple[list[float], float]:
         peer.bind(db)
         scheduler = peer.make_scheduler(path)
         scheduler.start()
-        tracker = Tracker(db, SystemClock())
+        tracker = Tracker(SqlStore(db), SystemClock())
         today = dt.datetime.now(UTC).date()
         times = []
         for i in range(n):
@@ -265,7 +270,9 @@ async def due_slipwatch(path: str, round_no: int, n: int) -> dict[str, Any]:
         clock = SystemClock()
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
-        engine = Engine(db, clock, scheduler, Deliverer(db, clock, ParkedNotifier()))
+        engine = Engine(
+            SqlStore(db), clock, scheduler, Deliverer(SqlStore(db), clock, ParkedNotifier())
+        )
         finished: dict[int, float] = {}  # sweep "now" (ms) -> commit time
         original = engine.sweep
 

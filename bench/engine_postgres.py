@@ -34,6 +34,7 @@ from psycopg import sql  # noqa: E402
 
 from storage.bulk import BulkLaunch, insert_launches_into  # noqa: E402
 from storage.db import open_database  # noqa: E402
+from storage.session import SqlStore  # noqa: E402
 from tracker.clock import SimClock  # noqa: E402
 from tracker.engine import Engine  # noqa: E402
 from tracker.models import OutboxRow  # noqa: E402
@@ -76,7 +77,9 @@ def _due(n: int) -> list[BulkLaunch]:
 async def fill(target: str, pending: int) -> float:
     """Migrate, configure the due launches' guild, insert *pending* launches; seconds taken."""
     async with open_database(target) as db:
-        await Tracker(db, SimClock(NOW)).configure(GUILD, alert_channel_id=99, reminder_offsets=())
+        await Tracker(SqlStore(db), SimClock(NOW)).configure(
+            GUILD, alert_channel_id=99, reminder_offsets=()
+        )
         t0 = time.perf_counter()
         chunk = 100_000
         for start in range(0, pending, chunk):
@@ -91,7 +94,9 @@ async def measure(target: str) -> dict[str, float]:
         clock = SimClock(NOW)
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
-        engine = Engine(db, clock, scheduler, Deliverer(db, clock, NullNotifier()))
+        engine = Engine(
+            SqlStore(db), clock, scheduler, Deliverer(SqlStore(db), clock, NullNotifier())
+        )
         await engine.start()
         await engine.rearm()
         armed = time.perf_counter() - t0
@@ -103,7 +108,9 @@ async def measure(target: str) -> dict[str, float]:
             rearms.append(time.perf_counter() - r0)
         await engine.stop()
         await insert_launches_into(db, _due(DUE), NOW)
-        engine = Engine(db, clock, scheduler, Deliverer(db, clock, NullNotifier()))
+        engine = Engine(
+            SqlStore(db), clock, scheduler, Deliverer(SqlStore(db), clock, NullNotifier())
+        )
         s0 = time.perf_counter()
         report = await engine.sweep()
         swept = time.perf_counter() - s0

@@ -38,6 +38,7 @@ from common import fill_server, percentile, summary  # type: ignore[import-not-f
 from cogs.infra.bot import running_resources
 from storage.bulk import BulkLaunch, insert_guilds, insert_launches
 from storage.db import SqliteDatabase
+from storage.session import SqlStore
 from tests.loopback import LoopbackDiscord
 from tests.loopback.fixtures import (
     discord_endpoints_restored,
@@ -120,7 +121,7 @@ async def _run(
         alert_guilds.append((guild.id, server.add_channel(guild.id, "alerts")))
     ids = await fill_server(db_path, home.id, home_channel, SERVER_LAUNCHES)
     async with SqliteDatabase.open(db_path) as db:
-        tracker = Tracker(db, SystemClock())
+        tracker = Tracker(SqlStore(db), SystemClock())
         for gid, channel in alert_guilds:
             await tracker.configure(
                 gid, alert_channel_id=channel, reminder_offsets=(), late_milestones=()

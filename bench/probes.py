@@ -49,8 +49,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage import probes as store  # noqa: E402
 from storage.db import SqliteDatabase  # noqa: E402
+from storage.session import SqlStore  # noqa: E402
 from tests.probe_server import BENCH_KINDS, HOSTILE, bench_target  # noqa: E402
 from tracker.clock import SimClock  # noqa: E402
 from tracker.models import NewLaunch  # noqa: E402
@@ -160,7 +160,7 @@ async def timed_round(
     with tempfile.TemporaryDirectory() as tmp:
         async with SqliteDatabase.open(Path(tmp) / "hostile.sqlite") as db:
             clock = SimClock(START)
-            tracker = Tracker(db, clock)
+            tracker = Tracker(SqlStore(db), clock)
             allowed = [f"127.0.0.1:{port}", f"127.0.0.1:{hostile_port}"]
             guard = NetGuard(AllowList.parse(allowed))
             settings = ProbeSettings(
@@ -173,7 +173,9 @@ async def timed_round(
             }
             fetch = FetchSettings(per_host_interval_s=0)
             async with Fetcher(guard, fetch, environ=env) as fetcher:
-                svc = TimedProbeService(db, clock, tracker, fetcher, settings, reader=reader)
+                svc = TimedProbeService(
+                    SqlStore(db), clock, tracker, fetcher, settings, reader=reader
+                )
                 owners = await add_probes(svc, tracker, specs, base)
                 began = time.perf_counter()
                 report = await svc.sweep(clock.now())
@@ -252,7 +254,7 @@ async def run(n: int) -> dict[str, object]:
         with tempfile.TemporaryDirectory() as tmp:
             async with SqliteDatabase.open(Path(tmp) / "bench.sqlite") as db:
                 clock = SimClock(START)
-                tracker = Tracker(db, clock)
+                tracker = Tracker(SqlStore(db), clock)
                 guard = NetGuard(AllowList.parse([f"127.0.0.1:{port}"]))
                 fetch = FetchSettings(per_host_interval_s=0)
                 settings = ProbeSettings(
@@ -264,7 +266,7 @@ async def run(n: int) -> dict[str, object]:
                     "SLIPWATCH_KEY_BENCH_HOSTS": f"127.0.0.1:{port}",
                 }
                 async with Fetcher(guard, fetch, environ=env) as fetcher:
-                    svc = ProbeService(db, clock, tracker, fetcher, settings)
+                    svc = ProbeService(SqlStore(db), clock, tracker, fetcher, settings)
                     setup = time.perf_counter()
                     specs = [(1 + i // PER_GUILD, *bench_spec(i)) for i in range(n)]
                     await add_probes(svc, tracker, specs, base)
@@ -279,8 +281,8 @@ async def run(n: int) -> dict[str, object]:
                     )
                     cond_parsed = svc.stats.parsed_bytes - parsed
                     print(f"conditional round: {cond_s:.2f}s, {cond}", file=sys.stderr)
-                    async with db.transaction() as conn:
-                        await store.clear_validators(conn)
+                    async with SqlStore(db).transaction() as conn:
+                        await conn.probes.clear_validators()
                     parsed = svc.stats.parsed_bytes
                     full, full_s, full_cpu, full_bytes, full_reqs = await measured_round(
                         svc, fetcher, clock

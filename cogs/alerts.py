@@ -12,7 +12,6 @@ from discord.ext import commands
 
 from cogs.infra import render, replies
 from cogs.infra.bot import SlipwatchBot
-from storage import repo
 from tracker import board, deadlines
 from tracker.digest import parse_schedule
 from tracker.models import DestinationKind
@@ -189,11 +188,11 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
     @app_commands.command(name="status", description="Where alerts go and what is held")
     async def alerts_status(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = replies.guild_id_of(interaction)
-        read = self.bot.db.read
-        config = await repo.get_guild(read, guild_id)
-        counts = await repo.outbox_counts(read, guild_id)
-        broken = await repo.broken_destinations(read, guild_id)
-        subs = await repo.guild_subscription_count(read, guild_id)
+        read = self.bot.store.read
+        config = await read.guilds.get_guild(guild_id)
+        counts = await read.outbox.outbox_counts(guild_id)
+        broken = await read.destinations.broken_destinations(guild_id)
+        subs = await read.subscriptions.guild_subscription_count(guild_id)
         embed = discord.Embed(title="slipwatch alerts", colour=discord.Colour.blurple())
         embed.add_field(
             name="Channel",
@@ -295,7 +294,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
     async def alerts_test(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = replies.guild_id_of(interaction)
         await self.bot.tracker.queue_test_alert(guild_id, f"test:{guild_id}:{interaction.id}")
-        config = await repo.get_guild(self.bot.db.read, guild_id)
+        config = await self.bot.store.read.guilds.get_guild(guild_id)
         await replies.reply(
             interaction, f"A test alert is on its way to <#{config.alert_channel_id}>."
         )

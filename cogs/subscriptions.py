@@ -12,7 +12,6 @@ from discord.ext import commands
 from cogs.infra import render, replies
 from cogs.infra.bot import SlipwatchBot
 from cogs.infra.buttons import describe_subscription, subscribe_flow
-from storage import repo
 from tracker.models import Launch, Subscription, SubscriptionScope
 
 log = logging.getLogger(__name__)
@@ -117,7 +116,9 @@ class SubscriptionsCog(commands.Cog):
         the server's launches spell it (the stored target is folded to lower case)."""
         if sub.label:
             return sub.label
-        found = await repo.list_launches(self.bot.db.read, sub.guild_id, vendor=sub.target, limit=1)
+        found = await self.bot.store.read.launches.list_launches(
+            sub.guild_id, vendor=sub.target, limit=1
+        )
         return found[0].vendor if found else sub.target
 
     @app_commands.command(name="subscriptions", description="Your alert subscriptions")
@@ -133,7 +134,9 @@ class SubscriptionsCog(commands.Cog):
             guild = self.bot.get_guild(sub.guild_id)
             where = render.safe(guild.name, 100) if guild else f"server {sub.guild_id}"
             if sub.scope is SubscriptionScope.LAUNCH:
-                launch = await repo.get_launch(self.bot.db.read, int(sub.target), sub.guild_id)
+                launch = await self.bot.store.read.launches.get_launch(
+                    int(sub.target), sub.guild_id
+                )
                 what = (
                     render.launch_name(launch.product, launch.vendor)
                     if launch

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from tracker.clock import millis
 from tracker.errors import DamagedDatabase, DatabaseBusy, DiskFull
 
 log = logging.getLogger(__name__)
@@ -100,11 +101,7 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
-def to_ms(value: dt.datetime) -> int:
-    """An aware datetime as integer UTC milliseconds (the storage format)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime reached storage")
-    return int(value.timestamp() * 1000)
+to_ms = millis  # the storage format: integer UTC milliseconds
 
 
 def from_ms(value: int) -> dt.datetime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from storage.session import SqlStore
 from tests.harness import GUILD, Harness
 from tracker.board import BoardService
 
@@ -82,5 +83,5 @@ async def seed_board(h: Harness, *, publish: bool = True) -> Seeded:
     await h.tracker.shipped(GUILD, gpt, "tester", on=dt.date(2025, 2, 27))
     await h.run_until(TODAY)
     if publish:
-        await BoardService(h.db, h.clock).publish(GUILD, SLUG)
+        await BoardService(SqlStore(h.db), h.clock).publish(GUILD, SLUG)
     return Seeded(claude=claude, grok=grok, gemini=gemini, gpt=gpt, evil=evil)

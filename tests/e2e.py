@@ -13,7 +13,6 @@ from typing import Any
 import discord
 
 from cogs.infra.bot import SlipwatchBot, running_resources
-from storage import repo
 from tests.loopback import PERM_MANAGE_GUILD, LoopbackDiscord
 from tests.loopback.fixtures import (
     discord_endpoints_restored,
@@ -81,10 +80,10 @@ class World:
         await self.bot.engine.settle(limit_s=20.0)
 
     async def outbox_states(self) -> list[str]:
-        return [r.state.value for r in await repo.all_outbox(self.bot.db.read)]
+        return [r.state.value for r in await self.bot.store.read.outbox.all_outbox()]
 
     async def launch_count(self, guild: int | None = None) -> int:
-        return len(await repo.all_launches(self.bot.db.read, guild or self.guild))
+        return len(await self.bot.store.read.launches.all_launches(guild or self.guild))
 
 
 def settings_for(

@@ -13,6 +13,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage.db import Database, open_database
+from storage.session import SqlStore
 from tracker.clock import SimClock
 from tracker.engine import Engine
 from tracker.models import NewLaunch, OutboxRow
@@ -59,6 +60,11 @@ class Harness:
     tracker: Tracker
     target: str | Path
     started: bool = field(default=False)
+
+    @property
+    def store(self) -> SqlStore:
+        """The domain's view of the database."""
+        return SqlStore(self.db)
 
     @property
     def path(self) -> str | Path:
@@ -119,9 +125,10 @@ async def harness(
     notifier = notifier or RecordingNotifier()
     async with open_database(target) as db:
         scheduler = AsyncIOScheduler(timezone=UTC)
-        deliverer = Deliverer(db, clock, notifier, DeliverySettings(concurrency=4))
-        engine = Engine(db, clock, scheduler, deliverer)
-        tracker = Tracker(db, clock, on_change=engine.poke)
+        store = SqlStore(db)
+        deliverer = Deliverer(store, clock, notifier, DeliverySettings(concurrency=4))
+        engine = Engine(store, clock, scheduler, deliverer)
+        tracker = Tracker(store, clock, on_change=engine.poke)
         h = Harness(db, clock, scheduler, notifier, deliverer, engine, tracker, target)
         scheduler.start()
         try:

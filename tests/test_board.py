@@ -23,6 +23,7 @@ from multidict import CIMultiDict
 
 from cogs.web.server import CSP, BoardSite, WebSettings
 from storage.db import SqliteDatabase
+from storage.session import SqlStore
 from tests.board_seed import EVIL, SLUG, START, TODAY, Seeded, seed_board
 from tests.harness import GUILD, Harness, harness
 from tracker.board import BoardQuery, BoardService, normalize_slug, slug_from_name
@@ -55,7 +56,7 @@ class Served:
 async def served(tmp_path: Path, **settings: object) -> AsyncIterator[Served]:
     async with harness(tmp_path / "board.db", start=START) as h:
         ids = await seed_board(h)
-        site = BoardSite(BoardService(h.db, h.clock), WebSettings(port=0, **settings))  # type: ignore[arg-type]
+        site = BoardSite(BoardService(SqlStore(h.db), h.clock), WebSettings(port=0, **settings))  # type: ignore[arg-type]
         await site.start()
         try:
             async with aiohttp.ClientSession(auto_decompress=True) as http:
@@ -204,7 +205,7 @@ async def test_unknown_private_and_foreign_addresses_get_the_same_404(tmp_path: 
         assert (await s.get(f"/b/{SLUG}/{other}"))[::2] == (404, unknown)
         assert (await s.get(f"/b/{SLUG}/999999"))[::2] == (404, unknown)
         assert (await s.get("/b/x/feed.atom"))[::2] == (404, unknown)
-        assert await BoardService(s.h.db, s.h.clock).unpublish(GUILD)
+        assert await BoardService(SqlStore(s.h.db), s.h.clock).unpublish(GUILD)
         for path in ("", "/feed.atom", "/deadlines.ics", "/launches.json", f"/{s.ids.grok}"):
             assert (await s.get(f"/b/{SLUG}{path}"))[::2] == (404, unknown), path
 
@@ -276,7 +277,7 @@ async def test_feed_has_one_entry_per_event_with_ids_stable_across_restarts(
     # A restart: a new process opens the same file.
     async with SqliteDatabase.open(path) as db:
         clock = SimClock(TODAY + dt.timedelta(hours=1))
-        site = BoardSite(BoardService(db, clock), WebSettings(port=0))
+        site = BoardSite(BoardService(SqlStore(db), clock), WebSettings(port=0))
         await site.start()
         try:
             async with (
@@ -330,7 +331,7 @@ async def test_launches_json_carries_the_score_and_every_launch(tmp_path: Path) 
         assert status == 200 and headers["Content-Type"] == "application/json"
         data = json.loads(text)
         assert data["board"] == SLUG and data["today"] == "2025-04-10"
-        stats = await s.h.tracker.db.read.execute_fetchall("SELECT COUNT(*) FROM launches")
+        stats = await s.h.db.read.execute_fetchall("SELECT COUNT(*) FROM launches")
         assert len(data["launches"]) == next(iter(stats))[0] == 5
         assert data["on_time_rate"] == pytest.approx(1 / 4)
         assert (data["scored"], data["on_time"], data["overdue_open"]) == (4, 1, 1)
@@ -372,7 +373,7 @@ async def test_no_page_shows_anything_personal(tmp_path: Path) -> None:
 
 async def test_taken_names_are_refused_and_a_board_can_move(tmp_path: Path) -> None:
     async with served(tmp_path) as s:
-        service = BoardService(s.h.db, s.h.clock)
+        service = BoardService(SqlStore(s.h.db), s.h.clock)
         with pytest.raises(Conflict) as taken:
             await service.publish(OTHER_GUILD, "AI-Watch")
         assert str(taken.value) == 'The board name "ai-watch" is taken; please pick another.'

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.session import SqlStore
 from tracker.demo import run_demo
 from tracker.settings import Secret, Settings, SettingsError
 
@@ -213,7 +214,7 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
 
     async def seed() -> None:
         async with SqliteDatabase.open(db) as handle:
-            tracker = Tracker(handle, SimClock(dt.datetime(2025, 3, 1, tzinfo=dt.UTC)))
+            tracker = Tracker(SqlStore(handle), SimClock(dt.datetime(2025, 3, 1, tzinfo=dt.UTC)))
             added = await tracker.add(
                 NewLaunch(7, "Grok 3", "xAI", "end of 2024", dt.date(2024, 7, 1)), "t"
             )

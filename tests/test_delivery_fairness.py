@@ -7,13 +7,14 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from storage import repo
 from storage.db import open_database
+from storage.session import SqlStore
 from tests.harness import RecordingNotifier
 from tracker.clock import SimClock
-from tracker.models import DestinationKind, Message, OutboxRow, OutboxState
+from tracker.models import DestinationKind, Message, OutboxRow
 from tracker.outbox.delivery import Deliverer, DeliveryResult, DeliverySettings
 from tracker.outbox.fanout import nonce_for
+from tracker.records import Outgoing
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -21,10 +22,8 @@ FLOODER, QUIET = 1, 2
 CONCURRENCY = 16
 
 
-def _row(
-    guild: int, kind: DestinationKind, dest: int, key: str
-) -> tuple[int, DestinationKind, int, str, str, Message, OutboxState]:
-    return (guild, kind, dest, key, nonce_for(key), Message(alerts=()), OutboxState.PENDING)
+def _row(guild: int, kind: DestinationKind, dest: int, key: str) -> Outgoing:
+    return Outgoing(guild, kind, dest, key, nonce_for(key), Message(alerts=()))
 
 
 class GatedNotifier(RecordingNotifier):
@@ -70,19 +69,20 @@ async def test_a_flood_of_10000_dms_delays_another_servers_alert_by_a_few_messag
     clock = SimClock(NOW)
     notifier = GatedNotifier()
     async with open_database(db_target) as db:
-        async with db.transaction() as conn:
+        async with SqlStore(db).transaction() as conn:
             flood = [
                 _row(FLOODER, DestinationKind.USER, 10_000 + i, f"flood:{i}") for i in range(10_000)
             ]
-            assert await repo.enqueue_many(conn, flood, NOW) == 10_000
-        deliverer = Deliverer(db, clock, notifier, DeliverySettings(concurrency=CONCURRENCY))
+            assert await conn.outbox.enqueue_many(flood, NOW) == 10_000
+        deliverer = Deliverer(
+            SqlStore(db), clock, notifier, DeliverySettings(concurrency=CONCURRENCY)
+        )
         deliverer.start()
         deliverer.kick()
         try:
             await _wait(lambda: len(notifier.delivered) >= 300)
-            async with db.transaction() as conn:
-                assert await repo.enqueue(
-                    conn,
+            async with SqlStore(db).transaction() as conn:
+                assert await conn.outbox.enqueue(
                     guild_id=QUIET,
                     dest_kind=DestinationKind.CHANNEL,
                     dest_id=77,
@@ -101,7 +101,7 @@ async def test_a_flood_of_10000_dms_delays_another_servers_alert_by_a_few_messag
         # Only what was already in flight or being picked when it was queued went first: at
         # Discord's 50 requests/s that is well under a second, not the 200 s of the flood.
         assert 0 <= ahead <= 2 * CONCURRENCY
-        remaining = await repo.outbox_counts(db.read, FLOODER)
+        remaining = await SqlStore(db).read.outbox.outbox_counts(FLOODER)
         assert remaining["pending"] > 9_000
 
 
@@ -112,20 +112,21 @@ async def test_a_paced_channel_holds_one_slot_and_other_servers_still_get_throug
     notifier = GatedNotifier()
     notifier.held.add(55)  # the flooder's channel: Discord makes every send wait
     async with open_database(db_target) as db:
-        async with db.transaction() as conn:
+        async with SqlStore(db).transaction() as conn:
             flood = [
                 _row(FLOODER, DestinationKind.CHANNEL, 55, f"flood:{i}") for i in range(10_000)
             ]
-            await repo.enqueue_many(conn, flood, NOW)
-            await repo.enqueue_many(
-                conn,
+            await conn.outbox.enqueue_many(flood, NOW)
+            await conn.outbox.enqueue_many(
                 [
                     _row(QUIET, DestinationKind.CHANNEL, 66, "quiet:1"),
                     _row(QUIET, DestinationKind.USER, 67, "quiet:2"),
                 ],
                 NOW,
             )
-        deliverer = Deliverer(db, clock, notifier, DeliverySettings(concurrency=CONCURRENCY))
+        deliverer = Deliverer(
+            SqlStore(db), clock, notifier, DeliverySettings(concurrency=CONCURRENCY)
+        )
         deliverer.start()
         deliverer.kick()
         try:
@@ -147,25 +148,25 @@ async def test_fair_keys_interleave_servers_and_continue_where_delivery_stands(
     tmp_path: Path, db_target: str
 ) -> None:
     async with open_database(db_target) as db:
-        async with db.transaction() as conn:
-            await repo.enqueue_many(
-                conn, [_row(FLOODER, DestinationKind.USER, i, f"a{i}") for i in range(5)], NOW
+        async with SqlStore(db).transaction() as conn:
+            await conn.outbox.enqueue_many(
+                [_row(FLOODER, DestinationKind.USER, i, f"a{i}") for i in range(5)], NOW
             )
-            await repo.enqueue_many(
-                conn, [_row(QUIET, DestinationKind.USER, 100 + i, f"b{i}") for i in range(2)], NOW
+            await conn.outbox.enqueue_many(
+                [_row(QUIET, DestinationKind.USER, 100 + i, f"b{i}") for i in range(2)], NOW
             )
-        order = [r.idem_key for r in await repo.due_outbox(db.read, NOW, 10)]
+        order = [r.idem_key for r in await SqlStore(db).read.outbox.due_outbox(NOW, 10)]
         assert order == ["a0", "b0", "a1", "b1", "a2", "a3", "a4"]
         # Delivery moves on: a0..a2 and b0 sent. A third server starts where delivery stands.
-        sent = {r.idem_key: r.id for r in await repo.all_outbox(db.read)}
-        async with db.transaction() as conn:
+        sent = {r.idem_key: r.id for r in await SqlStore(db).read.outbox.all_outbox()}
+        async with SqlStore(db).transaction() as conn:
             for key in ("a0", "b0", "a1", "b1", "a2"):
-                await repo.mark_sent(conn, sent[key], None, NOW)
-            await repo.enqueue_many(conn, [_row(3, DestinationKind.USER, 900, "c0")], NOW)
-        order = [r.idem_key for r in await repo.due_outbox(db.read, NOW, 10)]
+                await conn.outbox.mark_sent(sent[key], None, NOW)
+            await conn.outbox.enqueue_many([_row(3, DestinationKind.USER, 900, "c0")], NOW)
+        order = [r.idem_key for r in await SqlStore(db).read.outbox.due_outbox(NOW, 10)]
         assert order == ["a3", "c0", "a4"]
         # A destination with a message in flight is left out.
-        busy = await repo.due_outbox(db.read, NOW, 10, busy=[3])
+        busy = await SqlStore(db).read.outbox.due_outbox(NOW, 10, busy=[3])
         assert [r.idem_key for r in busy] == ["c0", "a4"]
 
 
@@ -176,16 +177,18 @@ async def test_a_send_waiting_on_its_channel_does_not_hold_back_rows_queued_late
     notifier = GatedNotifier()
     notifier.held.add(55)
     async with open_database(db_target) as db:
-        async with db.transaction() as conn:
-            await repo.enqueue_many(conn, [_row(FLOODER, DestinationKind.CHANNEL, 55, "f")], NOW)
-        deliverer = Deliverer(db, clock, notifier, DeliverySettings(concurrency=CONCURRENCY))
+        async with SqlStore(db).transaction() as conn:
+            await conn.outbox.enqueue_many([_row(FLOODER, DestinationKind.CHANNEL, 55, "f")], NOW)
+        deliverer = Deliverer(
+            SqlStore(db), clock, notifier, DeliverySettings(concurrency=CONCURRENCY)
+        )
         deliverer.start()
         deliverer.kick()
         try:
             await _wait(lambda: notifier.in_flight.get(55) == 1)
             # The sweep queues an alert for another server while channel 55 is still waiting.
-            async with db.transaction() as conn:
-                await repo.enqueue_many(conn, [_row(QUIET, DestinationKind.CHANNEL, 66, "q")], NOW)
+            async with SqlStore(db).transaction() as conn:
+                await conn.outbox.enqueue_many([_row(QUIET, DestinationKind.CHANNEL, 66, "q")], NOW)
             deliverer.kick()
             await _wait(lambda: [r.idem_key for r in notifier.delivered] == ["q"])
             assert notifier.in_flight[55] == 1

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from storage import repo, summaries
+from storage.session import SqlStore
 from tests.harness import CHANNEL, GUILD, Harness, RecordingNotifier, harness
 from tests.test_stats import launch
 from tracker.clock import SimClock
@@ -304,7 +304,7 @@ async def with_digests(
     path: Path, clock: SimClock, notifier: RecordingNotifier, *, configure: bool = True
 ) -> AsyncIterator[tuple[Harness, DigestService]]:
     async with harness(path, clock=clock, notifier=notifier, configure=configure) as h:
-        service = DigestService(h.db, h.clock)
+        service = DigestService(SqlStore(h.db), h.clock)
         service.attach(h.engine)
         h.engine.poke()
         await settle(h)
@@ -344,13 +344,13 @@ async def test_weekly_digest_posts_once_per_period_across_a_restart(
         [row] = second.digests()
         assert row.idem_key == f"digest:{GUILD}:2025-03-10T09:00"
         assert second.times[row.id] == at(2025, 3, 10, 9)
-        runs = await summaries.digest_runs(h.db.read, GUILD)
+        runs = await h.store.read.digests.digest_runs(GUILD)
         assert [(r.period_key, r.outcome) for r in reversed(runs)] == [
             ("2025-02-24T09:00", "baseline"),
             ("2025-03-03T09:00", "posted"),
             ("2025-03-10T09:00", "posted"),
         ]
-        digest_rows = [r for r in await repo.all_outbox(h.db.read) if r.payload.digest]
+        digest_rows = [r for r in await h.store.read.outbox.all_outbox() if r.payload.digest]
         assert len(digest_rows) == 2
 
 
@@ -385,7 +385,7 @@ async def test_missed_digests_post_only_the_latest_once_marked_late(
     again = TimedNotifier(clock)
     async with with_digests(path, clock, again, configure=False) as (h, _):
         assert again.digests() == []
-        runs = await summaries.digest_runs(h.db.read, GUILD)
+        runs = await h.store.read.digests.digest_runs(GUILD)
         assert [(r.period_key, r.outcome, r.late) for r in reversed(runs)] == [
             ("2025-02-24T09:00", "baseline", False),
             ("2025-03-03T09:00", "posted", False),
@@ -452,7 +452,7 @@ async def test_empty_period_posts_one_line_or_nothing(tmp_path: Path, db_target:
         await settle(h)
         await h.run_until(at(2025, 3, 10, 12))
         assert len(notifier.digests()) == 1  # nothing posted for the empty week
-        runs = await summaries.digest_runs(h.db.read, GUILD, limit=1)
+        runs = await h.store.read.digests.digest_runs(GUILD, limit=1)
         assert (runs[0].period_key, runs[0].outcome) == ("2025-03-10T09:00", "skipped")
         # Handled: the timer moves on to next week instead of spinning on a past time.
         assert await service.due() == at(2025, 3, 17, 9)
@@ -550,18 +550,18 @@ async def test_next_digest_time_is_stored_per_guild_and_only_due_guilds_are_read
         await settle(h)
         assert await _stored_due(h, GUILD) == at(2025, 3, 2, 18)
         # 450 more servers: a sweep handles at most 200 of them, and asks to be run again.
-        async with h.db.transaction() as conn:  # quietly: no sweep runs meanwhile
+        async with h.store.transaction() as conn:  # quietly: no sweep runs meanwhile
             for gid in range(1, 451):
-                config = await repo.get_guild(conn, gid)
+                config = await conn.guilds.get_guild(gid)
                 daily = dataclasses.replace(config, digest_schedule="daily:18:00")
-                await repo.save_guild(conn, daily, clock.now())
-        assert len(await summaries.due_digest_guilds(h.db.read, clock.now(), 1000)) == 450
+                await conn.guilds.save_guild(daily, clock.now())
+        assert len(await h.store.read.digests.due_digest_guilds(clock.now(), 1000)) == 450
         report = await service.run(clock.now())
         assert report.baselines == 200
-        assert len(await summaries.due_digest_guilds(h.db.read, clock.now(), 1000)) == 250
+        assert len(await h.store.read.digests.due_digest_guilds(clock.now(), 1000)) == 250
         assert await service.due() == clock.now()
         await settle(h)
-        assert await summaries.due_digest_guilds(h.db.read, clock.now(), 1000) == []
+        assert await h.store.read.digests.due_digest_guilds(clock.now(), 1000) == []
         assert await service.due() == at(2025, 3, 2, 18)
         # Off guilds are not in the timer at all.
         for gid in range(1, 451):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from storage import repo
 from tests.e2e import UTC, world
 from tests.test_discord_launch import NOT_MANAGER, add_grok
 from tracker.models import SubscriptionScope
@@ -104,9 +103,8 @@ async def test_subscriptions_show_the_vendor_as_spelt(tmp_path: Path, db_target:
         done = await w.cmd("subscribe vendor", user=w.member, vendor="xAI")
         assert done.content == "Subscribed: you will hear about every xAI launch by DM."
         # A subscription saved before spellings were kept (label NULL, target folded).
-        async with w.bot.db.transaction() as conn:
-            await repo.add_subscription(
-                conn,
+        async with w.bot.store.transaction() as conn:
+            await conn.subscriptions.add_subscription(
                 guild_id=w.guild,
                 user_id=w.manager,
                 scope=SubscriptionScope.VENDOR,

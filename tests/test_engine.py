@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from storage import repo
 from storage.db import (
     Migration,
     MigrationError,
@@ -18,6 +17,7 @@ from storage.db import (
     migrate,
     open_database,
 )
+from storage.session import SqlStore
 from tests.harness import CHANNEL, GUILD, RecordingNotifier, harness
 from tracker.clock import SimClock
 from tracker.engine import SWEEP_JOB_ID
@@ -105,7 +105,7 @@ async def test_slip_fires_once_at_the_deadline_with_reminders_before(
             EventKind.SLIPPED,
             EventKind.MILESTONE,
         ]
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert [r.state for r in rows] == [OutboxState.SENT] * 4
         assert all(r.dest_kind is DestinationKind.CHANNEL and r.dest_id == CHANNEL for r in rows)
 
@@ -175,7 +175,7 @@ async def test_crash_between_send_and_mark_sent_resends_with_the_same_nonce(
 
 async def _rows(path: str | Path) -> list[OutboxRow]:
     async with open_database(path) as db:
-        return await repo.all_outbox(db.read)
+        return await SqlStore(db).read.outbox.all_outbox()
 
 
 async def test_reannouncing_rearms_the_sweep_and_counts_a_slip(
@@ -237,18 +237,18 @@ async def test_retry_later_backs_off_and_delivers_once(tmp_path: Path, db_target
         await h.tracker.configure(GUILD, reminder_offsets=())
         await h.add()
         await h.run_until(JAN1)
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert rows[0].state is OutboxState.PENDING and rows[0].attempts == 1
         assert rows[0].last_error == "HTTP 503"
         # The sweep job is armed at the retry time (1..2 s later: 2 s base with jitter).
         assert h.engine.armed_at is not None
         assert JAN1 + dt.timedelta(seconds=1) <= h.engine.armed_at <= JAN1 + dt.timedelta(seconds=2)
         await h.run_until(JAN1 + dt.timedelta(seconds=3))
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert rows[0].attempts == 2 and rows[0].last_error == "429"
         assert rows[0].next_attempt_at >= JAN1 + dt.timedelta(seconds=31)
         await h.run_until(JAN1 + dt.timedelta(minutes=5))
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert rows[0].state is OutboxState.SENT and rows[0].attempts == 3
         assert len(notifier.delivered) == 1 and len(notifier.attempts) == 3
 
@@ -270,17 +270,17 @@ async def test_broken_channel_holds_alerts_tells_once_and_releases(
         await h.add("A", "xAI", "end of 2024")
         await h.add("B", "xAI", "end of 2024")
         await h.run_until(at(2025, 1, 8))
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert sorted(r.state.value for r in rows) == ["held"] * 4  # 2 slips + 2 milestones
         assert told == ["403 Missing Permissions (50013)"]
-        broken = await repo.broken_destinations(h.db.read, GUILD)
+        broken = await h.store.read.destinations.broken_destinations(GUILD)
         assert broken[0]["held"] == 4
         del notifier.per_dest[CHANNEL]
         assert await h.deliverer.release(DestinationKind.CHANNEL, CHANNEL) == 4
         await h.engine.settle()
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert [r.state for r in rows] == [OutboxState.SENT] * 4
-        assert await repo.broken_destinations(h.db.read, GUILD) == []
+        assert await h.store.read.destinations.broken_destinations(GUILD) == []
 
 
 async def test_unreachable_user_pauses_subscription_and_channel_still_gets_it(
@@ -295,7 +295,7 @@ async def test_unreachable_user_pauses_subscription_and_channel_still_gets_it(
         await h.tracker.subscribe(GUILD, 42, SubscriptionScope.ALL)
         await h.tracker.subscribe(GUILD, 43, SubscriptionScope.VENDOR, "XAI")
         await h.run_until(at(2025, 1, 1, 1))
-        states = {(r.dest_id, r.state) for r in await repo.all_outbox(h.db.read)}
+        states = {(r.dest_id, r.state) for r in await h.store.read.outbox.all_outbox()}
         assert states == {
             (CHANNEL, OutboxState.SENT),
             (42, OutboxState.FAILED),
@@ -317,7 +317,7 @@ async def test_rows_past_max_age_are_marked_dead(tmp_path: Path, db_target: str)
         await h.tracker.configure(GUILD, reminder_offsets=(), late_milestones=())
         await h.add()
         await h.run_until(at(2025, 1, 1, 3))
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert rows[0].state is OutboxState.DEAD
         assert h.deliverer.dead == 1
 
@@ -432,12 +432,11 @@ async def test_the_same_alert_is_never_queued_twice(tmp_path: Path, db_target: s
     clock = SimClock(at(2025, 1, 2))
     async with harness(db_target, clock=clock) as h:
         await h.add()
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert len(rows) == 1
         row = rows[0]
-        async with h.db.transaction() as conn:
-            again = await repo.enqueue(
-                conn,
+        async with h.store.transaction() as conn:
+            again = await conn.outbox.enqueue(
                 guild_id=GUILD,
                 dest_kind=row.dest_kind,
                 dest_id=row.dest_id,
@@ -464,10 +463,10 @@ async def test_deliverer_survives_a_notifier_bug(tmp_path: Path, db_target: str)
     notifier = Buggy()
     async with harness(db_target, clock=clock, notifier=notifier) as h:
         await h.add()
-        rows = await repo.all_outbox(h.db.read)
+        rows = await h.store.read.outbox.all_outbox()
         assert rows[0].state is OutboxState.PENDING and "boom" in (rows[0].last_error or "")
         await h.run_until(at(2025, 1, 2, 1))
-        assert [r.state for r in await repo.all_outbox(h.db.read)] == [OutboxState.SENT]
+        assert [r.state for r in await h.store.read.outbox.all_outbox()] == [OutboxState.SENT]
 
 
 def test_deliverer_backoff_is_bounded_and_jittered() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import repo
+from storage.session import SqlStore
 from tests.harness import GUILD, harness
 from tests.test_cli import run_cli
 from tests.test_stats import HISTORY, TODAY, load
@@ -42,20 +42,20 @@ async def test_the_history_imports_posts_nothing_and_scores_as_computed_by_hand(
     async with harness(db_target, start=NOW) as h:
         text = HISTORY.read_text()
         assert detect_format("history.csv", text) is TransferFormat.EVENT_LOG
-        service = TransferService(h.db, h.clock, on_change=h.engine.poke)
+        service = TransferService(SqlStore(h.db), h.clock, on_change=h.engine.poke)
         dry = await service.check(GUILD, text, TransferFormat.EVENT_LOG)
         assert dry.ok and dry.created == 0
         assert dry.summary() == "Would import 15 launches with 34 history entries."
         report = await service.import_launches(GUILD, text, TransferFormat.EVENT_LOG)
         assert report.summary() == "Imported 15 launches with 34 history entries."
         await h.engine.settle()
-        assert await repo.all_outbox(h.db.read) == []  # history that is over is not news
+        assert await h.store.read.outbox.all_outbox() == []  # history that is over is not news
         assert h.notifier.delivered == []
-        score = await _score(StatsService(h.db, h.clock), GUILD)
+        score = await _score(StatsService(SqlStore(h.db), h.clock), GUILD)
         assert score == _pure_score()
         assert score["scored"] == 13 and score["median_days_late"] == 55.5
-        o3 = next(x for x in await repo.all_launches(h.db.read, GUILD) if x.product == "O3")
-        kinds = [e.kind for e in await repo.launch_events(h.db.read, o3.id)]
+        o3 = next(x for x in await h.store.read.launches.all_launches(GUILD) if x.product == "O3")
+        kinds = [e.kind for e in await h.store.read.events.launch_events(o3.id)]
         assert kinds == [
             EventKind.CREATED,
             EventKind.CANCELLED,
@@ -63,7 +63,9 @@ async def test_the_history_imports_posts_nothing_and_scores_as_computed_by_hand(
             EventKind.SHIPPED,
         ]
         # Weeks later the still-out launches reach their next milestone: that is news.
-        grok = next(x for x in await repo.all_launches(h.db.read, GUILD) if x.product == "Grok 3.5")
+        grok = next(
+            x for x in await h.store.read.launches.all_launches(GUILD) if x.product == "Grok 3.5"
+        )
         assert grok.state is LaunchState.SLIPPED and grok.next_due_at is not None
         assert grok.next_due_at > NOW
 
@@ -73,7 +75,7 @@ async def test_an_export_reimported_elsewhere_reproduces_the_score(
     tmp_path: Path, fmt: TransferFormat, db_target: str
 ) -> None:
     async with harness(db_target, start=NOW) as h:
-        service = TransferService(h.db, h.clock)
+        service = TransferService(SqlStore(h.db), h.clock)
         await service.import_launches(GUILD, HISTORY.read_text(), TransferFormat.EVENT_LOG)
         exported = await service.export(GUILD, fmt)
         body = exported.content.decode()
@@ -81,7 +83,7 @@ async def test_an_export_reimported_elsewhere_reproduces_the_score(
             assert field.strip('"') in body
         again = await service.import_launches(OTHER, exported.content, fmt)
         assert again.ok and again.created == 15
-        stats = StatsService(h.db, h.clock)
+        stats = StatsService(SqlStore(h.db), h.clock)
         assert await _score(stats, OTHER) == await _score(stats, GUILD)
         all_first = await stats.stats(GUILD, today=TODAY, evidence="all")
         all_second = await stats.stats(OTHER, today=TODAY, evidence="all")
@@ -122,14 +124,14 @@ async def test_row_errors_name_the_line_and_column_and_nothing_is_written(
 ) -> None:
     good = "Gemini 2.0,Google,2024-11-01,announced,December,,,,\n"
     async with harness(db_target, start=NOW) as h:
-        service = TransferService(h.db, h.clock)
+        service = TransferService(SqlStore(h.db), h.clock)
         report = await service.import_launches(
             GUILD, HEADER + rows + good, TransferFormat.EVENT_LOG
         )
         assert not report.ok and report.created == 0
         assert str(report.errors[0]).startswith(problem), str(report.errors[0])
         assert report.summary().startswith("Nothing was imported: 1 problem in ")
-        assert await repo.all_launches(h.db.read, GUILD) == []
+        assert await h.store.read.launches.all_launches(GUILD) == []
 
 
 def test_stats_cli_prints_exactly_the_documented_json(tmp_path: Path) -> None:

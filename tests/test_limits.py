@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import repo
+from storage.session import SqlStore
 from tests.harness import GUILD, harness
 from tracker.errors import InvalidInput
 from tracker.limits import Limits
@@ -26,7 +26,7 @@ async def test_a_server_cannot_track_more_launches_than_its_limit(
     tmp_path: Path, db_target: str
 ) -> None:
     async with harness(db_target) as h:
-        tracker = Tracker(h.db, h.clock, limits=Limits(launches_per_guild=2))
+        tracker = Tracker(SqlStore(h.db), h.clock, limits=Limits(launches_per_guild=2))
         for product in ("Grok 3", "Grok 4"):
             await tracker.add(
                 NewLaunch(GUILD, product, "xAI", "end of 2025", dt.date(2024, 7, 1)), "mod"
@@ -39,7 +39,7 @@ async def test_a_server_cannot_track_more_launches_than_its_limit(
             "This server already tracks 2 launches, the most a server can have. Remove "
             "launches you no longer need with /launch remove first."
         )
-        assert await repo.count_launches(h.db.read, GUILD) == 2
+        assert await h.store.read.launches.count_launches(GUILD) == 2
         # Another server is not affected.
         await tracker.add(
             NewLaunch(OTHER, "Grok 5", "xAI", "end of 2026", dt.date(2024, 7, 1)), "m"
@@ -52,10 +52,10 @@ async def test_an_import_past_the_launch_limit_is_refused_whole(
     async with harness(db_target) as h:
         await h.add("Grok 3", "xAI", "end of 2024")
         await h.add("GPT-5", "OpenAI", "Q1 2025")
-        full = TransferService(h.db, h.clock)
+        full = TransferService(SqlStore(h.db), h.clock)
         exported = await full.export(GUILD, TransferFormat.JSON)
         await h.add("Gemini 2", "Google", "2024-12-31")
-        capped = TransferService(h.db, h.clock, limits=Limits(launches_per_guild=4))
+        capped = TransferService(SqlStore(h.db), h.clock, limits=Limits(launches_per_guild=4))
         with pytest.raises(InvalidInput) as caught:
             await capped.import_launches(GUILD, exported.content, TransferFormat.JSON)
         assert str(caught.value) == (
@@ -63,13 +63,13 @@ async def test_an_import_past_the_launch_limit_is_refused_whole(
             "most 4 launches. Remove launches you no longer need with /launch remove, or "
             "import fewer."
         )
-        assert await repo.count_launches(h.db.read, GUILD) == 3
+        assert await h.store.read.launches.count_launches(GUILD) == 3
 
 
 async def test_imports_per_server_per_hour(tmp_path: Path, db_target: str) -> None:
     async with harness(db_target) as h:
         await h.add("Grok 3", "xAI", "end of 2024")
-        service = TransferService(h.db, h.clock, limits=Limits(imports_per_hour=2))
+        service = TransferService(SqlStore(h.db), h.clock, limits=Limits(imports_per_hour=2))
         exported = (await service.export(GUILD, TransferFormat.JSON)).content
         for _ in range(2):
             report = await service.import_launches(OTHER, exported, TransferFormat.JSON)
@@ -87,7 +87,7 @@ async def test_imports_per_server_per_hour(tmp_path: Path, db_target: str) -> No
         assert (await service.import_launches(GUILD + 2, exported, TransferFormat.JSON)).created
         h.clock.advance(dt.timedelta(minutes=41))
         assert (await service.import_launches(OTHER, exported, TransferFormat.JSON)).created == 1
-        assert await repo.count_launches(h.db.read, OTHER) == 3
+        assert await h.store.read.launches.count_launches(OTHER) == 3
 
 
 async def test_csv_export_neutralises_formulas_and_import_restores_them(
@@ -108,7 +108,7 @@ async def test_csv_export_neutralises_formulas_and_import_restores_them(
             quote=hostile["quote"],
         )
         await h.add("'=already quoted", "-Lab", "end of 2025")
-        service = TransferService(h.db, h.clock)
+        service = TransferService(SqlStore(h.db), h.clock)
         exported = await service.export(GUILD, TransferFormat.CSV)
         rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
         for field, value in hostile.items():
@@ -120,7 +120,7 @@ async def test_csv_export_neutralises_formulas_and_import_restores_them(
                 assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
         report = await service.import_launches(OTHER, exported.content, TransferFormat.CSV)
         assert report.created == 2
-        imported = await repo.all_launches(h.db.read, OTHER)
+        imported = await h.store.read.launches.all_launches(OTHER)
         assert [
             (x.product, x.vendor, x.announcer, x.quote)
             for x in sorted(imported, key=lambda x: x.id)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage import repo
 from storage.db import SqliteDatabase, bundled_migrations, migrate
+from storage.session import SqlStore
 from tracker.models import Evidence, LaunchState, Precision
 from tracker.stats import days_late
 
@@ -83,7 +83,7 @@ async def test_existing_rows_survive_and_get_their_first_promise(tmp_path: Path)
             for table in ("launches", "launch_events", "subscriptions")
         ]
         assert counts == [4, 3, 1]
-        launches = {x.product: x for x in await repo.all_launches(db.read, 7)}
+        launches = {x.product: x for x in await SqlStore(db).read.launches.all_launches(7)}
         grok3 = launches["Grok 3"]
         assert (grok3.first_window_end, grok3.window_end, grok3.days_late) == (
             dt.date(2024, 12, 31),
@@ -100,4 +100,6 @@ async def test_existing_rows_survive_and_get_their_first_promise(tmp_path: Path)
             assert launch.evidence is Evidence.OFFICIAL
             assert launch.announced_precision is Precision.DAY
             assert launch.outcome_precision is Precision.DAY
-        assert [s.target for s in await repo.user_subscriptions(db.read, 99)] == ["xai"]
+        assert [s.target for s in await SqlStore(db).read.subscriptions.user_subscriptions(99)] == [
+            "xai"
+        ]

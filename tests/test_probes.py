@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import probes as store
-from storage import repo
+from storage.session import SqlStore
 from tests.harness import CHANNEL, GUILD, Harness, harness
 from tests.probe_server import (
     ProbeServer,
@@ -34,7 +33,7 @@ from tests.probe_server import (
 )
 from tracker.errors import InvalidInput, InvalidTransition, NotFound
 from tracker.models import AlertKind, DestinationKind, EventKind, LaunchState
-from tracker.probes import DetectionState, ProbeDisabled, Proposal
+from tracker.probes import DetectionState, Probe, ProbeDisabled, Proposal
 from tracker.probes.fetch import CHUNK, Fetcher, FetchError, FetchSettings, parse_retry_after
 from tracker.probes.kinds import Endpoints
 from tracker.probes.netguard import AllowList, NetGuard
@@ -62,8 +61,8 @@ class World:
         self.h.clock.advance(advance)
         await self.svc.sweep(self.h.clock.now())
 
-    async def probe(self, probe_id: int) -> store.Probe:
-        found = await store.get_probe(self.h.db.read, probe_id)
+    async def probe(self, probe_id: int) -> Probe:
+        found = await self.h.store.read.probes.get_probe(probe_id)
         assert found is not None
         return found
 
@@ -107,7 +106,7 @@ async def world(
                 w.disabled.append(d)
 
             w.svc = ProbeService(
-                h.db,
+                SqlStore(h.db),
                 h.clock,
                 h.tracker,
                 fetcher,
@@ -449,7 +448,7 @@ async def test_server_errors_back_off_exponentially_then_disable_and_tell_once(
         assert w.disabled[0].last_error == "the server answered 500"
         w.h.engine.poke()
         await w.h.engine.settle()
-        rows = await repo.all_outbox(w.h.db.read)
+        rows = await w.h.store.read.outbox.all_outbox()
         notes = [r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]
         assert len(notes) == 1 and notes[0].dest_kind is DestinationKind.CHANNEL
         assert notes[0].dest_id == CHANNEL
@@ -884,7 +883,7 @@ async def test_one_check_posts_at_most_five_proposals_and_sums_up_the_rest(
         assert pending == {p.detection.id for p in w.proposals}
         detections = await w.svc.list_detections(GUILD, launch_id)
         assert len(detections) == 8
-        rows = await repo.all_outbox(w.h.db.read)
+        rows = await w.h.store.read.outbox.all_outbox()
         notes = [r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]
         assert len(notes) == 1 and notes[0].dest_id == CHANNEL
         posted = {p.detection.title for p in w.proposals}
@@ -897,7 +896,7 @@ async def test_one_check_posts_at_most_five_proposals_and_sums_up_the_rest(
         # The next check finds nothing new: nothing more is posted or summed up.
         await w.poll()
         assert len(w.proposals) == 5
-        rows = await repo.all_outbox(w.h.db.read)
+        rows = await w.h.store.read.outbox.all_outbox()
         assert len([r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]) == 1
 
 

@@ -10,8 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
-from storage import repo
 from storage.db import SqliteDatabase
+from storage.session import SqlStore
 from tests.e2e import eventually
 from tests.loopback.fixtures import running_server
 from tracker.clock import SimClock
@@ -47,7 +47,7 @@ async def test_sigkill_mid_fanout_then_restart_delivers_to_everyone_exactly_once
         ]
         # Prepare the watchlist before the deadline, as the bot would have.
         async with SqliteDatabase.open(db_path) as db:
-            tracker = Tracker(db, SimClock(dt.datetime(2024, 12, 30, tzinfo=UTC)))
+            tracker = Tracker(SqlStore(db), SimClock(dt.datetime(2024, 12, 30, tzinfo=UTC)))
             await tracker.configure(guild.id, alert_channel_id=channel, reminder_offsets=())
             added = await tracker.add(
                 NewLaunch(guild.id, "Grok 3", "xAI", "end of 2024", dt.date(2024, 7, 1)), "t"
@@ -92,7 +92,7 @@ async def test_sigkill_mid_fanout_then_restart_delivers_to_everyone_exactly_once
             async with SqliteDatabase.open(db_path) as db:
 
                 async def all_sent() -> bool:
-                    counts = await repo.outbox_counts(db.read)
+                    counts = await SqlStore(db).read.outbox.outbox_counts()
                     return counts["sent"] == RECIPIENTS + 1
 
                 await eventually(all_sent, limit_s=30, what="outbox all sent")

@@ -13,8 +13,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import pytest
 
 from cogs.infra.bot import ShardedSlipwatchBot, SlipwatchBot, running_resources
-from storage import repo
 from storage.db import open_database
+from storage.session import SqlStore
 from tests.e2e import settings_for
 from tests.harness import RecordingNotifier
 from tests.loopback import LoopbackDiscord
@@ -28,6 +28,7 @@ from tracker.clock import OffsetClock, SimClock
 from tracker.models import DestinationKind, Message, OutboxState
 from tracker.outbox.delivery import Deliverer, DeliverySettings
 from tracker.outbox.fanout import nonce_for
+from tracker.records import Outgoing
 from tracker.settings import Settings, SettingsError, parse_shards
 
 UTC = dt.UTC
@@ -70,13 +71,14 @@ def test_some_shards_need_a_shared_database() -> None:
 
 
 async def _queue(target: str, count: int) -> None:
-    async with open_database(target) as db, db.transaction() as conn:
+    async with open_database(target) as db, SqlStore(db).transaction() as conn:
         rows = [
-            (1, DestinationKind.USER, 100 + i, f"k{i}", nonce_for(f"k{i}"), Message(alerts=()),
-             OutboxState.PENDING)
+            Outgoing(
+                1, DestinationKind.USER, 100 + i, f"k{i}", nonce_for(f"k{i}"), Message(alerts=())
+            )
             for i in range(count)
-        ]  # fmt: skip
-        await repo.enqueue_many(conn, rows, NOW)
+        ]
+        await conn.outbox.enqueue_many(rows, NOW)
 
 
 async def test_two_deliverers_by_mistake_never_send_one_row_twice(db_target: str) -> None:
@@ -87,12 +89,14 @@ async def test_two_deliverers_by_mistake_never_send_one_row_twice(db_target: str
         deliverers = []
         for notifier in notifiers:
             db = await stack.enter_async_context(open_database(db_target))
-            deliverers.append(Deliverer(db, clock, notifier, DeliverySettings(concurrency=8)))
+            deliverers.append(
+                Deliverer(SqlStore(db), clock, notifier, DeliverySettings(concurrency=8))
+            )
         for deliverer in deliverers:
             deliverer.start()
             deliverer.kick()
         for _ in range(1000):  # until every row is recorded as sent
-            states = [r.state for r in await repo.all_outbox(db.read)]
+            states = [r.state for r in await SqlStore(db).read.outbox.all_outbox()]
             if states == [OutboxState.SENT] * 60:
                 break
             await asyncio.sleep(0.01)
@@ -106,23 +110,23 @@ async def test_two_deliverers_by_mistake_never_send_one_row_twice(db_target: str
 async def test_a_dead_deliverers_claims_are_released_by_the_next(db_target: str) -> None:
     await _queue(db_target, 3)
     async with open_database(db_target) as db:
-        async with db.transaction() as conn:
-            ids = [r.id for r in await repo.due_outbox(conn, NOW, 10)]
+        async with SqlStore(db).transaction() as conn:
+            ids = [r.id for r in await conn.outbox.due_outbox(NOW, 10)]
             # Claimed by a deliverer that then died (the claim runs for another minute).
-            claimed = await repo.claim_outbox(conn, ids[:2], NOW, NOW + dt.timedelta(minutes=1))
+            claimed = await conn.outbox.claim_outbox(ids[:2], NOW, NOW + dt.timedelta(minutes=1))
         assert claimed == set(ids[:2])
-        assert [r.id for r in await repo.due_outbox(db.read, NOW, 10)] == ids[2:]
-        async with db.transaction() as conn:  # nobody claims a claimed row
-            assert await repo.claim_outbox(conn, ids, NOW, NOW + dt.timedelta(minutes=1)) == {
+        assert [r.id for r in await SqlStore(db).read.outbox.due_outbox(NOW, 10)] == ids[2:]
+        async with SqlStore(db).transaction() as conn:  # nobody claims a claimed row
+            assert await conn.outbox.claim_outbox(ids, NOW, NOW + dt.timedelta(minutes=1)) == {
                 ids[2]
             }
         notifier = RecordingNotifier()
-        deliverer = Deliverer(db, SimClock(NOW), notifier)
+        deliverer = Deliverer(SqlStore(db), SimClock(NOW), notifier)
         assert await deliverer.resume() == 3
         deliverer.start()
         deliverer.kick()
         for _ in range(500):
-            states = [r.state for r in await repo.all_outbox(db.read)]
+            states = [r.state for r in await SqlStore(db).read.outbox.all_outbox()]
             if states == [OutboxState.SENT] * 3:
                 break
             await asyncio.sleep(0.01)

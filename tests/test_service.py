@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from storage import repo
 from storage.db import MigrationError, SqliteDatabase
 from tests.harness import GUILD, harness
 from tracker.errors import InvalidInput, NotFound
@@ -53,7 +52,7 @@ async def test_refusals_write_nothing(tmp_path: Path, db_target: str) -> None:
         with pytest.raises(NotFound) as missing:
             await h.tracker.subscribe(GUILD, 1, SubscriptionScope.LAUNCH, "999")
         assert str(missing.value) == "There is no launch #999 in this server. Try /launch list."
-        config = await repo.get_guild(h.db.read, GUILD)
+        config = await h.store.read.guilds.get_guild(GUILD)
         assert config.grace_days == 0 and config.timezone == "UTC"
         assert await h.tracker.subscriptions(1) == []
         launch = await h.tracker.get(GUILD, launch_id)

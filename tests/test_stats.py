@@ -38,6 +38,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import open_database
+from storage.session import SqlStore
 from tracker import eventlog
 from tracker.models import Evidence, GuildConfig, Launch, LaunchState, Precision
 from tracker.stats import (
@@ -326,15 +327,14 @@ async def test_the_service_off_the_event_loop_gives_the_pure_figures_at_scale(
     """StatsService reads a guild's launches from SQLite and scores them in a worker thread
     (rows to records in chunks off the loop past 500 launches): the figures are exactly those
     of the pure rules over the same history, here 40 copies of the real one (600 launches)."""
-    from storage import repo
     from tracker.clock import SimClock
     from tracker.stats import StatsService
 
     history = [dataclasses.replace(x, guild_id=7) for x in load()] * 40
     async with open_database(db_target) as db:
-        async with db.transaction() as conn:
-            stored = [await repo.insert_launch_record(conn, x) for x in history]
-        service = StatsService(db, SimClock(NOW))
+        async with SqlStore(db).transaction() as conn:
+            stored = [await conn.launches.insert_launch_record(x) for x in history]
+        service = StatsService(SqlStore(db), SimClock(NOW))
         got = await service.stats(7, today=TODAY)
         board = await service.leaderboard(7, today=TODAY, min_scored=1)
         everything = await service.stats(7, today=TODAY, evidence="all")

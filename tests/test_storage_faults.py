@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from storage import repo
 from storage.db import SqliteDatabase
+from storage.session import SqlStore
 from tests.harness import GUILD, harness
 from tests.test_cli import run_cli
 from tracker.clock import SimClock
@@ -35,7 +35,7 @@ def launch(n: int) -> NewLaunch:
 
 async def test_a_full_disk_is_said_as_such_and_nothing_is_lost(tmp_path: Path) -> None:
     async with SqliteDatabase.open(tmp_path / "db.sqlite") as db:
-        tracker = Tracker(db, SimClock(START))
+        tracker = Tracker(SqlStore(db), SimClock(START))
         await tracker.add(launch(0), "mod")
         async with db.transaction() as conn:
             rows = list(await conn.execute_fetchall("PRAGMA page_count"))
@@ -51,12 +51,12 @@ async def test_a_full_disk_is_said_as_such_and_nothing_is_lost(tmp_path: Path) -
             "The disk is full, so nothing was saved (every earlier change is kept). Ask the "
             "bot's operator to free some space, then try again."
         )
-        assert await repo.count_launches(db.read, GUILD) == added
+        assert await SqlStore(db).read.launches.count_launches(GUILD) == added
         # Space comes back: the same connection works again and every launch is there.
         async with db.transaction() as conn:
             await conn.execute("PRAGMA max_page_count = 1073741823")
         await tracker.add(launch(1000), "mod")
-        assert await repo.count_launches(db.read, GUILD) == added + 1
+        assert await SqlStore(db).read.launches.count_launches(GUILD) == added + 1
         assert await db.integrity_check() == []
 
 
@@ -105,7 +105,7 @@ async def test_export_and_import_refuse_a_damaged_file(tmp_path: Path) -> None:
     before = await asyncio.to_thread(corrupt, path)
     export = json.dumps([{"product": "Grok 3", "vendor": "xAI", "window_phrase": "end of 2024"}])
     async with SqliteDatabase.open(path, check=False) as db:
-        service = TransferService(db, SimClock(START))
+        service = TransferService(SqlStore(db), SimClock(START))
         with pytest.raises(DamagedDatabase):
             await service.export(GUILD, TransferFormat.JSON)
         with pytest.raises(DamagedDatabase):
@@ -141,7 +141,7 @@ def seeded(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
 
     async def seed() -> None:
         async with SqliteDatabase.open(db) as handle:
-            tracker = Tracker(handle, SimClock(START))
+            tracker = Tracker(SqlStore(handle), SimClock(START))
             new = NewLaunch(7, "Grok 3", "xAI", "end of 2024", dt.date(2024, 7, 1))
             await tracker.add(new, "t")
 

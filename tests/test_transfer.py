@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from storage import repo
+from storage.session import SqlStore
 from tests.harness import GUILD, Harness, harness
 from tracker.clock import SimClock
 from tracker.errors import InvalidInput
@@ -63,10 +63,10 @@ def comparable(launch: Launch) -> dict[str, Any]:
 
 async def snapshot(h: Harness, guild_id: int) -> list[tuple[dict[str, Any], list[tuple]]]:
     out = []
-    for launch in await repo.all_launches(h.db.read, guild_id):
+    for launch in await h.store.read.launches.all_launches(guild_id):
         history = [
             (e.kind, e.at, e.actor, e.source_url, e.note, e.data)
-            for e in await repo.launch_events(h.db.read, launch.id)
+            for e in await h.store.read.events.launch_events(launch.id)
         ]
         out.append((comparable(launch), history))
     return out
@@ -83,21 +83,21 @@ async def test_export_then_import_into_another_guild_reproduces_launches_and_his
         states = sorted(s[0]["state"].value for s in source)
         assert states == ["cancelled", "shipped", "shipped", "slipped", "upcoming"]
         assert any(s[0]["slip_count"] == 1 for s in source)
-        service = TransferService(h.db, h.clock, on_change=h.engine.poke)
+        service = TransferService(SqlStore(h.db), h.clock, on_change=h.engine.poke)
         exported = await service.export(GUILD, fmt)
         assert exported.launches == 5 and exported.filename.endswith(f".{fmt.value}")
 
         check = await service.check(OTHER, exported.content, fmt)
         assert check.ok and check.dry_run and check.would_create == 5 and check.created == 0
         assert check.events == sum(len(s[1]) for s in source)
-        assert await repo.all_launches(h.db.read, OTHER) == []  # a dry run writes nothing
+        assert await h.store.read.launches.all_launches(OTHER) == []  # a dry run writes nothing
 
         report = await service.import_launches(OTHER, exported.content, fmt)
         assert report.ok and report.created == 5 and len(report.launch_ids) == 5
         await h.engine.settle()
         assert await snapshot(h, OTHER) == source
         # The imported open launches are armed like any other: the slipped one's next milestone.
-        imported = {x.product: x for x in await repo.all_launches(h.db.read, OTHER)}
+        imported = {x.product: x for x in await h.store.read.launches.all_launches(OTHER)}
         assert imported["GPT-5"].state is LaunchState.UPCOMING
         assert imported["Llama 4"].next_due_at is not None
         assert imported["Grok 3"].days_late == 48 and imported["Grok 3"].next_due_at is None
@@ -110,7 +110,7 @@ async def test_export_then_import_into_another_guild_reproduces_launches_and_his
 async def test_export_formats_carry_every_field(tmp_path: Path, db_target: str) -> None:
     async with harness(db_target, start=at(2024, 7, 1, 12)) as h:
         await h.add("Grok 3", "xAI", "end of 2024", quote='a, b "c"')
-        service = TransferService(h.db, h.clock)
+        service = TransferService(SqlStore(h.db), h.clock)
         as_json = json.loads((await service.export(GUILD, TransferFormat.JSON)).content)
         assert list(as_json[0]) == [*LAUNCH_FIELDS, "events"]
         assert as_json[0]["events"][0]["kind"] == "created"
@@ -166,7 +166,7 @@ async def test_one_bad_row_makes_the_whole_import_write_nothing(
 ) -> None:
     text = json.dumps(BAD_ROWS) if fmt is TransferFormat.JSON else as_csv(BAD_ROWS)
     async with harness(db_target, start=at(2025, 3, 1)) as h:
-        service = TransferService(h.db, h.clock)
+        service = TransferService(SqlStore(h.db), h.clock)
         report = await service.import_launches(OTHER, text.encode(), fmt)
         assert not report.ok and report.created == 0 and report.rows == 4
         assert [(i.row, i.message) for i in report.errors] == [
@@ -180,19 +180,19 @@ async def test_one_bad_row_makes_the_whole_import_write_nothing(
             "- Row 3: state 'launched' is not one of upcoming, slipped, shipped, cancelled",
             "- Row 4: product is missing",
         ]
-        assert await repo.all_launches(h.db.read, OTHER) == []
+        assert await h.store.read.launches.all_launches(OTHER) == []
         rows = await h.db.fetchone("SELECT COUNT(*) FROM launch_events WHERE guild_id = ?", [OTHER])
         assert rows is not None and rows[0] == 0
         # The first row alone is fine, and computes what the file left out.
         ok = await service.import_launches(OTHER, json.dumps(BAD_ROWS[:1]), TransferFormat.JSON)
         assert ok.ok and ok.created == 1
-        [launch] = await repo.all_launches(h.db.read, OTHER)
+        [launch] = await h.store.read.launches.all_launches(OTHER)
         assert (launch.days_late, launch.window_start, launch.next_due_at) == (
             48,
             dt.date(2024, 12, 31),
             None,
         )
-        history = await repo.launch_events(h.db.read, launch.id)
+        history = await h.store.read.events.launch_events(launch.id)
         assert [(e.kind, e.at, e.actor) for e in history] == [
             (EventKind.CREATED, at(2024, 7, 1, 12), "musk"),
             (EventKind.SHIPPED, at(2025, 2, 17, 18), "mod"),
@@ -220,7 +220,7 @@ async def test_row_problems_are_explained(
     tmp_path: Path, row: dict[str, Any], message: str, db_target: str
 ) -> None:
     async with harness(db_target, start=at(2025, 3, 1)) as h:
-        service = TransferService(h.db, h.clock)
+        service = TransferService(SqlStore(h.db), h.clock)
         report = await service.check(OTHER, json.dumps([row]), TransferFormat.JSON)
         assert not report.ok
         assert report.errors[0].row == 1 and message in report.errors[0].message
@@ -228,7 +228,7 @@ async def test_row_problems_are_explained(
 
 async def test_unreadable_files_are_refused_whole(tmp_path: Path, db_target: str) -> None:
     async with harness(db_target, start=at(2025, 3, 1)) as h:
-        service = TransferService(h.db, h.clock)
+        service = TransferService(SqlStore(h.db), h.clock)
         with pytest.raises(InvalidInput, match="not valid JSON"):
             await service.check(OTHER, "[{", TransferFormat.JSON)
         with pytest.raises(InvalidInput, match="no product column"):

@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from storage import boards as board_repo
-from storage import repo, summaries
-from storage.db import Database
 from tracker import deadlines
 from tracker import stats as score
 from tracker.clock import Clock
 from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.models import EventKind, GuildConfig, Launch, LaunchEvent, LaunchState
+from tracker.ports import Store
 from tracker.text import plural
 
 __all__ = [
@@ -575,37 +573,37 @@ class Published:
 class BoardService:
     """Publishing boards (/alerts public) and loading what a published board shows."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
         self.clock = clock
 
     async def publish(self, guild_id: int, slug: str) -> str:
         """Publish the server's board under *slug* (or move it there); returns the slug."""
         clean = normalize_slug(slug)
-        async with self.db.transaction() as conn:
-            if not await board_repo.publish_board(conn, guild_id, clean, self.clock.now()):
+        async with self.store.transaction() as tx:
+            if not await tx.boards.publish_board(guild_id, clean, self.clock.now()):
                 raise Conflict(f'The board name "{clean}" is taken; please pick another.')
         return clean
 
     async def unpublish(self, guild_id: int) -> bool:
         """Make the server's board private; False when it was not public."""
-        async with self.db.transaction() as conn:
-            return await board_repo.unpublish_board(conn, guild_id)
+        async with self.store.transaction() as tx:
+            return await tx.boards.unpublish_board(guild_id)
 
     async def slug_of(self, guild_id: int) -> str | None:
         """The server's published slug, or None while it is private."""
-        board = await board_repo.board_of_guild(self.db.read, guild_id)
+        board = await self.store.read.boards.board_of_guild(guild_id)
         return board.slug if board else None
 
     async def find(self, slug: str) -> Published | None:
         """The published board called *slug*, or None (unknown and private look the same)."""
-        board = await board_repo.board_by_slug(self.db.read, slug)
+        board = await self.store.read.boards.board_by_slug(slug)
         if board is None:
             return None
-        config = await repo.get_guild(self.db.read, board.guild_id)
+        config = await self.store.read.guilds.get_guild(board.guild_id)
         tz = self._zone(config)
         today = deadlines.local_today(self.clock.now(), tz)
-        stamp = await board_repo.board_stamp(self.db.read, board.guild_id)
+        stamp = await self.store.read.boards.board_stamp(board.guild_id)
         changed = max(stamp.changed_at, board.updated_at)
         settings = max(stamp.settings_at, board.updated_at)
         version = (
@@ -624,26 +622,26 @@ class BoardService:
 
     async def launches(self, guild_id: int) -> list[Launch]:
         """Every launch of the server, by id."""
-        return await repo.all_launches(self.db.read, guild_id)
+        return await self.store.read.launches.all_launches(guild_id)
 
     async def events(
         self, guild_id: int, kinds: Iterable[EventKind] = BOARD_KINDS
     ) -> dict[int, list[LaunchEvent]]:
         """The server's history rows of *kinds* (by default what the board and the calendar
         need), by launch, oldest first."""
-        return await summaries.events_by_launch(self.db.read, guild_id, kinds=kinds)
+        return await self.store.read.events.events_by_launch(guild_id, kinds=kinds)
 
     async def recent(self, guild_id: int, limit: int = FEED_SIZE) -> list[LaunchEvent]:
         """The server's newest *limit* feed-worthy history rows, newest first."""
         kinds = sorted(k.value for k in FEED_KINDS)
-        return await board_repo.recent_events(self.db.read, guild_id, kinds, limit)
+        return await self.store.read.boards.recent_events(guild_id, kinds, limit)
 
     async def launch(self, guild_id: int, launch_id: int) -> tuple[Launch, list[LaunchEvent]]:
         """One launch of the server and its history; NotFound for any other launch."""
-        launch = await repo.get_launch(self.db.read, launch_id, guild_id)
+        launch = await self.store.read.launches.get_launch(launch_id, guild_id)
         if launch is None:
             raise NotFound(f"There is no launch #{launch_id} on this board.")
-        return launch, await repo.launch_events(self.db.read, launch.id)
+        return launch, await self.store.read.events.launch_events(launch.id)
 
 
 # --------------------------------------------------------------------------- the score

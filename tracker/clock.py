@@ -7,6 +7,14 @@ import datetime as dt
 from typing import Protocol
 
 
+def millis(value: dt.datetime) -> int:
+    """An aware datetime as integer UTC milliseconds (the storage format, and the stamp in
+    idempotency keys)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: every time in slipwatch is aware UTC")
+    return int(value.timestamp() * 1000)
+
+
 class Clock(Protocol):
     """Anything that can tell the current aware UTC time."""
 

@@ -15,13 +15,14 @@ from typing import Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from storage import repo
-from storage.db import Database, SqliteDatabase
+from storage.db import SqliteDatabase
+from storage.session import SqlStore
 from tracker.clock import SimClock
 from tracker.engine import Engine
 from tracker.models import DestinationKind, Launch, NewLaunch, OutboxRow, SubscriptionScope
 from tracker.outbox.alert_text import render_text
 from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult
+from tracker.ports import Store
 from tracker.service import Tracker
 
 log = logging.getLogger(__name__)
@@ -94,16 +95,16 @@ async def run_demo(out: TextIO = sys.stdout, db_path: str | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="slipwatch-demo-") as tmp:
         path = db_path or str(Path(tmp) / "demo.db")
         async with SqliteDatabase.open(path) as db:
-            return await _replay(db, quiet)
+            return await _replay(SqlStore(db), quiet)
 
 
-async def _replay(db: Database, out: QuietOut) -> int:
+async def _replay(store: Store, out: QuietOut) -> int:
     clock = SimClock(dt.datetime(2024, 6, 20, 9, 0, tzinfo=UTC))
     scheduler = AsyncIOScheduler(timezone=UTC)
     notifier = ConsoleNotifier(clock, out, {CHANNEL: "launch-alerts", ALICE: "@alice"})
-    deliverer = Deliverer(db, clock, notifier)
-    engine = Engine(db, clock, scheduler, deliverer)
-    tracker = Tracker(db, clock, on_change=engine.poke)
+    deliverer = Deliverer(store, clock, notifier)
+    engine = Engine(store, clock, scheduler, deliverer)
+    tracker = Tracker(store, clock, on_change=engine.poke)
     ids: dict[str, int] = {}
 
     out.write(
@@ -220,9 +221,9 @@ async def _replay(db: Database, out: QuietOut) -> int:
         await engine.stop()
         scheduler.shutdown(wait=False)
 
-    launches = await repo.all_launches(db.read, GUILD)
+    launches = await store.read.launches.all_launches(GUILD)
     out.write("\n" + summary_table(launches) + "\n")
-    counts = await repo.outbox_counts(db.read)
+    counts = await store.read.outbox.outbox_counts()
     out.write(
         f"\noutbox: {counts['sent']} sent, {counts['pending']} pending, "
         f"{counts['held'] + counts['failed'] + counts['dead']} undelivered\n"

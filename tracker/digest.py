@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from storage import repo, summaries
-from storage.db import Connection, Database
 from tracker import deadlines, stats
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
@@ -46,6 +44,8 @@ from tracker.models import (
     SubscriptionScope,
 )
 from tracker.outbox.fanout import nonce_for
+from tracker.ports import Session, Store
+from tracker.records import DigestRun
 from tracker.text import lateness, plural
 
 if TYPE_CHECKING:
@@ -718,7 +718,7 @@ class DigestReport:
 
 
 def _handled(
-    previous: summaries.DigestRun | None,
+    previous: DigestRun | None,
     period: DigestPeriod,
     schedule: DigestSchedule,
     tz: ZoneInfo,
@@ -746,13 +746,13 @@ class DigestService:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         *,
         late_tolerance: dt.timedelta = deadlines.LATE_TOLERANCE,
         retry_after: dt.timedelta = dt.timedelta(minutes=5),
     ) -> None:
-        self.db = db
+        self.store = store
         self.clock = clock
         self.late_tolerance = late_tolerance
         self.retry_after = retry_after
@@ -787,7 +787,7 @@ class DigestService:
         """The next time a digest needs handling across all guilds: a stored, indexed time per
         guild (now, when some guild's time is not computed yet); None when no guild has
         digests. The cost does not grow with the number of guilds."""
-        uncomputed, earliest = await summaries.next_digest_due(self.db.read)
+        uncomputed, earliest = await self.store.read.digests.next_digest_due()
         if uncomputed:
             return self.clock.now()
         return earliest
@@ -802,15 +802,15 @@ class DigestService:
         first start over 100,000 guilds never holds deadline alerts back behind digests."""
         counts = dict.fromkeys(("posted", "no_channel", "skipped", "baseline"), 0)
         dms = failed = 0
-        guilds = await summaries.due_digest_guilds(self.db.read, now, batch)
+        guilds = await self.store.read.digests.due_digest_guilds(now, batch)
         for guild in guilds:
             try:
                 result = await self._handle(guild.guild_id, now)
             except Exception:
                 failed += 1
                 log.exception("digest for guild %s failed; retrying later", guild.guild_id)
-                async with self.db.transaction() as conn:
-                    await summaries.set_digest_due(conn, guild.guild_id, now + self.retry_after)
+                async with self.store.transaction() as tx:
+                    await tx.digests.set_digest_due(guild.guild_id, now + self.retry_after)
                 continue
             if result is not None:
                 outcome, sent_dms = result
@@ -831,34 +831,33 @@ class DigestService:
     async def _handle(self, gid: int, now: dt.datetime) -> tuple[str, int] | None:
         """Handle the guild's waiting period, if any, and store when its next digest is due,
         in one transaction; None if there was nothing to post."""
-        async with self.db.transaction() as conn:
+        async with self.store.transaction() as tx:
             # Everything is read again under the write lock: the settings may have changed and
             # another sweep may have handled the period meanwhile.
-            config = await repo.get_guild(conn, gid)
+            config = await tx.guilds.get_guild(gid)
             plan = self._plan(gid, config.digest_schedule, config.timezone)
             if plan is None:
                 # Unreadable (logged once): look again in a day rather than at every sweep.
-                await summaries.set_digest_due(conn, gid, now + dt.timedelta(days=1))
+                await tx.digests.set_digest_due(gid, now + dt.timedelta(days=1))
                 return None
             schedule, tz = plan
             nxt = next_run_after(schedule, tz, now)
             assert nxt is not None
-            await summaries.set_digest_due(conn, gid, nxt)
+            await tx.digests.set_digest_due(gid, nxt)
             setting = schedule.to_setting()
             period = period_for(schedule, tz, now)
             assert period is not None
-            previous = await summaries.last_digest_run(conn, gid)
+            previous = await tx.digests.last_digest_run(gid)
             if previous is not None and previous.period_key == period.key:
                 if _handled(previous, period, schedule, tz):
                     return None
                 # The schedule changed within a period that was already handled: count the
                 # next periods under the new schedule.
-                await summaries.set_digest_run_schedule(conn, previous.id, setting, tz.key)
+                await tx.digests.set_digest_run_schedule(previous.id, setting, tz.key)
                 return "baseline", 0
             if previous is None or (previous.schedule, previous.timezone) != (setting, tz.key):
                 # A new guild or a changed schedule: start counting from here, post nothing.
-                await summaries.insert_digest_run(
-                    conn,
+                await tx.digests.insert_digest_run(
                     guild_id=gid,
                     period_key=period.key,
                     period_start=period.start,
@@ -876,8 +875,8 @@ class DigestService:
             if previous.period_end < start:  # periods were missed: cover them too
                 start = max(previous.period_end, period.end - MAX_CATCH_UP)
             covered = DigestPeriod(start, period.end, period.key)
-            events = await repo.guild_events_between(conn, gid, start, period.end)
-            launches = await repo.all_launches(conn, gid)
+            events = await tx.events.guild_events_between(gid, start, period.end)
+            launches = await tx.launches.all_launches(gid)
             today = deadlines.local_today(now, tz)
             # Off the event loop: a server with 20,000 launches takes a while to sum up.
             digest = await asyncio.to_thread(
@@ -899,7 +898,7 @@ class DigestService:
             else:
                 outcome = "posted"
                 await self._enqueue(
-                    conn,
+                    tx,
                     gid,
                     DestinationKind.CHANNEL,
                     channel,
@@ -909,7 +908,7 @@ class DigestService:
                 )
             dm_count = 0
             by_user: dict[int, list[Subscription]] = {}
-            for sub in await summaries.digest_subscriptions(conn, gid):
+            for sub in await tx.subscriptions.digest_subscriptions(gid):
                 by_user.setdefault(sub.user_id, []).append(sub)
             for user_id, subs in by_user.items():
                 mine = [x for x in launches if any(_matches(s, x) for s in subs)]
@@ -930,12 +929,9 @@ class DigestService:
                 if personal.changes == 0:
                     continue  # DMs only when something happened to their launches
                 key = f"digest:{gid}:{period.key}:u{user_id}"
-                if await self._enqueue(
-                    conn, gid, DestinationKind.USER, user_id, key, personal, now
-                ):
+                if await self._enqueue(tx, gid, DestinationKind.USER, user_id, key, personal, now):
                     dm_count += 1
-            await summaries.insert_digest_run(
-                conn,
+            await tx.digests.insert_digest_run(
                 guild_id=gid,
                 period_key=period.key,
                 period_start=start,
@@ -951,7 +947,7 @@ class DigestService:
 
     @staticmethod
     async def _enqueue(
-        conn: Connection,
+        tx: Session,
         guild_id: int,
         dest_kind: DestinationKind,
         dest_id: int,
@@ -959,9 +955,8 @@ class DigestService:
         digest: Digest,
         now: dt.datetime,
     ) -> bool:
-        broken = await repo.is_broken(conn, dest_kind, dest_id)
-        return await repo.enqueue(
-            conn,
+        broken = await tx.destinations.is_broken(dest_kind, dest_id)
+        return await tx.outbox.enqueue(
             guild_id=guild_id,
             dest_kind=dest_kind,
             dest_id=dest_id,
@@ -976,7 +971,7 @@ class DigestService:
 
     async def schedule_of(self, guild_id: int) -> DigestSchedule:
         """A guild's digest schedule (the default one when its setting is unreadable)."""
-        config = await repo.get_guild(self.db.read, guild_id)
+        config = await self.store.read.guilds.get_guild(guild_id)
         try:
             return parse_schedule(config.digest_schedule)
         except InvalidInput:
@@ -984,7 +979,7 @@ class DigestService:
 
     async def next_run(self, guild_id: int) -> dt.datetime | None:
         """When the guild's next digest is scheduled (None when off)."""
-        config = await repo.get_guild(self.db.read, guild_id)
+        config = await self.store.read.guilds.get_guild(guild_id)
         plan = self._plan(guild_id, config.digest_schedule, config.timezone)
         if plan is None:
             return None
@@ -995,23 +990,23 @@ class DigestService:
         *days* days; 7 when digests are off), upcoming deadlines and the record. Posts nothing:
         for /slips summary."""
         now = self.clock.now()
-        config = await repo.get_guild(self.db.read, guild_id)
+        config = await self.store.read.guilds.get_guild(guild_id)
         plan = self._plan(guild_id, config.digest_schedule, config.timezone)
         tz = plan[1] if plan else _zone_or_utc(config.timezone)
         period = period_for(plan[0], plan[1], now) if plan and days is None else None
         start = period.end if period else now - dt.timedelta(days=days or 7)
-        events = await repo.guild_events_between(
-            self.db.read, guild_id, start, now + dt.timedelta(milliseconds=1)
+        events = await self.store.read.events.guild_events_between(
+            guild_id, start, now + dt.timedelta(milliseconds=1)
         )
-        launches = await repo.all_launches(self.db.read, guild_id)
+        launches = await self.store.read.launches.all_launches(guild_id)
         digest = await asyncio.to_thread(
             build_digest, config, launches, events, deadlines.local_today(now, tz), now, schedule=""
         )
         return dataclasses.replace(digest, period_start=start, period_end=now)
 
-    async def history(self, guild_id: int, limit: int = 10) -> list[summaries.DigestRun]:
+    async def history(self, guild_id: int, limit: int = 10) -> list[DigestRun]:
         """The guild's recent digest periods, newest first (for /alerts digest status)."""
-        return await summaries.digest_runs(self.db.read, guild_id, limit)
+        return await self.store.read.digests.digest_runs(guild_id, limit)
 
 
 def _zone_or_utc(name: str) -> ZoneInfo:

@@ -21,13 +21,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from storage import discovery as store
-from storage import repo
-from storage.db import Database
 from tracker.clock import Clock
 from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.models import DestinationKind, Message, NewLaunch, OutboxState
 from tracker.outbox.fanout import nonce_for
+from tracker.ports import Store
 from tracker.probes import ProbeKind, kinds
 from tracker.probes.fetch import Fetcher, FetchError
 from tracker.probes.netguard import BlockedTarget
@@ -40,6 +38,7 @@ from tracker.promises import (
     ProposalState,
     promises_in,
 )
+from tracker.records import Outgoing
 from tracker.service import Added, Tracker
 
 if TYPE_CHECKING:
@@ -66,14 +65,14 @@ class DiscoveryService:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         tracker: Tracker,
         fetcher: Fetcher,
         reader: BodyReader,
         settings: DiscoverySettings | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.clock = clock
         self.tracker = tracker
         self.fetcher = fetcher
@@ -98,13 +97,13 @@ class DiscoveryService:
         """The earliest next check of an enabled discovery; None while a round runs."""
         if self._background is not None and not self._background.done():
             return None
-        return await store.next_due(self.db.read)
+        return await self.store.read.discovery.next_due()
 
     async def start_sweep(self, now: dt.datetime) -> None:
         """The engine's hook: start a background round if discoveries are due."""
         if self._background is not None and not self._background.done():
             return
-        nxt = await store.next_due(self.db.read)
+        nxt = await self.store.read.discovery.next_due()
         if nxt is None or nxt > now:
             return
         self._background = asyncio.create_task(self._round(now), name="slipwatch-discovery")
@@ -155,20 +154,19 @@ class DiscoveryService:
                 await self.fetcher.guard.validate_target(url)
             except BlockedTarget as exc:
                 raise InvalidInput(str(exc)) from exc
-        config = await repo.get_guild(self.db.read, guild_id)
+        config = await self.store.read.guilds.get_guild(guild_id)
         if config.alert_channel_id is None:
             raise InvalidInput(
                 "Set the alert channel first with /alerts channel: proposals are posted there."
             )
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            if await store.count(conn, guild_id) >= self.settings.max_per_guild:
+        async with self.store.transaction() as tx:
+            if await tx.discovery.count(guild_id) >= self.settings.max_per_guild:
                 raise InvalidInput(
                     f"This server already watches {self.settings.max_per_guild} sources for "
                     "promises, the most it can."
                 )
-            found = await store.insert(
-                conn,
+            found = await tx.discovery.insert(
                 guild_id=guild_id,
                 vendor=name,
                 kind=source_kind,
@@ -185,7 +183,7 @@ class DiscoveryService:
 
     async def proposal(self, guild_id: int, proposal_id: int) -> PromiseProposal:
         """A proposal of this server (NotFound otherwise)."""
-        found = await store.get_proposal(self.db.read, guild_id, proposal_id)
+        found = await self.store.read.discovery.get_proposal(guild_id, proposal_id)
         if found is None:
             raise NotFound(f"There is no promise proposal #{proposal_id} in this server.")
         return found
@@ -215,9 +213,9 @@ class DiscoveryService:
             ),
             actor=actor,
         )
-        async with self.db.transaction() as conn:
-            decided = await store.decide(
-                conn, proposal.id, ProposalState.TRACKED, actor, self.clock.now(), added.launch.id
+        async with self.store.transaction() as tx:
+            decided = await tx.discovery.decide(
+                proposal.id, ProposalState.TRACKED, actor, self.clock.now(), added.launch.id
             )
         if not decided:
             log.info("proposal %d was decided twice; launch %d stays", proposal.id, added.launch.id)
@@ -226,9 +224,9 @@ class DiscoveryService:
     async def ignore(self, guild_id: int, proposal_id: int, *, actor: str) -> PromiseProposal:
         """Close the proposal without adding anything."""
         proposal = await self.open_proposal(guild_id, proposal_id)
-        async with self.db.transaction() as conn:
-            if not await store.decide(
-                conn, proposal.id, ProposalState.IGNORED, actor, self.clock.now(), None
+        async with self.store.transaction() as tx:
+            if not await tx.discovery.decide(
+                proposal.id, ProposalState.IGNORED, actor, self.clock.now(), None
             ):
                 raise Conflict("That proposal was already decided.")
         return await self.proposal(guild_id, proposal_id)
@@ -240,7 +238,7 @@ class DiscoveryService:
         now = now or self.clock.now()
         posted = 0
         async with self._round_lock:
-            due = await store.due(self.db.read, now, self.settings.batch)
+            due = await self.store.read.discovery.due(now, self.settings.batch)
             results = await asyncio.gather(*(self._poll(d) for d in due))
             posted = sum(results)
         return posted
@@ -289,24 +287,23 @@ class DiscoveryService:
         nxt = now + dt.timedelta(minutes=discovery.interval_minutes)
         baseline = not discovery.baseline_done and status != "unchanged (304)"
         posted = 0
-        async with self.db.transaction() as conn:
-            config = await repo.get_guild(conn, discovery.guild_id)
+        async with self.store.transaction() as tx:
+            config = await tx.guilds.get_guild(discovery.guild_id)
             new: list[PromiseProposal] = []
             for promised in found:
                 state = ProposalState.BASELINE if baseline else ProposalState.PROPOSED
                 if not baseline and len(new) >= self.settings.max_per_poll:
                     state = ProposalState.SUMMED
-                stored = await store.insert_proposal(conn, discovery, promised, state, now)
+                stored = await tx.discovery.insert_proposal(discovery, promised, state, now)
                 if stored is not None and state is not ProposalState.BASELINE:
                     new.append(stored)
             shown = [p for p in new if p.state is ProposalState.PROPOSED]
             summed = [p for p in new if p.state is ProposalState.SUMMED]
             channel = config.alert_channel_id
-            rows: list[tuple[int | None, DestinationKind, int, str, str, Message, OutboxState]]
-            rows = []
+            rows: list[Outgoing] = []
             if channel is not None:
                 # A broken alert channel holds the proposals until it is fixed, like alerts.
-                held = (DestinationKind.CHANNEL, channel) in await repo.broken_set(conn)
+                held = (DestinationKind.CHANNEL, channel) in await tx.destinations.broken_set()
                 for proposal in shown:
                     key = f"promise:{proposal.id}:c{channel}"
                     payload = proposal.to_payload()
@@ -322,9 +319,8 @@ class DiscoveryService:
                     }
                     rows.append(self._row(discovery.guild_id, channel, key, payload, held))
                 if rows:
-                    posted = await repo.enqueue_many(conn, rows, now)
-            await store.record_success(
-                conn,
+                    posted = await tx.outbox.enqueue_many(rows, now)
+            await tx.discovery.record_success(
                 discovery.id,
                 now=now,
                 next_check_at=nxt,
@@ -340,16 +336,15 @@ class DiscoveryService:
     @staticmethod
     def _row(
         guild_id: int, channel: int, key: str, payload: dict[str, Any], held: bool
-    ) -> tuple[int | None, DestinationKind, int, str, str, Message, OutboxState]:
-        message = Message(alerts=(), promise=payload)
-        return (
-            guild_id,
-            DestinationKind.CHANNEL,
-            channel,
-            key,
-            nonce_for(key),
-            message,
-            OutboxState.HELD if held else OutboxState.PENDING,
+    ) -> Outgoing:
+        return Outgoing(
+            guild_id=guild_id,
+            dest_kind=DestinationKind.CHANNEL,
+            dest_id=channel,
+            idem_key=key,
+            nonce=nonce_for(key),
+            message=Message(alerts=(), promise=payload),
+            state=OutboxState.HELD if held else OutboxState.PENDING,
         )
 
     async def _failed(self, discovery: Discovery, error: str) -> None:
@@ -359,8 +354,8 @@ class DiscoveryService:
             dt.timedelta(minutes=discovery.interval_minutes) * (2 ** min(failures, 10)),
             self.settings.max_backoff,
         )
-        async with self.db.transaction() as conn:
-            await store.record_failure(
-                conn, discovery.id, now=now, next_check_at=now + delay, error=error[:300]
+        async with self.store.transaction() as tx:
+            await tx.discovery.record_failure(
+                discovery.id, now=now, next_check_at=now + delay, error=error[:300]
             )
         log.info("discovery %d failed (%d in a row): %s", discovery.id, failures, error)

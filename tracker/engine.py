@@ -15,13 +15,10 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from storage import repo
-from storage.db import Database, to_ms
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.models import (
@@ -35,6 +32,8 @@ from tracker.models import (
 )
 from tracker.outbox import fanout
 from tracker.outbox.delivery import Deliverer
+from tracker.ports import Store
+from tracker.records import Advance, NewEvent
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +68,13 @@ class Engine:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         scheduler: AsyncIOScheduler,
         deliverer: Deliverer,
         settings: EngineSettings | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.clock = clock
         self.scheduler = scheduler
         self.deliverer = deliverer
@@ -156,8 +155,8 @@ class Engine:
     async def next_due(self) -> dt.datetime | None:
         """The earliest pending due time of anything the engine watches."""
         candidates = [
-            await repo.next_due(self.db.read),
-            await repo.next_outbox_attempt(self.db.read),
+            await self.store.read.launches.next_due(),
+            await self.store.read.outbox.next_outbox_attempt(),
         ]
         for source in self._extra_due:
             candidates.append(await source())
@@ -211,34 +210,32 @@ class Engine:
         self.sweeps += 1
         # Most sweeps follow a change that made nothing due: one index lookup on the reader
         # then, instead of taking the write lock for nothing.
-        earliest = await repo.next_due(self.db.read)
+        earliest = await self.store.read.launches.next_due()
         while earliest is not None and earliest <= now:
             # Read and write in one IMMEDIATE transaction: nobody can move these launches
             # between our read and our compare-and-set update.
-            async with self.db.transaction() as conn:
-                due = await repo.due_launches(conn, now, self.settings.batch)
+            async with self.store.transaction() as tx:
+                due = await tx.launches.due_launches(now, self.settings.batch)
                 if not due:
                     break
                 guild_ids = {launch.guild_id for launch in due}
-                configs = await repo.get_guilds(conn, guild_ids)
-                subscriptions = await repo.instant_subscriptions(conn, guild_ids)
-                advances: list[tuple[str, int | None, int | None, int, int, int, int]] = []
-                events: list[tuple[int, int, EventKind, dt.datetime, str, dict[str, Any]]] = []
+                configs = await tx.guilds.get_guilds(guild_ids)
+                subscriptions = await tx.subscriptions.instant_subscriptions(guild_ids)
+                advances: list[Advance] = []
+                events: list[NewEvent] = []
                 pending: list[fanout.Pending] = []
-                stamp = to_ms(now)
                 for launch in due:
                     config = configs[launch.guild_id]
                     step = self.plan(launch, config, now)
                     assert launch.next_due_at is not None
                     advances.append(
-                        (
-                            step.state.value,
-                            to_ms(step.next_due_at) if step.next_due_at else None,
-                            step.days_late,
-                            stamp,
-                            launch.id,
-                            to_ms(launch.next_due_at),
-                            launch.revision,
+                        Advance(
+                            launch_id=launch.id,
+                            expect_due=launch.next_due_at,
+                            expect_revision=launch.revision,
+                            state=step.state,
+                            next_due_at=step.next_due_at,
+                            days_late=step.days_late,
                         )
                     )
                     if step.alert is None:
@@ -251,15 +248,15 @@ class Engine:
                             config, step.alert, step.key, subscriptions[launch.guild_id]
                         )
                     )
-                changed = await repo.advance_many(conn, advances)
+                changed = await tx.launches.advance_many(advances, now)
                 if changed != len(advances):  # cannot happen inside one IMMEDIATE transaction
                     raise RuntimeError(f"sweep moved {changed} of {len(advances)} launches")
-                await repo.append_events(conn, events)
+                await tx.events.append_events(events)
                 # A burst into one destination (a catch-up, or many deadlines in the same
                 # minute) is merged: Discord takes 5 messages per 5 s in a channel, so 100
                 # separate alerts would trickle in over 100 s.
                 groups = fanout.merge(pending, self.settings.merge_threshold)
-                rows += await fanout.write(conn, groups, now)
+                rows += await fanout.write(tx, groups, now)
             if len(due) < self.settings.batch:
                 break
         for extra in self._extra_sweep:
@@ -322,7 +319,7 @@ class Engine:
             milestone=item.value if item.kind is deadlines.DueKind.MILESTONE else None,
             actor="slipwatch",
         )
-        history = (
+        history = NewEvent(
             launch.id,
             launch.guild_id,
             event,
@@ -354,5 +351,5 @@ class Step:
     next_due_at: dt.datetime | None
     days_late: int | None
     alert: Alert | None
-    event: tuple[int, int, EventKind, dt.datetime, str, dict[str, Any]] | None
+    event: NewEvent | None
     key: str

@@ -17,8 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from storage import repo
-from storage.db import Connection, Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -41,6 +39,7 @@ from tracker.models import (
     SubscriptionScope,
 )
 from tracker.outbox import fanout
+from tracker.ports import Session, Store
 from tracker.text import plural
 from tracker.windows import Window, WindowError, parse_window
 
@@ -98,13 +97,13 @@ class Tracker:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         on_change: Callable[[], None] | None = None,
         *,
         limits: Limits | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.clock = clock
         self._on_change = on_change
         self.limits = limits or Limits()
@@ -121,7 +120,7 @@ class Tracker:
 
     async def guild(self, guild_id: int) -> GuildConfig:
         """A guild's settings (defaults if never configured)."""
-        return await repo.get_guild(self.db.read, guild_id)
+        return await self.store.read.guilds.get_guild(guild_id)
 
     async def configure(self, guild_id: int, **changes: Any) -> GuildConfig:
         """Change guild settings and reschedule its open launches when timing settings moved."""
@@ -130,13 +129,13 @@ class Tracker:
         if "grace_days" in changes and not 0 <= int(changes["grace_days"]) <= 365:
             raise InvalidInput("Grace must be between 0 and 365 days.")
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            before = await repo.get_guild(conn, guild_id)
+        async with self.store.transaction() as tx:
+            before = await tx.guilds.get_guild(guild_id)
             after = dataclasses.replace(before, **changes)
-            await repo.save_guild(conn, after, now)
+            await tx.guilds.save_guild(after, now)
             timing = ("timezone", "grace_days", "reminder_offsets", "late_milestones")
             if any(getattr(before, k) != getattr(after, k) for k in timing):
-                await self._reschedule_guild(conn, after, now)
+                await self._reschedule_guild(tx, after, now)
         self._changed()
         return after
 
@@ -144,28 +143,30 @@ class Tracker:
         """Point alerts at *channel_id*. Alerts held for a broken channel are sent there (or,
         when the same channel is set again after a fix, released). Returns (config, moved)."""
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            before = await repo.get_guild(conn, guild_id)
+        async with self.store.transaction() as tx:
+            before = await tx.guilds.get_guild(guild_id)
             after = dataclasses.replace(before, alert_channel_id=channel_id)
-            await repo.save_guild(conn, after, now)
+            await tx.guilds.save_guild(after, now)
             moved = 0
             old = before.alert_channel_id
             if old is not None and old != channel_id:
-                moved += await repo.retarget_held(
-                    conn, DestinationKind.CHANNEL, old, channel_id, now
+                moved += await tx.destinations.retarget_held(
+                    DestinationKind.CHANNEL, old, channel_id, now
                 )
-            moved += await repo.release_destination(conn, DestinationKind.CHANNEL, channel_id, now)
+            moved += await tx.destinations.release_destination(
+                DestinationKind.CHANNEL, channel_id, now
+            )
         self._changed()
         return after, moved
 
     async def queue_test_alert(self, guild_id: int, key: str) -> bool:
         """Queue a sample alert to the guild's alert channel through the real outbox."""
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            config = await repo.get_guild(conn, guild_id)
+        async with self.store.transaction() as tx:
+            config = await tx.guilds.get_guild(guild_id)
             if config.alert_channel_id is None:
                 raise InvalidInput("No alert channel yet. Set one with /alerts channel first.")
-            launches = await repo.list_launches(conn, guild_id, limit=1)
+            launches = await tx.launches.list_launches(guild_id, limit=1)
             if launches:
                 launch = launches[0]
                 snapshot = LaunchSnapshot.of(launch, self._zone_of(launch, config).key)
@@ -198,14 +199,12 @@ class Tracker:
                 alert=alert,
                 mention_role_id=config.mention_role_id,
             )
-            written = await fanout.write(conn, [(pending,)], now)
+            written = await fanout.write(tx, [(pending,)], now)
         self._changed()
         return written == 1
 
-    async def _reschedule_guild(
-        self, conn: Connection, config: GuildConfig, now: dt.datetime
-    ) -> None:
-        for launch in await repo.all_launches(conn, config.guild_id):
+    async def _reschedule_guild(self, tx: Session, config: GuildConfig, now: dt.datetime) -> None:
+        for launch in await tx.launches.all_launches(config.guild_id):
             if launch.state.resolved:
                 continue
             tz = self._zone_of(launch, config)
@@ -221,8 +220,8 @@ class Tracker:
                 next_due_at=nxt.at if nxt else None,
                 revision=launch.revision + 1,
             )
-            await repo.update_launch(
-                conn, updated, expect_revision=launch.revision, expect_state=launch.state, now=now
+            await tx.launches.update_launch(
+                updated, expect_revision=launch.revision, expect_state=launch.state, now=now
             )
 
     # ------------------------------------------------------------------ helpers
@@ -243,27 +242,27 @@ class Tracker:
 
     async def get(self, guild_id: int, launch_id: int) -> Launch:
         """A launch of this guild, or NotFound (launches of other guilds are invisible)."""
-        launch = await repo.get_launch(self.db.read, launch_id, guild_id)
+        launch = await self.store.read.launches.get_launch(launch_id, guild_id)
         if launch is None:
             raise NotFound(f"There is no launch #{launch_id} in this server. Try /launch list.")
         return launch
 
-    async def _get_for_update(self, conn: Connection, guild_id: int, launch_id: int) -> Launch:
-        launch = await repo.get_launch(conn, launch_id, guild_id)
+    async def _get_for_update(self, tx: Session, guild_id: int, launch_id: int) -> Launch:
+        launch = await tx.launches.get_launch(launch_id, guild_id)
         if launch is None:
             raise NotFound(f"There is no launch #{launch_id} in this server. Try /launch list.")
         return launch
 
     async def _notify(
         self,
-        conn: Connection,
+        tx: Session,
         config: GuildConfig,
         alert: Alert,
         idem_base: str,
         now: dt.datetime,
     ) -> None:
-        pending = await fanout.destinations(conn, config, alert, idem_base)
-        await fanout.write(conn, [(p,) for p in pending], now)
+        pending = await fanout.destinations(tx, config, alert, idem_base)
+        await fanout.write(tx, [(p,) for p in pending], now)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -287,14 +286,14 @@ class Tracker:
             deadlines.zone(new.timezone)
         window = self.read_window(new.window_phrase, new.announced_on)
         now = self.clock.now()
-        async with self.db.transaction() as conn:
+        async with self.store.transaction() as tx:
             cap = self.limits.launches_per_guild
-            if await repo.count_launches(conn, new.guild_id) >= cap:
+            if await tx.launches.count_launches(new.guild_id) >= cap:
                 raise InvalidInput(
                     f"This server already tracks {plural(cap, 'launch')}, the most a server can "
                     "have. Remove launches you no longer need with /launch remove first."
                 )
-            config = await repo.get_guild(conn, new.guild_id)
+            config = await tx.guilds.get_guild(new.guild_id)
             tz_name = new.timezone or config.timezone
             tz = deadlines.zone(tz_name)
             deadline = deadlines.deadline_for(window.end, tz, config.grace_days)
@@ -308,8 +307,7 @@ class Tracker:
             )
             first = deadlines.first_due(items, now)
             assert product is not None and vendor is not None
-            launch = await repo.insert_launch(
-                conn,
+            launch = await tx.launches.insert_launch(
                 guild_id=new.guild_id,
                 product=product,
                 vendor=vendor,
@@ -328,8 +326,7 @@ class Tracker:
                 evidence=new.evidence,
                 announced_precision=new.announced_precision,
             )
-            await repo.append_event(
-                conn,
+            await tx.events.append_event(
                 launch_id=launch.id,
                 guild_id=launch.guild_id,
                 kind=EventKind.CREATED,
@@ -381,9 +378,9 @@ class Tracker:
         if not cleaned:
             raise InvalidInput("Nothing to change: give at least one field to edit.")
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            launch = await self._get_for_update(conn, guild_id, launch_id)
-            config = await repo.get_guild(conn, guild_id)
+        async with self.store.transaction() as tx:
+            launch = await self._get_for_update(tx, guild_id, launch_id)
+            config = await tx.guilds.get_guild(guild_id)
             updated = dataclasses.replace(launch, revision=launch.revision + 1, **cleaned)
             if "timezone" in cleaned and not launch.state.resolved:
                 tz = self._zone_of(updated, config)
@@ -396,13 +393,12 @@ class Tracker:
                     else deadlines.first_due(items, now)
                 )
                 updated = dataclasses.replace(updated, next_due_at=nxt.at if nxt else None)
-            if not await repo.update_launch(
-                conn, updated, expect_revision=launch.revision, expect_state=launch.state, now=now
+            if not await tx.launches.update_launch(
+                updated, expect_revision=launch.revision, expect_state=launch.state, now=now
             ):
                 raise Conflict("The launch changed at the same moment; please try again.")
             before = {k: getattr(launch, k) for k in cleaned}
-            await repo.append_event(
-                conn,
+            await tx.events.append_event(
                 launch_id=launch.id,
                 guild_id=guild_id,
                 kind=EventKind.EDITED,
@@ -427,9 +423,9 @@ class Tracker:
         source = clean_url(source_url)
         note = clean_text(note, what="note", maximum=MAX_NOTE)
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            launch = await self._get_for_update(conn, guild_id, launch_id)
-            config = await repo.get_guild(conn, guild_id)
+        async with self.store.transaction() as tx:
+            launch = await self._get_for_update(tx, guild_id, launch_id)
+            config = await tx.guilds.get_guild(guild_id)
             self._require_open(launch, "marked shipped")
             tz = self._zone_of(launch, config)
             day = on or deadlines.local_today(now, tz)
@@ -452,7 +448,7 @@ class Tracker:
                 revision=launch.revision + 1,
             )
             await self._apply(
-                conn,
+                tx,
                 config,
                 launch,
                 updated,
@@ -483,9 +479,9 @@ class Tracker:
         source = clean_url(source_url)
         reason = clean_text(reason, what="reason", maximum=MAX_NOTE)
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            launch = await self._get_for_update(conn, guild_id, launch_id)
-            config = await repo.get_guild(conn, guild_id)
+        async with self.store.transaction() as tx:
+            launch = await self._get_for_update(tx, guild_id, launch_id)
+            config = await tx.guilds.get_guild(guild_id)
             self._require_open(launch, "cancelled")
             tz = self._zone_of(launch, config)
             if undated and on is not None:
@@ -506,7 +502,7 @@ class Tracker:
                 revision=launch.revision + 1,
             )
             await self._apply(
-                conn,
+                tx,
                 config,
                 launch,
                 updated,
@@ -535,9 +531,9 @@ class Tracker:
         source = clean_url(source_url)
         quote = clean_text(quote, what="quote", maximum=MAX_QUOTE)
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            launch = await self._get_for_update(conn, guild_id, launch_id)
-            config = await repo.get_guild(conn, guild_id)
+        async with self.store.transaction() as tx:
+            launch = await self._get_for_update(tx, guild_id, launch_id)
+            config = await tx.guilds.get_guild(guild_id)
             self._require_open(launch, "re-announced")
             tz = self._zone_of(launch, config)
             day = announced_on or deadlines.local_today(now, tz)
@@ -562,7 +558,7 @@ class Tracker:
             first = deadlines.first_due(self._items(moved, config), now)
             updated = dataclasses.replace(moved, next_due_at=first.at if first else None)
             await self._apply(
-                conn,
+                tx,
                 config,
                 launch,
                 updated,
@@ -604,9 +600,9 @@ class Tracker:
         source = clean_url(source_url)
         quote = clean_text(quote, what="quote", maximum=MAX_QUOTE)
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            launch = await self._get_for_update(conn, guild_id, launch_id)
-            config = await repo.get_guild(conn, guild_id)
+        async with self.store.transaction() as tx:
+            launch = await self._get_for_update(tx, guild_id, launch_id)
+            config = await tx.guilds.get_guild(guild_id)
             if launch.state is not LaunchState.CANCELLED:
                 raise InvalidTransition(
                     f"{launch.product} is {launch.state.value}, not cancelled, so it cannot be "
@@ -640,7 +636,7 @@ class Tracker:
             first = deadlines.first_due(self._items(moved, config), now)
             updated = dataclasses.replace(moved, next_due_at=first.at if first else None)
             await self._apply(
-                conn,
+                tx,
                 config,
                 launch,
                 updated,
@@ -681,10 +677,9 @@ class Tracker:
         body = clean_text(text, what="note", maximum=MAX_NOTE, required=True)
         source = clean_url(source_url)
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            launch = await self._get_for_update(conn, guild_id, launch_id)
-            await repo.append_event(
-                conn,
+        async with self.store.transaction() as tx:
+            launch = await self._get_for_update(tx, guild_id, launch_id)
+            await tx.events.append_event(
                 launch_id=launch.id,
                 guild_id=guild_id,
                 kind=EventKind.NOTE,
@@ -694,7 +689,7 @@ class Tracker:
                 note=body,
             )
             if notify:
-                config = await repo.get_guild(conn, guild_id)
+                config = await tx.guilds.get_guild(guild_id)
                 tz = self._zone_of(launch, config)
                 alert = Alert(
                     kind=AlertKind.NOTE,
@@ -705,23 +700,23 @@ class Tracker:
                     source_url=source,
                 )
                 key = f"L{launch.id}.note{int(now.timestamp() * 1000)}"
-                await self._notify(conn, config, alert, key, now)
+                await self._notify(tx, config, alert, key, now)
         if notify:
             self._changed()
         return launch
 
     async def remove(self, guild_id: int, launch_id: int) -> Launch:
         """Delete a launch with its history (a manager's deliberate act)."""
-        async with self.db.transaction() as conn:
-            launch = await self._get_for_update(conn, guild_id, launch_id)
-            await repo.delete_launch(conn, launch_id, guild_id)
+        async with self.store.transaction() as tx:
+            launch = await self._get_for_update(tx, guild_id, launch_id)
+            await tx.launches.delete_launch(launch_id, guild_id)
         self._changed()
         return launch
 
     async def history(self, guild_id: int, launch_id: int) -> list[LaunchEvent]:
         """A launch's event log, oldest first."""
         await self.get(guild_id, launch_id)
-        return await repo.launch_events(self.db.read, launch_id)
+        return await self.store.read.events.launch_events(launch_id)
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -746,9 +741,8 @@ class Tracker:
             label = vendor  # shown as typed; matched folded
         else:
             target = ""
-        async with self.db.transaction() as conn:
-            return await repo.add_subscription(
-                conn,
+        async with self.store.transaction() as tx:
+            return await tx.subscriptions.add_subscription(
                 guild_id=guild_id,
                 user_id=user_id,
                 scope=scope,
@@ -766,14 +760,14 @@ class Tracker:
             target = target.strip().casefold()
         elif scope is SubscriptionScope.ALL:
             target = ""
-        async with self.db.transaction() as conn:
-            return await repo.remove_subscription(
-                conn, guild_id=guild_id, user_id=user_id, scope=scope, target=target
+        async with self.store.transaction() as tx:
+            return await tx.subscriptions.remove_subscription(
+                guild_id=guild_id, user_id=user_id, scope=scope, target=target
             )
 
     async def subscriptions(self, user_id: int) -> list[Subscription]:
         """A user's subscriptions in every guild."""
-        return await repo.user_subscriptions(self.db.read, user_id)
+        return await self.store.read.subscriptions.user_subscriptions(user_id)
 
     # ------------------------------------------------------------------ internals
 
@@ -789,7 +783,7 @@ class Tracker:
 
     async def _apply(
         self,
-        conn: Connection,
+        tx: Session,
         config: GuildConfig,
         before: Launch,
         after: Launch,
@@ -804,9 +798,8 @@ class Tracker:
     ) -> None:
         """The common tail of every outcome: compare-and-set the launch, append the history
         row, and queue the alert (same kind as the event) for the channel and subscribers."""
-        await self._commit_change(conn, before, after, now)
-        await repo.append_event(
-            conn,
+        await self._commit_change(tx, before, after, now)
+        await tx.events.append_event(
             launch_id=before.id,
             guild_id=before.guild_id,
             kind=event,
@@ -826,13 +819,11 @@ class Tracker:
             **alert_fields,
         )
         key = f"L{before.id}.r{after.revision}.{event.value}"
-        await self._notify(conn, config, alert, key, now)
+        await self._notify(tx, config, alert, key, now)
 
     @staticmethod
-    async def _commit_change(
-        conn: Connection, before: Launch, after: Launch, now: dt.datetime
-    ) -> None:
-        if not await repo.update_launch(
-            conn, after, expect_revision=before.revision, expect_state=before.state, now=now
+    async def _commit_change(tx: Session, before: Launch, after: Launch, now: dt.datetime) -> None:
+        if not await tx.launches.update_launch(
+            after, expect_revision=before.revision, expect_state=before.state, now=now
         ):
             raise Conflict("The launch changed at the same moment; please try again.")

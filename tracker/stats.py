@@ -40,12 +40,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from storage import repo, summaries
-from storage.db import Database
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
 from tracker.models import EventKind, Evidence, Launch, LaunchEvent, LaunchState, Precision
+from tracker.ports import Store
 from tracker.text import lateness as late_words
 from tracker.text import plural
 
@@ -677,12 +676,12 @@ def to_text(result: Stats, board: Leaderboard) -> str:
 class StatsService:
     """Loads a guild's launches and computes its record, leaderboards and timeline chart."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
         self.clock = clock
 
     async def _today(self, guild_id: int) -> dt.date:
-        config = await repo.get_guild(self.db.read, guild_id)
+        config = await self.store.read.guilds.get_guild(guild_id)
         try:
             tz = deadlines.zone(config.timezone)
         except InvalidInput:
@@ -734,10 +733,10 @@ class StatsService:
     async def _launches_on(self, guild_id: int, day: dt.date) -> list[Launch]:
         """The guild's launches as they stood on *day*: as stored when *day* is today or later,
         else rebuilt from their history (see :func:`as_of`)."""
-        launches = await repo.all_launches(self.db.read, guild_id)
+        launches = await self.store.read.launches.all_launches(guild_id)
         if day >= await self._today(guild_id):
             return launches
-        events = await summaries.events_by_launch(self.db.read, guild_id, kinds=AS_OF_KINDS)
+        events = await self.store.read.events.events_by_launch(guild_id, kinds=AS_OF_KINDS)
 
         def rewind() -> list[Launch]:
             rebuilt = (as_of(x, events.get(x.id, ()), day) for x in launches)
@@ -765,15 +764,15 @@ class StatsService:
         never blocked."""
         launches = await asyncio.to_thread(
             filter_launches,
-            await repo.all_launches(self.db.read, guild_id),
+            await self.store.read.launches.all_launches(guild_id),
             vendor=vendor,
             announcer=announcer,
             evidence=evidence,
         )
         if since is not None:
             launches = [launch for launch in launches if launch.announced_on >= since]
-        events = await summaries.events_by_launch(
-            self.db.read, guild_id, kinds=(EventKind.REANNOUNCED, EventKind.REVIVED)
+        events = await self.store.read.events.events_by_launch(
+            guild_id, kinds=(EventKind.REANNOUNCED, EventKind.REVIVED)
         )
         today = await self._today(guild_id)
         heading = title or "Promised vs. delivered" + (f": {vendor}" if vendor else "")

@@ -33,8 +33,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO, TypeVar
 
-from storage import repo, summaries
-from storage.db import Database
 from tracker import deadlines, eventlog
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
@@ -48,6 +46,7 @@ from tracker.models import (
     LaunchState,
     Precision,
 )
+from tracker.ports import Store
 from tracker.service import (
     MAX_ANNOUNCER,
     MAX_PRODUCT,
@@ -863,13 +862,13 @@ class TransferService:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         on_change: Callable[[], None] | None = None,
         *,
         limits: Limits | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.clock = clock
         self.on_change = on_change
         self.limits = limits or Limits()
@@ -879,9 +878,9 @@ class TransferService:
     async def export(self, guild_id: int, fmt: TransferFormat) -> ExportFile:
         """Every launch of the guild with its history, as a file (DamagedDatabase when the
         database file is damaged: an export of a damaged file would be silently incomplete)."""
-        await self.db.quick_check()
-        launches = await repo.all_launches(self.db.read, guild_id)
-        events = await summaries.events_by_launch(self.db.read, guild_id)
+        await self.store.quick_check()
+        launches = await self.store.read.launches.all_launches(guild_id)
+        events = await self.store.read.events.events_by_launch(guild_id)
         # Formatting tens of thousands of launches runs in a worker thread, off the event loop.
         write = export_json if fmt is TransferFormat.JSON else export_csv
         text = await asyncio.to_thread(write, launches, events)
@@ -917,13 +916,12 @@ class TransferService:
             return report
         recent.append(self.clock.now())
         ids: list[int] = []
-        async with self.db.transaction() as conn:
+        async with self.store.transaction() as tx:
             for plan in planned:
-                launch_id = await repo.insert_launch_record(conn, plan.launch)
+                launch_id = await tx.launches.insert_launch_record(plan.launch)
                 ids.append(launch_id)
                 for event in plan.events:
-                    await repo.append_event(
-                        conn,
+                    await tx.events.append_event(
                         launch_id=launch_id,
                         guild_id=guild_id,
                         kind=event.kind,
@@ -948,11 +946,11 @@ class TransferService:
     async def _plan(
         self, guild_id: int, data: bytes | str | TextIO, fmt: TransferFormat, *, dry_run: bool
     ) -> tuple[ImportReport, list[PlannedLaunch]]:
-        await self.db.quick_check()  # never plan from, or write into, a damaged file
+        await self.store.quick_check()  # never plan from, or write into, a damaged file
         # Decoding, reading and checking every row is CPU work: worker threads do it.
         text = await asyncio.to_thread(_decode_upload, data)
-        config = await repo.get_guild(self.db.read, guild_id)
-        existing = await repo.all_launches(self.db.read, guild_id)
+        config = await self.store.read.guilds.get_guild(guild_id)
+        existing = await self.store.read.launches.all_launches(guild_id)
         if fmt is TransferFormat.EVENT_LOG:
             if not isinstance(text, str):  # a stream (the command line): read it, capped
                 text = await asyncio.to_thread(text.read, MAX_IMPORT_CHARS + 1)

@@ -26,8 +26,8 @@ from cogs.infra.cluster import Cluster
 from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.proposals import ProposalPoster
 from cogs.web.server import BoardSite, WebSettings
-from storage import repo
 from storage.db import Database, open_database
+from storage.session import SqlStore
 from tracker.board import BoardService
 from tracker.clock import Clock, SystemClock
 from tracker.digest import DigestService
@@ -90,13 +90,14 @@ class SlipwatchBot(commands.Bot):
         )
         self.settings = settings
         self.db = db
+        self.store = SqlStore(db)
         self.scheduler = scheduler
         self.clock = clock
         self.sync_on_start = sync_on_start
         self.sync_only = False  # `python bot.py sync`: load commands, start nothing
         self.notifier = DiscordNotifier(self)
         self.deliverer = Deliverer(
-            db,
+            self.store,
             clock,
             self.notifier,
             DeliverySettings(
@@ -104,15 +105,15 @@ class SlipwatchBot(commands.Bot):
             ),
             on_broken=self.tell_managers_broken,
         )
-        self.engine = Engine(db, clock, scheduler, self.deliverer)
+        self.engine = Engine(self.store, clock, scheduler, self.deliverer)
         limits = settings.limits
         # On PostgreSQL several processes may share the database: one of them, elected,
         # delivers; a change committed here is announced to it (see cogs/infra/cluster.py).
         self.cluster = Cluster(self, settings.db_path) if settings.on_postgres else None
-        self.tracker = Tracker(db, clock, on_change=self.changed, limits=limits)
+        self.tracker = Tracker(self.store, clock, on_change=self.changed, limits=limits)
         self.proposals = ProposalPoster(self)
         self.probes = ProbeService(
-            db,
+            self.store,
             clock,
             self.tracker,
             fetcher,
@@ -124,13 +125,15 @@ class SlipwatchBot(commands.Bot):
             on_change=self.changed,
         )
         self.probes.attach(self.engine)
-        self.discovery = DiscoveryService(db, clock, self.tracker, fetcher, self.probes.reader)
+        self.discovery = DiscoveryService(
+            self.store, clock, self.tracker, fetcher, self.probes.reader
+        )
         self.discovery.attach(self.engine)
-        self.stats = StatsService(db, clock)
-        self.digests = DigestService(db, clock)
+        self.stats = StatsService(self.store, clock)
+        self.digests = DigestService(self.store, clock)
         self.digests.attach(self.engine)
-        self.transfer = TransferService(db, clock, on_change=self.changed, limits=limits)
-        self.boards = BoardService(db, clock)
+        self.transfer = TransferService(self.store, clock, on_change=self.changed, limits=limits)
+        self.boards = BoardService(self.store, clock)
         self.web: BoardSite | None = None
         if settings.web is not None:
             host, port = settings.web
@@ -235,9 +238,9 @@ class SlipwatchBot(commands.Bot):
         when that is another channel, else a DM to the owner."""
         if row.guild_id is None or row.dest_kind is not DestinationKind.CHANNEL:
             return
-        async with self.db.transaction() as conn:
-            claimed = await repo.mark_broken_notified(
-                conn, row.dest_kind, row.dest_id, self.clock.now()
+        async with self.store.transaction() as conn:
+            claimed = await conn.destinations.mark_broken_notified(
+                row.dest_kind, row.dest_id, self.clock.now()
             )
         if not claimed:
             return

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import discord
 
 from cogs.infra import render, replies
-from storage import repo
 from tracker import stats as score
 from tracker.errors import TrackerError
 from tracker.models import AlertKind, LaunchState, Message, SubscriptionScope
@@ -78,7 +77,7 @@ class ShipButton(IdButton, template=r"sw:ship:(\d+)"):
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = replies.bot_of(interaction)
         guild_id = replies.guild_id_of(interaction)
-        config = await repo.get_guild(bot.db.read, guild_id)
+        config = await bot.store.read.guilds.get_guild(guild_id)
         if not replies.is_manager(interaction, config):
             await replies.reply(interaction, str(replies.NotManager()))
             return

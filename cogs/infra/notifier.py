@@ -14,7 +14,6 @@ import discord
 from cogs.infra import render
 from cogs.infra.buttons import alert_view
 from cogs.infra.promises import promise_view
-from storage import repo
 from tracker.models import DestinationKind, OutboxRow
 from tracker.outbox.delivery import (
     BrokenDestination,
@@ -164,22 +163,22 @@ class DiscordNotifier:
         cached = self._dm_cache.get(user_id)
         if cached is not None:
             return cached
-        stored = await repo.get_dm_channel(self.bot.db.read, user_id)
+        stored = await self.bot.store.read.destinations.get_dm_channel(user_id)
         if stored is not None:
             self._dm_cache[user_id] = stored
             return stored
         await self.pacer.acquire()
         data = await self.bot.http.start_private_message(user_id)
         channel_id = int(data["id"])
-        async with self.bot.db.transaction(bookkeeping=True) as conn:
-            await repo.save_dm_channel(conn, user_id, channel_id)
+        async with self.bot.store.transaction(bookkeeping=True) as conn:
+            await conn.destinations.save_dm_channel(user_id, channel_id)
         self._dm_cache[user_id] = channel_id
         return channel_id
 
     async def _forget_dm(self, user_id: int) -> None:
         self._dm_cache.pop(user_id, None)
-        async with self.bot.db.transaction() as conn:
-            await repo.forget_dm_channel(conn, user_id)
+        async with self.bot.store.transaction() as conn:
+            await conn.destinations.forget_dm_channel(user_id)
 
     async def can_dm(self, user_id: int, text: str) -> str | None:
         """Send *text* as a DM now (not through the outbox); None if it arrived, else why not."""

@@ -11,7 +11,6 @@ import discord
 
 from cogs.infra import render, replies
 from cogs.infra.buttons import IdButton
-from storage import repo
 from tracker.errors import TrackerError
 from tracker.models import Message
 from tracker.promises import PromiseProposal
@@ -90,7 +89,7 @@ async def _close(interaction: discord.Interaction[Any], note: str) -> None:
 
 async def _manager(interaction: discord.Interaction[Any]) -> bool:
     bot = replies.bot_of(interaction)
-    config = await repo.get_guild(bot.db.read, replies.guild_id_of(interaction))
+    config = await bot.store.read.guilds.get_guild(replies.guild_id_of(interaction))
     if not replies.is_manager(interaction, config):
         await replies.reply(interaction, str(replies.NotManager()))
         return False

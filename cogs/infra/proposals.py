@@ -12,7 +12,6 @@ import discord
 
 from cogs.infra import render, replies
 from cogs.infra.buttons import IdButton
-from storage import repo
 from tracker import stats
 from tracker.errors import TrackerError
 from tracker.models import Launch
@@ -167,7 +166,7 @@ async def _decide(
 ) -> None:
     bot = replies.bot_of(interaction)
     guild_id = replies.guild_id_of(interaction)
-    config = await repo.get_guild(bot.db.read, guild_id)
+    config = await bot.store.read.guilds.get_guild(guild_id)
     if not replies.is_manager(interaction, config):
         await replies.reply(interaction, str(replies.NotManager()))
         return
@@ -231,7 +230,7 @@ class ProposalPoster:
         posted = 0
         for proposal in await self.bot.probes.pending_posts():
             detection = proposal.detection
-            config = await repo.get_guild(self.bot.db.read, detection.guild_id)
+            config = await self.bot.store.read.guilds.get_guild(detection.guild_id)
             if config.alert_channel_id is None:
                 continue
             view = proposal_view(detection)

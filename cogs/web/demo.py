@@ -13,6 +13,7 @@ from typing import TextIO
 
 from cogs.web.server import BoardSite, WebSettings
 from storage.db import SqliteDatabase
+from storage.session import SqlStore
 from tracker.board import BoardService
 from tracker.clock import SimClock
 from tracker.demo import GUILD, run_demo
@@ -30,7 +31,7 @@ async def serve_demo(host: str, port: int, out: TextIO = sys.stdout) -> int:
         if status != 0:
             return status
         async with SqliteDatabase.open(path) as db:
-            service = BoardService(db, SimClock(STORY_END))
+            service = BoardService(SqlStore(db), SimClock(STORY_END))
             await service.publish(GUILD, SLUG)
             site = BoardSite(service, WebSettings(host=host, port=port))
             url = await site.start()

@@ -15,10 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from storage import repo
-from storage.db import Database
 from tracker.clock import Clock
 from tracker.models import DestinationKind, OutboxRow, OutboxState
+from tracker.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ class Deliverer:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         notifier: Notifier,
         settings: DeliverySettings | None = None,
@@ -100,7 +99,7 @@ class Deliverer:
         on_broken: BrokenCallback | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.clock = clock
         self.notifier = notifier
         self.settings = settings or DeliverySettings()
@@ -123,8 +122,8 @@ class Deliverer:
     async def resume(self) -> int:
         """Release the claims of a deliverer that is gone (this process before a crash, or the
         elected deliverer of another process that died): its rows in flight are due again."""
-        async with self.db.transaction() as conn:
-            released = await repo.release_claims(conn)
+        async with self.store.transaction() as tx:
+            released = await tx.outbox.release_claims()
         if released:
             log.info("resuming %d messages a previous deliverer had in flight", released)
         return released
@@ -147,8 +146,8 @@ class Deliverer:
         self._in_flight.clear()
         self._busy_dests.clear()
         if in_flight:
-            async with self.db.transaction() as conn:
-                await repo.release_claims(conn, in_flight)
+            async with self.store.transaction() as tx:
+                await tx.outbox.release_claims(in_flight)
 
     def kick(self) -> None:
         """Look for due rows now."""
@@ -187,7 +186,7 @@ class Deliverer:
             busy = set(self._busy_dests.values())
             excluded = bool(busy)
             now = self.clock.now()
-            rows = await repo.due_outbox(self.db.read, now, free * 4, busy=sorted(busy))
+            rows = await self.store.read.outbox.due_outbox(now, free * 4, busy=sorted(busy))
             chosen: list[OutboxRow] = []
             for row in rows:
                 if row.dest_id in busy or len(chosen) == free:
@@ -195,9 +194,9 @@ class Deliverer:
                 busy.add(row.dest_id)
                 chosen.append(row)
             # Claimed before sending: no other deliverer takes them meanwhile.
-            async with self.db.transaction(bookkeeping=True) as conn:
-                claimed = await repo.claim_outbox(
-                    conn, [r.id for r in chosen], now, now + self.settings.claim
+            async with self.store.transaction(bookkeeping=True) as tx:
+                claimed = await tx.outbox.claim_outbox(
+                    [r.id for r in chosen], now, now + self.settings.claim
                 )
             started = 0
             for row in chosen:
@@ -241,9 +240,9 @@ class Deliverer:
         """Send one row and record the outcome; returns the result (None when skipped)."""
         now = self.clock.now()
         if now - row.queued_at > self.settings.max_age:
-            async with self.db.transaction() as conn:
-                await repo.mark_final(
-                    conn, row.id, OutboxState.DEAD, f"gave up after {row.attempts} attempts"
+            async with self.store.transaction() as tx:
+                await tx.outbox.mark_final(
+                    row.id, OutboxState.DEAD, f"gave up after {row.attempts} attempts"
                 )
             self.dead += 1
             log.warning("outbox row %s is dead after %s attempts", row.id, row.attempts)
@@ -255,19 +254,19 @@ class Deliverer:
             result = RetryLater(f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
         if isinstance(result, Delivered):
-            async with self.db.transaction(bookkeeping=True) as conn:
-                await repo.mark_sent(conn, row.id, result.message_id, now)
+            async with self.store.transaction(bookkeeping=True) as tx:
+                await tx.outbox.mark_sent(row.id, result.message_id, now)
             self.sent += 1
         elif isinstance(result, RetryLater):
             delay = self.backoff(row.attempts, result.after_s)
-            async with self.db.transaction(bookkeeping=True) as conn:
-                await repo.mark_retry(conn, row.id, result.error, now + dt.timedelta(seconds=delay))
+            async with self.store.transaction(bookkeeping=True) as tx:
+                await tx.outbox.mark_retry(row.id, result.error, now + dt.timedelta(seconds=delay))
             log.info("outbox row %s: %s; retry in %.1fs", row.id, result.error, delay)
             self._schedule_wake(delay)
         elif isinstance(result, BrokenDestination):
-            async with self.db.transaction() as conn:
-                newly = await repo.hold_destination(
-                    conn, row.dest_kind, row.dest_id, row.guild_id, result.reason, now
+            async with self.store.transaction() as tx:
+                newly = await tx.destinations.hold_destination(
+                    row.dest_kind, row.dest_id, row.guild_id, result.reason, now
                 )
             log.warning(
                 "destination %s %s is broken (%s); holding its alerts",
@@ -281,15 +280,15 @@ class Deliverer:
                 except Exception:
                     log.exception("telling the managers about a broken destination failed")
         elif isinstance(result, Rejected):
-            async with self.db.transaction() as conn:
-                await repo.mark_final(conn, row.id, OutboxState.FAILED, result.reason)
+            async with self.store.transaction() as tx:
+                await tx.outbox.mark_final(row.id, OutboxState.FAILED, result.reason)
             self.failed += 1
             log.error("outbox row %s was rejected: %s", row.id, result.reason)
         else:
-            async with self.db.transaction() as conn:
-                await repo.mark_final(conn, row.id, OutboxState.FAILED, result.reason)
+            async with self.store.transaction() as tx:
+                await tx.outbox.mark_final(row.id, OutboxState.FAILED, result.reason)
                 if row.dest_kind is DestinationKind.USER:
-                    await repo.pause_user_subscriptions(conn, row.dest_id, result.reason)
+                    await tx.subscriptions.pause_user_subscriptions(row.dest_id, result.reason)
             self.failed += 1
             log.info("user %s cannot be reached; subscriptions paused", row.dest_id)
         return result
@@ -311,11 +310,11 @@ class Deliverer:
 
     async def has_due(self) -> bool:
         """Whether a pending row is due now."""
-        return bool(await repo.due_outbox(self.db.read, self.clock.now(), 1))
+        return bool(await self.store.read.outbox.due_outbox(self.clock.now(), 1))
 
     async def release(self, dest_kind: DestinationKind, dest_id: int) -> int:
         """A broken destination was fixed: send what it held. Returns how many rows."""
-        async with self.db.transaction() as conn:
-            count = await repo.release_destination(conn, dest_kind, dest_id, self.clock.now())
+        async with self.store.transaction() as tx:
+            count = await tx.destinations.release_destination(dest_kind, dest_id, self.clock.now())
         self.kick()
         return count

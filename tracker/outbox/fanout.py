@@ -7,8 +7,6 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from storage import repo
-from storage.db import Connection
 from tracker.models import (
     Alert,
     DestinationKind,
@@ -16,6 +14,8 @@ from tracker.models import (
     Message,
     OutboxState,
 )
+from tracker.ports import Session
+from tracker.records import Outgoing
 
 # More alerts than this to one destination from a catch-up sweep are merged into one message.
 MERGE_THRESHOLD = 5
@@ -42,10 +42,10 @@ class Pending:
 
 
 async def destinations(
-    conn: Connection, config: GuildConfig, alert: Alert, idem_base: str
+    tx: Session, config: GuildConfig, alert: Alert, idem_base: str
 ) -> list[Pending]:
     """The guild's alert channel (if set) and every instant subscriber of the launch."""
-    subs = await repo.instant_subscriptions(conn, [config.guild_id])
+    subs = await tx.subscriptions.instant_subscriptions([config.guild_id])
     return destinations_from(config, alert, idem_base, subs[config.guild_id])
 
 
@@ -110,14 +110,14 @@ def merge(pending: list[Pending], threshold: int = MERGE_THRESHOLD) -> list[tupl
     return groups
 
 
-async def write(conn: Connection, groups: list[tuple[Pending, ...]], now: dt.datetime) -> int:
+async def write(tx: Session, groups: list[tuple[Pending, ...]], now: dt.datetime) -> int:
     """Write each group as one outbox row (held if its destination is broken).
 
     A merged row's key is derived from its members' keys, so re-running the same catch-up
     writes nothing new. Returns how many rows were inserted."""
     if not groups:
         return 0
-    broken = await repo.broken_set(conn)
+    broken = await tx.destinations.broken_set()
     rows = []
     for group in groups:
         first = group[0]
@@ -131,14 +131,14 @@ async def write(conn: Connection, groups: list[tuple[Pending, ...]], now: dt.dat
             alerts=tuple(p.alert for p in group), mention_role_id=first.mention_role_id
         )
         rows.append(
-            (
-                first.guild_id,
-                first.dest_kind,
-                first.dest_id,
-                key,
-                nonce_for(key),
-                message,
-                OutboxState.HELD if held else OutboxState.PENDING,
+            Outgoing(
+                guild_id=first.guild_id,
+                dest_kind=first.dest_kind,
+                dest_id=first.dest_id,
+                idem_key=key,
+                nonce=nonce_for(key),
+                message=message,
+                state=OutboxState.HELD if held else OutboxState.PENDING,
             )
         )
-    return await repo.enqueue_many(conn, rows, now)
+    return await tx.outbox.enqueue_many(rows, now)

@@ -31,14 +31,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from storage import probes as store
-from storage import repo
-from storage.db import Database, to_ms
 from tracker import deadlines
-from tracker.clock import Clock
+from tracker.clock import Clock, millis
 from tracker.errors import InvalidInput, InvalidTransition, NotFound
 from tracker.models import Alert, AlertKind, DestinationKind, Launch, LaunchSnapshot
 from tracker.outbox import fanout
+from tracker.ports import Session, Store
 from tracker.probes import (
     Detection,
     DetectionState,
@@ -140,7 +138,7 @@ class ProbeService:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         tracker: Tracker,
         fetcher: Fetcher,
@@ -154,7 +152,7 @@ class ProbeService:
     ) -> None:
         """*reader* reads answers in worker processes; without one the service starts its own
         and stops it in :meth:`stop`."""
-        self.db = db
+        self.store = store
         self.clock = clock
         self.tracker = tracker
         self.fetcher = fetcher
@@ -187,7 +185,7 @@ class ProbeService:
         (the round pokes the engine when it ends)."""
         if self.running:
             return None
-        return await store.next_probe_due(self.db.read)
+        return await self.store.read.probes.next_probe_due()
 
     @property
     def running(self) -> bool:
@@ -198,7 +196,7 @@ class ProbeService:
         """The engine's hook: start a background round if probes are due; returns at once."""
         if self.running:
             return
-        nxt = await store.next_probe_due(self.db.read)
+        nxt = await self.store.read.probes.next_probe_due()
         if nxt is None or nxt > now:
             return
         self._background = asyncio.create_task(self._background_round(now), name="slipwatch-probes")
@@ -290,26 +288,23 @@ class ProbeService:
             except BlockedTarget as exc:
                 raise InvalidInput(str(exc)) from exc
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            existing = await store.find_probe(
-                conn, launch_id, probe_kind, normalized, clean_pattern
-            )
+        async with self.store.transaction() as tx:
+            existing = await tx.probes.find_probe(launch_id, probe_kind, normalized, clean_pattern)
             if existing is not None:
                 raise InvalidInput(
                     f"{launch.product} already has that probe (#{existing.id}); see /launch probes."
                 )
-            if await store.count_probes(conn, guild_id, launch_id) >= s.max_probes_per_launch:
+            if await tx.probes.count_probes(guild_id, launch_id) >= s.max_probes_per_launch:
                 raise InvalidInput(
                     f"A launch can have at most {s.max_probes_per_launch} probes; remove one "
                     "with /launch unwatch first."
                 )
-            if await store.count_probes(conn, guild_id) >= s.max_probes_per_guild:
+            if await tx.probes.count_probes(guild_id) >= s.max_probes_per_guild:
                 raise InvalidInput(
                     f"This server has {s.max_probes_per_guild} probes, the most it can have; "
                     "remove some with /launch unwatch first."
                 )
-            probe = await store.insert_probe(
-                conn,
+            probe = await tx.probes.insert_probe(
                 guild_id=guild_id,
                 launch_id=launch_id,
                 kind=probe_kind,
@@ -335,10 +330,12 @@ class ProbeService:
         async with self._round_lock:
             probe = await self.get_probe(guild_id, probe_id)
             if probe.last_checked_at is None and probe.enabled:
-                launches = await store.resolved_launches(self.db.read, [probe.launch_id])
+                launches = await self.store.read.probes.resolved_launches([probe.launch_id])
                 await self._poll(probe, launches.get(probe.launch_id), _Tally(), emit=False)
         probe = await self.get_probe(guild_id, probe_id)
-        seen = await store.list_detections(self.db.read, guild_id, probe_id=probe_id, limit=50)
+        seen = await self.store.read.detections.list_detections(
+            guild_id, probe_id=probe_id, limit=50
+        )
         shown = (DetectionState.PROPOSED, DetectionState.AUTO_CONFIRMED)
         releases = [d for d in seen if not d.is_promise and d.state in shown]
         for detection in releases:
@@ -354,20 +351,20 @@ class ProbeService:
 
     async def list_probes(self, guild_id: int, launch_id: int | None = None) -> list[Probe]:
         """A guild's probes (of one launch), oldest first."""
-        return await store.list_probes(self.db.read, guild_id, launch_id)
+        return await self.store.read.probes.list_probes(guild_id, launch_id)
 
     async def get_probe(self, guild_id: int, probe_id: int) -> Probe:
         """One probe of this guild, or NotFound."""
-        probe = await store.get_probe(self.db.read, probe_id, guild_id)
+        probe = await self.store.read.probes.get_probe(probe_id, guild_id)
         if probe is None:
             raise NotFound(f"There is no probe #{probe_id} in this server. Try /launch probes.")
         return probe
 
     async def remove_probe(self, guild_id: int, probe_id: int) -> Probe:
         """Stop and delete a probe (with its detections); NotFound for another guild's."""
-        async with self.db.transaction() as conn:
-            probe = await store.get_probe(conn, probe_id, guild_id)
-            if probe is None or not await store.delete_probe(conn, probe_id, guild_id):
+        async with self.store.transaction() as tx:
+            probe = await tx.probes.get_probe(probe_id, guild_id)
+            if probe is None or not await tx.probes.delete_probe(probe_id, guild_id):
                 raise NotFound(f"There is no probe #{probe_id} in this server. Try /launch probes.")
         log.info("probe %d removed", probe_id)
         self._changed()
@@ -383,8 +380,8 @@ class ProbeService:
             raise InvalidTransition(
                 f"{launch.product} is already {launch.state.value}; probes watch open launches."
             )
-        async with self.db.transaction() as conn:
-            await store.enable_probe(conn, probe_id, guild_id, self.clock.now())
+        async with self.store.transaction() as tx:
+            await tx.probes.enable_probe(probe_id, guild_id, self.clock.now())
         self._changed()
         return await self.get_probe(guild_id, probe_id)
 
@@ -398,13 +395,13 @@ class ProbeService:
         limit: int = 25,
     ) -> list[Detection]:
         """A guild's detections, newest first (optionally of one launch, in some states)."""
-        return await store.list_detections(
-            self.db.read, guild_id, launch_id=launch_id, states=states, limit=limit
+        return await self.store.read.detections.list_detections(
+            guild_id, launch_id=launch_id, states=states, limit=limit
         )
 
     async def get_detection(self, guild_id: int, detection_id: int) -> Detection:
         """One detection of this guild, or NotFound."""
-        detection = await store.get_detection(self.db.read, detection_id, guild_id)
+        detection = await self.store.read.detections.get_detection(detection_id, guild_id)
         if detection is None:
             raise NotFound(f"There is no proposal #{detection_id} in this server.")
         return detection
@@ -413,7 +410,7 @@ class ProbeService:
         """Proposals (and auto-confirmations) not yet marked posted, oldest first: post them at
         start and after a failed post, then call :meth:`mark_posted`."""
         out: list[Proposal] = []
-        for detection in await store.unposted_detections(self.db.read, limit):
+        for detection in await self.store.read.detections.unposted_detections(limit):
             proposal = await self._proposal(detection)
             if proposal is not None:
                 out.append(proposal)
@@ -424,8 +421,8 @@ class ProbeService:
     ) -> bool:
         """The Discord layer posted this proposal; False when it was already marked."""
         await self.get_detection(guild_id, detection_id)
-        async with self.db.transaction() as conn:
-            return await store.mark_posted(conn, detection_id, message_id, self.clock.now())
+        async with self.store.transaction() as tx:
+            return await tx.detections.mark_posted(detection_id, message_id, self.clock.now())
 
     async def confirm(self, guild_id: int, detection_id: int, actor: str) -> Launch:
         """ "Confirm": for a release, mark the launch shipped (on the source's date when it gives
@@ -447,9 +444,8 @@ class ProbeService:
         and the probe keeps watching for something new."""
         detection = await self.get_detection(guild_id, detection_id)
         self._require_proposed(detection)
-        async with self.db.transaction() as conn:
-            moved = await store.decide_detection(
-                conn,
+        async with self.store.transaction() as tx:
+            moved = await tx.detections.decide_detection(
                 detection_id,
                 guild_id,
                 expect=DetectionState.PROPOSED,
@@ -506,9 +502,8 @@ class ProbeService:
         except InvalidTransition:
             await self._close_launch(detection, DetectionState.SUPERSEDED, actor)
             raise
-        async with self.db.transaction() as conn:
-            await store.decide_detection(
-                conn,
+        async with self.store.transaction() as tx:
+            await tx.detections.decide_detection(
                 detection.id,
                 detection.guild_id,
                 expect=DetectionState.PROPOSED,
@@ -549,9 +544,8 @@ class ProbeService:
     async def _close_launch(self, detection: Detection, state: DetectionState, actor: str) -> None:
         """Decide *detection*, close the launch's other proposals and turn its probes off."""
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            await store.decide_detection(
-                conn,
+        async with self.store.transaction() as tx:
+            await tx.detections.decide_detection(
                 detection.id,
                 detection.guild_id,
                 expect=DetectionState.PROPOSED,
@@ -559,17 +553,17 @@ class ProbeService:
                 actor=actor,
                 now=now,
             )
-            await store.supersede_proposals(
-                conn, detection.launch_id, detection.guild_id, actor, now
+            await tx.detections.supersede_proposals(
+                detection.launch_id, detection.guild_id, actor, now
             )
-            await store.disable_launch_probes(
-                conn, detection.launch_id, detection.guild_id, "the launch was resolved", now
+            await tx.probes.disable_launch_probes(
+                detection.launch_id, detection.guild_id, "the launch was resolved", now
             )
         self._changed()
 
     async def _proposal(self, detection: Detection) -> Proposal | None:
-        probe = await store.get_probe(self.db.read, detection.probe_id, detection.guild_id)
-        launch = await repo.get_launch(self.db.read, detection.launch_id, detection.guild_id)
+        probe = await self.store.read.probes.get_probe(detection.probe_id, detection.guild_id)
+        launch = await self.store.read.launches.get_launch(detection.launch_id, detection.guild_id)
         if probe is None or launch is None:
             return None
         return Proposal(detection, probe, launch.product, launch.vendor)
@@ -584,12 +578,14 @@ class ProbeService:
         async with self._round_lock:
             seen: set[int] = set()
             while True:
-                batch = await store.due_probes(self.db.read, now, self.settings.batch)
+                batch = await self.store.read.probes.due_probes(now, self.settings.batch)
                 due = [p for p in batch if p.id not in seen]
                 if not due:
                     break
                 seen.update(p.id for p in due)
-                launches = await store.resolved_launches(self.db.read, [p.launch_id for p in due])
+                launches = await self.store.read.probes.resolved_launches(
+                    [p.launch_id for p in due]
+                )
                 await asyncio.gather(
                     *(self._poll(p, launches.get(p.launch_id), tally) for p in due)
                 )
@@ -611,10 +607,10 @@ class ProbeService:
         try:
             if launch is None or launch[0] in ("shipped", "cancelled"):
                 now = self.clock.now()
-                async with self.db.transaction() as conn:
-                    await store.disable_probe(conn, probe.id, "the launch was resolved", now)
-                    await store.supersede_proposals(
-                        conn, probe.launch_id, probe.guild_id, "slipwatch", now
+                async with self.store.transaction() as tx:
+                    await tx.probes.disable_probe(probe.id, "the launch was resolved", now)
+                    await tx.detections.supersede_proposals(
+                        probe.launch_id, probe.guild_id, "slipwatch", now
                     )
                 return
             tally.polled += 1
@@ -633,7 +629,7 @@ class ProbeService:
                 log.exception("probe %d: recording the failure failed", probe.id)
 
     async def _check(self, probe: Probe, tally: _Tally) -> _Checked:
-        stored = await store.get_validators(self.db.read, probe.id)
+        stored = await self.store.read.probes.get_validators(probe.id)
         evidence: list[kinds.Evidence] = []
         validators: list[tuple[str, str | None, str | None]] = []
         statuses: list[str] = []
@@ -724,7 +720,9 @@ class ProbeService:
         vetoes = {e.key for e in evidence if e.veto}
         weak = [e.key for e in evidence if e.weak and e.key not in vetoes]
         if weak:
-            known = await store.known_keys(self.db.read, probe.id, [f"veto:{k}" for k in weak])
+            known = await self.store.read.detections.known_keys(
+                probe.id, [f"veto:{k}" for k in weak]
+            )
             vetoes.update(k.removeprefix("veto:") for k in known)
         out: list[kinds.Evidence] = []
         for ev in evidence:
@@ -745,18 +743,17 @@ class ProbeService:
         # max() keeps the first of equals: the feed's own order (newest first) decides ties.
         newest = max(releases, key=lambda e: e.published_at or oldest, default=None)
         new: list[Detection] = []
-        async with self.db.transaction() as conn:
-            if not await store.record_success(
-                conn, probe.id, now=now, next_check_at=nxt, status=checked.status
+        async with self.store.transaction() as tx:
+            if not await tx.probes.record_success(
+                probe.id, now=now, next_check_at=nxt, status=checked.status
             ):
                 return  # removed or turned off while it was being polled
             for name, etag, modified in checked.validators:
-                await store.save_validators(conn, probe.id, name, etag, modified)
-            launch = await repo.get_launch(conn, probe.launch_id, probe.guild_id)
+                await tx.probes.save_validators(probe.id, name, etag, modified)
+            launch = await tx.launches.get_launch(probe.launch_id, probe.guild_id)
             for ev in evidence:
                 state = self._state_of(probe, ev, launch, newest)
-                detection = await store.insert_detection(
-                    conn,
+                detection = await tx.detections.insert_detection(
                     probe,
                     evidence_key=ev.key,
                     title=ev.title,
@@ -777,8 +774,8 @@ class ProbeService:
                 # One source cannot flood a channel: the rest is told in one message.
                 new, extra = new[:cap], new[cap:]
                 for detection in extra:
-                    await store.mark_posted(conn, detection.id, None, now)
-                await self._write_summary_notice(conn, probe, extra, now)
+                    await tx.detections.mark_posted(detection.id, None, now)
+                await self._write_summary_notice(tx, probe, extra, now)
         if checked.unchanged:
             tally.unchanged += 1
         for detection in new:
@@ -829,9 +826,8 @@ class ProbeService:
             delay = self._delay(min(step, s.max_backoff.total_seconds()))
         tally.failed += 1
         log.info("probe %d (%s) failed: %s", probe.id, probe.kind.value, error)
-        async with self.db.transaction() as conn:
-            failures, newly = await store.record_failure(
-                conn,
+        async with self.store.transaction() as tx:
+            failures, newly = await tx.probes.record_failure(
                 probe.id,
                 now=now,
                 next_check_at=now + delay,
@@ -839,15 +835,15 @@ class ProbeService:
                 limit=s.failure_limit,
             )
             if newly:
-                await self._write_disabled_notice(conn, probe, failures, error, now)
+                await self._write_disabled_notice(tx, probe, failures, error, now)
         if not newly:
             return
         tally.disabled += 1
         log.warning("probe %d turned off after %d failures in a row", probe.id, failures)
         self._changed()
         if self.on_disabled is not None:
-            launch = await repo.get_launch(self.db.read, probe.launch_id, probe.guild_id)
-            current = await store.get_probe(self.db.read, probe.id, probe.guild_id)
+            launch = await self.store.read.launches.get_launch(probe.launch_id, probe.guild_id)
+            current = await self.store.read.probes.get_probe(probe.id, probe.guild_id)
             if launch is not None and current is not None:
                 try:
                     await self.on_disabled(
@@ -858,12 +854,12 @@ class ProbeService:
 
     @staticmethod
     async def _write_summary_notice(
-        conn: store.Conn, probe: Probe, extra: list[Detection], now: dt.datetime
+        tx: Session, probe: Probe, extra: list[Detection], now: dt.datetime
     ) -> None:
         """The one message that sums up the proposals past the per-poll cap (outbox row to the
         guild's alert channel, in the transaction that recorded them)."""
-        launch = await repo.get_launch(conn, probe.launch_id, probe.guild_id)
-        config = await repo.get_guild(conn, probe.guild_id)
+        launch = await tx.launches.get_launch(probe.launch_id, probe.guild_id)
+        config = await tx.guilds.get_guild(probe.guild_id)
         if launch is None or config.alert_channel_id is None:
             return
         seen = ", ".join(f'"{d.title[:80]}"' for d in extra[:10])
@@ -884,20 +880,20 @@ class ProbeService:
             guild_id=probe.guild_id,
             dest_kind=DestinationKind.CHANNEL,
             dest_id=config.alert_channel_id,
-            idem_key=f"P{probe.id}.more.{to_ms(now)}:c{config.alert_channel_id}",
+            idem_key=f"P{probe.id}.more.{millis(now)}:c{config.alert_channel_id}",
             alert=alert,
             mention_role_id=None,
         )
-        await fanout.write(conn, [(pending,)], now)
+        await fanout.write(tx, [(pending,)], now)
 
     @staticmethod
     async def _write_disabled_notice(
-        conn: store.Conn, probe: Probe, failures: int, error: str, now: dt.datetime
+        tx: Session, probe: Probe, failures: int, error: str, now: dt.datetime
     ) -> None:
         """The durable "probe turned off" notice: one outbox row to the guild's alert channel,
         written in the transaction that turned the probe off (so it is told once)."""
-        launch = await repo.get_launch(conn, probe.launch_id, probe.guild_id)
-        config = await repo.get_guild(conn, probe.guild_id)
+        launch = await tx.launches.get_launch(probe.launch_id, probe.guild_id)
+        config = await tx.guilds.get_guild(probe.guild_id)
         if launch is None or config.alert_channel_id is None:
             return
         text = (
@@ -917,11 +913,11 @@ class ProbeService:
             guild_id=probe.guild_id,
             dest_kind=DestinationKind.CHANNEL,
             dest_id=config.alert_channel_id,
-            idem_key=f"P{probe.id}.disabled.{to_ms(now)}:c{config.alert_channel_id}",
+            idem_key=f"P{probe.id}.disabled.{millis(now)}:c{config.alert_channel_id}",
             alert=alert,
             mention_role_id=None,
         )
-        await fanout.write(conn, [(pending,)], now)
+        await fanout.write(tx, [(pending,)], now)
 
 
 def _status_error(status: int, probe: Probe) -> str:

@@ -1,0 +1,131 @@
+"""Every launch's history (the event log)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from storage.db import to_ms
+from storage.rows import (
+    INLINE_ROWS,
+    Repository,
+    row_to_event,
+)
+from tracker.models import (
+    EventKind,
+    LaunchEvent,
+)
+from tracker.records import NewEvent
+
+
+def _rows_to_events(rows: list[sqlite3.Row]) -> list[LaunchEvent]:
+    return [row_to_event(r) for r in rows]
+
+
+def _group_events(rows: list[sqlite3.Row]) -> dict[int, list[LaunchEvent]]:
+    grouped: dict[int, list[LaunchEvent]] = {}
+    for row in rows:
+        event = row_to_event(row)
+        grouped.setdefault(event.launch_id, []).append(event)
+    return grouped
+
+
+class SqlEvents(Repository):
+    """Every launch's history (the event log)."""
+
+    __slots__ = ()
+
+    async def append_event(
+        self,
+        *,
+        launch_id: int,
+        guild_id: int,
+        kind: EventKind,
+        at: dt.datetime,
+        actor: str,
+        source_url: str | None = None,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one row to a launch's history (never updated afterwards)."""
+        await self._conn.execute(
+            "INSERT INTO launch_events "
+            "(launch_id, guild_id, kind, at, actor, source_url, note, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                launch_id,
+                guild_id,
+                kind.value,
+                to_ms(at),
+                actor,
+                source_url,
+                note,
+                json.dumps(data or {}, sort_keys=True),
+            ),
+        )
+
+    async def launch_events(self, launch_id: int) -> list[LaunchEvent]:
+        """A launch's history, oldest first."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT * FROM launch_events WHERE launch_id = ? ORDER BY id", (launch_id,)
+            )
+        )
+        return [row_to_event(r) for r in rows]
+
+    async def guild_events_between(
+        self, guild_id: int, start: dt.datetime, end: dt.datetime
+    ) -> list[LaunchEvent]:
+        """A guild's history rows with start <= at < end, oldest first."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT * FROM launch_events "
+                "WHERE guild_id = ? AND at >= ? AND at < ? ORDER BY at, id",
+                (guild_id, to_ms(start), to_ms(end)),
+            )
+        )
+        if len(rows) > INLINE_ROWS:
+            return await asyncio.to_thread(_rows_to_events, rows)
+        return _rows_to_events(rows)
+
+    async def append_events(self, events: Sequence[NewEvent]) -> None:
+        """Batch form of :meth:`append_event`."""
+        await self._conn.executemany(
+            "INSERT INTO launch_events (launch_id, guild_id, kind, at, actor, data) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.launch_id,
+                    e.guild_id,
+                    e.kind.value,
+                    to_ms(e.at),
+                    e.actor,
+                    json.dumps(e.data, sort_keys=True),
+                )
+                for e in events
+            ],
+        )
+
+    async def events_by_launch(
+        self, guild_id: int, kinds: Iterable[EventKind] | None = None
+    ) -> dict[int, list[LaunchEvent]]:
+        """Every history row of a guild (only of *kinds*, if given), grouped by launch, each list
+        oldest first. Launches without any matching event are absent."""
+        sql = "SELECT * FROM launch_events WHERE guild_id = ?"
+        params: list[Any] = [guild_id]
+        wanted = [k.value for k in kinds] if kinds is not None else None
+        if wanted is not None:
+            if not wanted:
+                return {}
+            sql += f" AND kind IN ({','.join('?' * len(wanted))})"
+            params.extend(wanted)
+        sql += " ORDER BY launch_id, id"
+        rows = list(await self._conn.execute_fetchall(sql, params))
+        if len(rows) > 500:
+            # A big server's whole history: turned into records off the event loop.
+            return await asyncio.to_thread(_group_events, rows)
+        return _group_events(rows)

@@ -1,0 +1,361 @@
+"""Launches and their deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from storage.db import from_ms_or_none, to_ms
+from storage.rows import (
+    INLINE_ROWS,
+    Repository,
+    row_to_launch,
+    skip_locked,
+)
+from tracker.models import (
+    Evidence,
+    Launch,
+    LaunchState,
+    Precision,
+)
+from tracker.records import Advance
+
+_LAUNCH_FIELDS = (
+    "product",
+    "vendor",
+    "announcer",
+    "source_url",
+    "quote",
+    "announced_on",
+    "window_phrase",
+    "window_start",
+    "window_end",
+    "window_rule",
+    "timezone",
+    "deadline_at",
+    "state",
+    "slip_count",
+    "revision",
+    "shipped_on",
+    "cancelled_on",
+    "days_late",
+    "next_due_at",
+    "first_window_end",
+    "evidence",
+    "announced_precision",
+    "outcome_precision",
+)
+
+
+def _launch_values(launch: Launch) -> tuple[Any, ...]:
+    """*launch*'s values for :data:`_LAUNCH_FIELDS`, in storage form."""
+    return (
+        launch.product,
+        launch.vendor,
+        launch.announcer,
+        launch.source_url,
+        launch.quote,
+        launch.announced_on.isoformat(),
+        launch.window_phrase,
+        launch.window_start.isoformat(),
+        launch.window_end.isoformat(),
+        launch.window_rule,
+        launch.timezone,
+        to_ms(launch.deadline_at),
+        launch.state.value,
+        launch.slip_count,
+        launch.revision,
+        launch.shipped_on.isoformat() if launch.shipped_on else None,
+        launch.cancelled_on.isoformat() if launch.cancelled_on else None,
+        launch.days_late,
+        to_ms(launch.next_due_at) if launch.next_due_at else None,
+        launch.first_window_end.isoformat(),
+        launch.evidence.value,
+        launch.announced_precision.value,
+        launch.outcome_precision.value,
+    )
+
+
+def _launch_filter(
+    guild_id: int, vendor: str | None, states: Sequence[LaunchState] | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (with its parameters) shared by listing and counting."""
+    where = "guild_id = ?"
+    params: list[Any] = [guild_id]
+    if vendor:
+        where += " AND vendor = ? COLLATE NOCASE"
+        params.append(vendor)
+    if states:
+        where += f" AND state IN ({','.join('?' * len(states))})"
+        params.extend(s.value for s in states)
+    return where, params
+
+
+def _rows_to_launches(rows: list[sqlite3.Row]) -> list[Launch]:
+    return [row_to_launch(r) for r in rows]
+
+
+class SqlLaunches(Repository):
+    """Launches and their deadlines."""
+
+    __slots__ = ()
+
+    async def insert_launch(
+        self,
+        *,
+        guild_id: int,
+        product: str,
+        vendor: str,
+        announcer: str | None,
+        source_url: str | None,
+        quote: str | None,
+        announced_on: dt.date,
+        window_phrase: str,
+        window_start: dt.date,
+        window_end: dt.date,
+        window_rule: str,
+        timezone: str | None,
+        deadline_at: dt.datetime,
+        next_due_at: dt.datetime | None,
+        now: dt.datetime,
+        evidence: Evidence = Evidence.OFFICIAL,
+        announced_precision: Precision = Precision.DAY,
+    ) -> Launch:
+        """Insert an upcoming launch (its window is its first promise) and return it."""
+        cur = await self._conn.execute(
+            "INSERT INTO launches (guild_id, product, vendor, announcer, source_url, quote, "
+            "announced_on, window_phrase, window_start, window_end, window_rule, timezone, "
+            "deadline_at, next_due_at, created_at, updated_at, first_window_end, evidence, "
+            "announced_precision) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                guild_id,
+                product,
+                vendor,
+                announcer,
+                source_url,
+                quote,
+                announced_on.isoformat(),
+                window_phrase,
+                window_start.isoformat(),
+                window_end.isoformat(),
+                window_rule,
+                timezone,
+                to_ms(deadline_at),
+                to_ms(next_due_at) if next_due_at else None,
+                to_ms(now),
+                to_ms(now),
+                window_end.isoformat(),
+                evidence.value,
+                announced_precision.value,
+            ),
+        )
+        row = await cur.fetchone()
+        await cur.close()
+        assert row is not None
+        launch = await self.get_launch(int(row[0]))
+        assert launch is not None
+        return launch
+
+    async def get_launch(self, launch_id: int, guild_id: int | None = None) -> Launch | None:
+        """One launch by id; with *guild_id*, only if it belongs to that guild."""
+        params: tuple[int, ...]
+        if guild_id is None:
+            sql, params = "SELECT * FROM launches WHERE id = ?", (launch_id,)
+        else:
+            sql, params = (
+                "SELECT * FROM launches WHERE id = ? AND guild_id = ?",
+                (launch_id, guild_id),
+            )
+        rows = list(await self._conn.execute_fetchall(sql, params))
+        row = rows[0] if rows else None
+        return row_to_launch(row) if row else None
+
+    async def update_launch(
+        self, launch: Launch, *, expect_revision: int, expect_state: LaunchState, now: dt.datetime
+    ) -> bool:
+        """Write every mutable field of *launch*, only if the stored row still has the expected
+        revision and state (compare-and-set). Returns False when someone else changed it first."""
+        assignments = ", ".join(f"{name} = ?" for name in _LAUNCH_FIELDS)
+        cur = await self._conn.execute(
+            f"UPDATE launches SET {assignments}, updated_at = ? "
+            "WHERE id = ? AND revision = ? AND state = ?",
+            (*_launch_values(launch), to_ms(now), launch.id, expect_revision, expect_state.value),
+        )
+        changed = cur.rowcount == 1
+        await cur.close()
+        return changed
+
+    async def insert_launch_record(self, launch: Launch) -> int:
+        """Insert *launch* with every stored field as given (its id is ignored: a new one is
+        assigned and returned). Used by imports, which keep states, outcomes and timestamps."""
+        columns = ("guild_id", *_LAUNCH_FIELDS, "created_at", "updated_at")
+        values = (
+            launch.guild_id,
+            *_launch_values(launch),
+            to_ms(launch.created_at),
+            to_ms(launch.updated_at),
+        )
+        cur = await self._conn.execute(
+            f"INSERT INTO launches ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) RETURNING id",
+            values,
+        )
+        row = await cur.fetchone()
+        await cur.close()
+        assert row is not None
+        return int(row[0])
+
+    async def advance_due(
+        self,
+        launch_id: int,
+        *,
+        expect_due: dt.datetime,
+        expect_revision: int,
+        state: LaunchState,
+        next_due_at: dt.datetime | None,
+        days_late: int | None,
+        now: dt.datetime,
+    ) -> bool:
+        """The sweep's conditional step: move a launch past the due item it was found at.
+
+        Only succeeds when next_due_at and revision are still what the sweep read, so sweeping
+        twice (or two sweepers) changes nothing more."""
+        cur = await self._conn.execute(
+            "UPDATE launches SET state = ?, next_due_at = ?, days_late = ?, updated_at = ? "
+            "WHERE id = ? AND next_due_at = ? AND revision = ?",
+            (
+                state.value,
+                to_ms(next_due_at) if next_due_at else None,
+                days_late,
+                to_ms(now),
+                launch_id,
+                to_ms(expect_due),
+                expect_revision,
+            ),
+        )
+        changed = cur.rowcount == 1
+        await cur.close()
+        return changed
+
+    async def delete_launch(self, launch_id: int, guild_id: int) -> bool:
+        """Remove a launch, its history and its launch subscriptions."""
+        await self._conn.execute(
+            "DELETE FROM subscriptions WHERE guild_id = ? AND scope = 'launch' AND target = ?",
+            (guild_id, str(launch_id)),
+        )
+        cur = await self._conn.execute(
+            "DELETE FROM launches WHERE id = ? AND guild_id = ?", (launch_id, guild_id)
+        )
+        deleted = cur.rowcount == 1
+        await cur.close()
+        return deleted
+
+    async def next_due(self) -> dt.datetime | None:
+        """The earliest pending due time over all launches (one index lookup)."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT MIN(next_due_at) FROM launches WHERE next_due_at IS NOT NULL"
+            )
+        )
+        row = rows[0] if rows else None
+        return from_ms_or_none(row[0]) if row else None
+
+    async def due_launches(self, now: dt.datetime, limit: int) -> list[Launch]:
+        """Launches whose next due item is at or before *now*, earliest first (index range scan)."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT * FROM launches WHERE next_due_at IS NOT NULL AND next_due_at <= ? "
+                f"ORDER BY next_due_at LIMIT ?{skip_locked(self._conn)}",
+                (to_ms(now), limit),
+            )
+        )
+        return [row_to_launch(r) for r in rows]
+
+    async def list_launches(
+        self,
+        guild_id: int,
+        *,
+        vendor: str | None = None,
+        states: Sequence[LaunchState] | None = None,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> list[Launch]:
+        """A guild's launches sorted by deadline, optionally filtered by vendor and state."""
+        where, params = _launch_filter(guild_id, vendor, states)
+        rows = list(
+            await self._conn.execute_fetchall(
+                f"SELECT * FROM launches WHERE {where} ORDER BY deadline_at, id LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+        )
+        return [row_to_launch(r) for r in rows]
+
+    async def count_launches(
+        self,
+        guild_id: int,
+        *,
+        vendor: str | None = None,
+        states: Sequence[LaunchState] | None = None,
+    ) -> int:
+        """How many launches :func:`list_launches` would page through."""
+        where, params = _launch_filter(guild_id, vendor, states)
+        rows = list(
+            await self._conn.execute_fetchall(
+                f"SELECT COUNT(*) FROM launches WHERE {where}", params
+            )
+        )
+        return int(rows[0][0]) if rows else 0
+
+    async def all_launches(self, guild_id: int | None = None) -> list[Launch]:
+        """Every launch (of one guild), by id."""
+        params: tuple[int, ...]
+        if guild_id is None:
+            sql, params = "SELECT * FROM launches ORDER BY id", ()
+        else:
+            sql, params = "SELECT * FROM launches WHERE guild_id = ? ORDER BY id", (guild_id,)
+        rows = list(await self._conn.execute_fetchall(sql, params))
+        if len(rows) > INLINE_ROWS:
+            # Tens of thousands of rows take a while to turn into records: not on the event loop.
+            return await asyncio.to_thread(_rows_to_launches, rows)
+        return _rows_to_launches(rows)
+
+    async def search_launches(self, guild_id: int, prefix: str, limit: int = 25) -> list[Launch]:
+        """Autocomplete: a guild's launches whose product or vendor starts with *prefix*."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"{escaped}%"
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT * FROM launches WHERE guild_id = ? AND "
+                "(product LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\') "
+                "ORDER BY deadline_at, id LIMIT ?",
+                (guild_id, pattern, pattern, limit),
+            )
+        )
+        return [row_to_launch(r) for r in rows]
+
+    async def advance_many(self, advances: Sequence[Advance], now: dt.datetime) -> int:
+        """Batch form of :meth:`advance_due`. Returns how many rows changed."""
+        stamp = to_ms(now)
+        cur = await self._conn.executemany(
+            "UPDATE launches SET state = ?, next_due_at = ?, days_late = ?, updated_at = ? "
+            "WHERE id = ? AND next_due_at = ? AND revision = ?",
+            [
+                (
+                    a.state.value,
+                    None if a.next_due_at is None else to_ms(a.next_due_at),
+                    a.days_late,
+                    stamp,
+                    a.launch_id,
+                    to_ms(a.expect_due),
+                    a.expect_revision,
+                )
+                for a in advances
+            ],
+        )
+        changed = cur.rowcount
+        await cur.close()
+        return changed

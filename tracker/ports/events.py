@@ -1,0 +1,50 @@
+"""The events repository as the domain sees it; storage/events.py implements it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from tracker.models import (
+    EventKind,
+    LaunchEvent,
+)
+from tracker.records import (
+    NewEvent,
+)
+
+
+class Events(Protocol):
+    """Every launch's history (the event log)."""
+
+    async def append_event(
+        self,
+        *,
+        launch_id: int,
+        guild_id: int,
+        kind: EventKind,
+        at: dt.datetime,
+        actor: str,
+        source_url: str | None = None,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one row to a launch's history (never updated afterwards)."""
+
+    async def launch_events(self, launch_id: int) -> list[LaunchEvent]:
+        """A launch's history, oldest first."""
+
+    async def guild_events_between(
+        self, guild_id: int, start: dt.datetime, end: dt.datetime
+    ) -> list[LaunchEvent]:
+        """A guild's history rows with start <= at < end, oldest first."""
+
+    async def append_events(self, events: Sequence[NewEvent]) -> None:
+        """Batch form of :meth:`append_event`."""
+
+    async def events_by_launch(
+        self, guild_id: int, kinds: Iterable[EventKind] | None = None
+    ) -> dict[int, list[LaunchEvent]]:
+        """Every history row of a guild (only of *kinds*, if given), grouped by launch, each list
+        oldest first. Launches without any matching event are absent."""

@@ -1,0 +1,98 @@
+"""Records the store returns besides the core models: digest runs, boards, and the rows the
+engine writes in bulk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from tracker.models import DestinationKind, EventKind, LaunchState, Message, OutboxState
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    """One handled digest period of one guild (see migration 002)."""
+
+    id: int
+    guild_id: int
+    period_key: str
+    period_start: dt.datetime
+    period_end: dt.datetime
+    outcome: str  # one of DIGEST_OUTCOMES
+    late: bool
+    dm_count: int
+    schedule: str
+    timezone: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DigestGuild:
+    """What the digest timer needs to know about one guild."""
+
+    guild_id: int
+    timezone: str
+    schedule: str  # GuildConfig.digest_schedule as stored
+
+
+@dataclass(frozen=True, slots=True)
+class PublicBoard:
+    """A server's published board."""
+
+    guild_id: int
+    slug: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BoardStamp:
+    """What a board's content depends on in the database: the newest history row a reader can
+    see (reminders and milestones change nothing shown), the number of launches (a deletion
+    leaves no history), and when the server's settings or its board last changed.
+    *changed_at* is the last write to any of the server's launches: never earlier than the
+    last visible change (an imported history row carries its own old time), sometimes later."""
+
+    changed_at: dt.datetime
+    launches: int
+    last_event_id: int
+    settings_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """The engine's move of one due launch, applied only if the stored row still has the due
+    time and revision the engine read (compare-and-set)."""
+
+    launch_id: int
+    expect_due: dt.datetime
+    expect_revision: int
+    state: LaunchState
+    next_due_at: dt.datetime | None
+    days_late: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A history row to append (the store assigns its id)."""
+
+    launch_id: int
+    guild_id: int
+    kind: EventKind
+    at: dt.datetime
+    actor: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to queue in the outbox; a repeated *idem_key* is ignored."""
+
+    guild_id: int | None
+    dest_kind: DestinationKind
+    dest_id: int
+    idem_key: str
+    nonce: str
+    message: Message
+    state: OutboxState = OutboxState.PENDING
