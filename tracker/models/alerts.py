@@ -1,52 +1,15 @@
-"""Domain records shared by the tracker and storage layers.
-
-Every record is a frozen dataclass; timestamps are aware UTC datetimes and calendar days are
-``datetime.date``. Nothing here talks to Discord or to the database.
+"""What an alert tells its reader, and the message that carries one or more alerts (or a
+digest, or a discovered promise) through the outbox as JSON.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-UTC = dt.UTC
-
-
-class LaunchState(enum.StrEnum):
-    """Where a launch is in its life."""
-
-    UPCOMING = "upcoming"
-    SLIPPED = "slipped"
-    SHIPPED = "shipped"
-    CANCELLED = "cancelled"
-
-    @property
-    def resolved(self) -> bool:
-        """True once the launch has shipped or was cancelled."""
-        return self in (LaunchState.SHIPPED, LaunchState.CANCELLED)
-
-
-class Evidence(enum.StrEnum):
-    """How sure the record of a promise is: the vendor said it, the press reported the vendor's
-    words, or it is a rumour. Rumours are tracked and alerted like the rest but left out of
-    every figure unless a reader asks for them."""
-
-    OFFICIAL = "official"
-    REPORTED = "reported"
-    RUMOUR = "rumour"
-
-
-class Precision(enum.StrEnum):
-    """How precisely a day is known. A MONTH day is stored as the month's first day."""
-
-    DAY = "day"
-    MONTH = "month"
-
-    def show(self, day: dt.date) -> str:
-        """*day* as precisely as it is known: "2025-02-17" or "2025-02"."""
-        return day.isoformat() if self is Precision.DAY else f"{day:%Y-%m}"
+from tracker.models.launches import Evidence, Launch, LaunchState
 
 
 class AlertKind(enum.StrEnum):
@@ -61,146 +24,6 @@ class AlertKind(enum.StrEnum):
     REVIVED = "revived"
     NOTE = "note"
     TEST = "test"
-
-
-class EventKind(enum.StrEnum):
-    """Kinds of rows in the append-only launch history."""
-
-    CREATED = "created"
-    EDITED = "edited"
-    REMINDER = "reminder"
-    SLIPPED = "slipped"
-    MILESTONE = "milestone"
-    SHIPPED = "shipped"
-    CANCELLED = "cancelled"
-    REANNOUNCED = "reannounced"
-    REVIVED = "revived"
-    NOTE = "note"
-
-
-class DestinationKind(enum.StrEnum):
-    """Where an outbox row goes."""
-
-    CHANNEL = "channel"
-    USER = "user"
-
-
-class OutboxState(enum.StrEnum):
-    """Outbox row states: pending until the notifier confirms, then sent."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    HELD = "held"  # destination is broken; kept until it is fixed
-    FAILED = "failed"  # the destination can never take it (user closed DMs)
-    DEAD = "dead"  # retried past the maximum age
-
-
-class SubscriptionScope(enum.StrEnum):
-    """What a subscription follows."""
-
-    LAUNCH = "launch"
-    VENDOR = "vendor"
-    ALL = "all"
-
-
-@dataclass(frozen=True, slots=True)
-class GuildConfig:
-    """A server's settings. Defaults apply to a guild the bot has never been configured in."""
-
-    guild_id: int
-    timezone: str = "UTC"
-    grace_days: int = 0
-    reminder_offsets: tuple[int, ...] = (7, 1)
-    late_milestones: tuple[int, ...] = (7, 30, 90)
-    alert_channel_id: int | None = None
-    manager_role_id: int | None = None
-    mention_role_id: int | None = None
-    locale: str = "en"
-    digest_channel_id: int | None = None
-    digest_schedule: str = "weekly:mon:09:00"
-    digest_when_empty: str = "short"
-
-
-@dataclass(frozen=True, slots=True)
-class Launch:
-    """One announced launch on a guild's watchlist."""
-
-    id: int
-    guild_id: int
-    product: str
-    vendor: str
-    announcer: str | None
-    source_url: str | None
-    quote: str | None
-    announced_on: dt.date
-    window_phrase: str
-    window_start: dt.date
-    window_end: dt.date
-    window_rule: str
-    timezone: str | None
-    deadline_at: dt.datetime
-    state: LaunchState
-    slip_count: int
-    revision: int
-    shipped_on: dt.date | None
-    cancelled_on: dt.date | None
-    days_late: int | None  # as of the outcome (shipped: signed); read figures from tracker.stats
-    next_due_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    # The window end of the first announcement: the promise lateness is measured against.
-    first_window_end: dt.date
-    evidence: Evidence = Evidence.OFFICIAL
-    announced_precision: Precision = Precision.DAY
-    # Precision of shipped_on / cancelled_on; an undated cancellation has cancelled_on None.
-    outcome_precision: Precision = Precision.DAY
-
-
-@dataclass(frozen=True, slots=True)
-class NewLaunch:
-    """What a person supplies to add a launch (before the window is resolved)."""
-
-    guild_id: int
-    product: str
-    vendor: str
-    window_phrase: str
-    announced_on: dt.date
-    announcer: str | None = None
-    source_url: str | None = None
-    quote: str | None = None
-    timezone: str | None = None
-    evidence: Evidence = Evidence.OFFICIAL
-    announced_precision: Precision = Precision.DAY
-
-
-@dataclass(frozen=True, slots=True)
-class LaunchEvent:
-    """One row of the append-only history of a launch."""
-
-    id: int
-    launch_id: int
-    guild_id: int
-    kind: EventKind
-    at: dt.datetime
-    actor: str
-    source_url: str | None
-    note: str | None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """A user's wish to be told about a launch, a vendor, or everything in a guild."""
-
-    id: int
-    guild_id: int
-    user_id: int
-    scope: SubscriptionScope
-    target: str  # launch id as text, vendor name folded to lower case, or "" for all
-    mode: str  # "instant" or "digest"
-    paused_reason: str | None
-    created_at: dt.datetime
-    label: str | None = None  # a vendor as the user spelt it (target is folded for matching)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,13 +185,13 @@ class Alert:
 @dataclass(frozen=True, slots=True)
 class Message:
     """What one outbox row delivers: one alert, or several merged after a catch-up, or a
-    scheduled digest (``alerts`` empty, ``digest`` set: see tracker.digest.Digest.to_json), or a
-    discovered promise (``alerts`` empty, ``promise`` set)."""
+    scheduled digest (``alerts`` empty, ``digest`` set: see Digest.to_json), or a discovered
+    promise (``alerts`` empty, ``promise`` set)."""
 
     alerts: tuple[Alert, ...]
     mention_role_id: int | None = None
     digest: dict[str, Any] | None = None
-    # A promise found by discovery (see tracker.discovery.PromiseProposal.to_payload).
+    # A promise found by discovery (see tracker.promises.PromiseProposal.to_payload).
     promise: dict[str, Any] | None = None
 
     @property
@@ -397,27 +220,6 @@ class Message:
             digest=data.get("digest"),
             promise=data.get("promise"),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """One message waiting for (or done with) delivery to one destination."""
-
-    id: int
-    guild_id: int | None
-    dest_kind: DestinationKind
-    dest_id: int
-    idem_key: str
-    nonce: str
-    payload: Message
-    state: OutboxState
-    attempts: int
-    next_attempt_at: dt.datetime
-    last_error: str | None
-    sent_message_id: int | None
-    created_at: dt.datetime
-    queued_at: dt.datetime
-    sent_at: dt.datetime | None
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
