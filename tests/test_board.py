@@ -388,7 +388,7 @@ async def test_taken_names_are_refused_and_a_board_can_move(tmp_path: Path) -> N
 async def test_the_table_is_paged_and_links_keep_the_view(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tracker.board.PAGE_SIZE", 2)
+    monkeypatch.setattr("tracker.board.table.PAGE_SIZE", 2)
     async with served(tmp_path) as s:
         _, _, first = await s.get(f"/b/{SLUG}?sort=product")
         assert len(rows_of(first)) == 2

@@ -56,6 +56,15 @@ def zone(name: str) -> ZoneInfo:
         ) from exc
 
 
+def zone_or_utc(name: str) -> ZoneInfo:
+    """The IANA zone *name*, or UTC when it is unknown here (a stored setting whose zone this
+    machine's tz database lacks): for reading, where refusing would hide a whole page."""
+    try:
+        return zone(name)
+    except InvalidInput:
+        return ZoneInfo("UTC")
+
+
 def known_zones() -> list[str]:
     """All IANA zone names available here, sorted (for autocomplete)."""
     return sorted(available_timezones())
