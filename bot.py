@@ -23,9 +23,10 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -34,6 +35,9 @@ from tracker.settings import Settings, SettingsError
 from tracker.text import plural
 
 if TYPE_CHECKING:
+    from cogs.infra.bot import SlipwatchBot
+    from tracker.app import Slipwatch
+    from tracker.clock import Clock
     from tracker.transfer import ExportFile
 
 log = logging.getLogger("slipwatch")
@@ -63,6 +67,88 @@ def _setup_logging(level: str, sql_debug: bool = False) -> None:
     # aiosqlite logs every statement with its parameters (user text) at DEBUG: only on request.
     sql_level = logging.DEBUG if sql_debug else max(logging.INFO, logging.getLogger().level)
     logging.getLogger("aiosqlite").setLevel(sql_level)
+
+
+@asynccontextmanager
+async def open_app(settings: Settings, **adapters: Any) -> AsyncIterator[Slipwatch]:
+    """The store SLIPWATCH_DB names, then every service on it (tracker.app.open_slipwatch with
+    *adapters*: notifier, fetcher, clock, ...). The bot, the demo and the command line all
+    start here."""
+    from storage.session import open_store
+    from tracker.app import open_slipwatch
+
+    async with (
+        open_store(settings.db_path) as store,
+        open_slipwatch(settings, store, **adapters) as app,
+    ):
+        yield app
+
+
+@asynccontextmanager
+async def running_resources(
+    settings: Settings, clock: Clock | None = None, **options: Any
+) -> AsyncIterator[SlipwatchBot]:
+    """Every service (:func:`open_app`) and the bot on top of them (not yet logged in)."""
+    from cogs.infra.bot import ShardedSlipwatchBot, SlipwatchBot, point_at
+    from cogs.infra.notifier import DiscordNotifier
+    from storage.postgres.cluster import PgCoordination
+
+    point_at(settings)
+    notifier = DiscordNotifier()
+    async with open_app(settings, notifier=notifier, clock=clock) as app:
+        kind: type[SlipwatchBot] = SlipwatchBot
+        if settings.shard_count is not None:
+            kind = ShardedSlipwatchBot
+            options.setdefault("shard_ids", list(settings.shard_ids or ()))
+            options.setdefault("shard_count", settings.shard_count)
+        # On PostgreSQL several processes may share the database (cogs/infra/cluster.py).
+        coordination = PgCoordination(settings.db_path) if settings.on_postgres else None
+        bot = kind(
+            app=app,
+            notifier=notifier,
+            coordination=coordination,
+            sync_on_start=settings.sync_guild_id,
+            **options,
+        )
+        async with bot:
+            yield bot
+
+
+async def run_bot(settings: Settings, *, sync_only: bool = False, sync_guild: int | None) -> int:
+    """Run until stopped (or, with *sync_only*, register the commands and exit)."""
+    import signal
+
+    import discord
+
+    # slipwatch has no voice: don't warn about voice libraries at every start.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+    async with running_resources(settings) as bot:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # A clean stop: close the gateway, stop the engine; the outbox keeps the rest.
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+        if sync_only:
+            bot.sync_only = True
+            await bot.login(settings.token.get())  # runs setup_hook: loads the commands
+            if sync_guild is not None:
+                guild = discord.Object(sync_guild)
+                bot.tree.copy_global_to(guild=guild)
+                synced = await bot.tree.sync(guild=guild)
+                print(f"synced {len(synced)} commands to server {sync_guild}")
+            else:
+                synced = await bot.tree.sync()
+                print(f"synced {len(synced)} global commands (may take up to an hour to show)")
+            return 0
+        try:
+            await bot.start(settings.token.get())
+        except discord.LoginFailure:
+            print(
+                "Discord refused the token (401). Check DISCORD_TOKEN in .env: it must be the "
+                "bot token from the Developer Portal (Bot > Reset Token).",
+            )
+            return 2
+    return 0
 
 
 async def _check(settings: Settings) -> int:
@@ -101,23 +187,17 @@ async def _check(settings: Settings) -> int:
 
 
 async def _export(settings: Settings, guild: int, fmt: str) -> ExportFile:
-    from storage.db import open_database
-    from storage.session import SqlStore
-    from tracker.clock import SystemClock
-    from tracker.transfer import TransferFormat, TransferService
+    from tracker.transfer import TransferFormat
 
-    async with open_database(settings.db_path) as db:
-        return await TransferService(SqlStore(db), SystemClock()).export(guild, TransferFormat(fmt))
+    async with open_app(settings) as app:
+        return await app.transfer.export(guild, TransferFormat(fmt))
 
 
 async def _import(settings: Settings, stream: TextIO, fmt: str, guild: int, dry_run: bool) -> int:
-    from storage.db import open_database
-    from storage.session import SqlStore
-    from tracker.clock import SystemClock
-    from tracker.transfer import TransferFormat, TransferService
+    from tracker.transfer import TransferFormat
 
-    async with open_database(settings.db_path) as db:
-        service = TransferService(SqlStore(db), SystemClock())
+    async with open_app(settings) as app:
+        service = app.transfer
         if dry_run:
             report = await service.check(guild, stream, TransferFormat(fmt))
         else:
@@ -130,10 +210,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     import datetime as dt
     import json
 
-    from storage.db import open_database
-    from storage.session import SqlStore
     from tracker import stats
-    from tracker.clock import SystemClock
 
     try:
         today = dt.date.fromisoformat(args.today) if args.today else None
@@ -141,8 +218,8 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
         print(f"slipwatch: --today {args.today!r} is not a date like 2025-06-30", file=sys.stderr)
         return 2
     evidence: stats.EvidenceFilter = "all" if args.evidence == "all" else "counted"
-    async with open_database(settings.db_path) as db:
-        service = stats.StatsService(SqlStore(db), SystemClock())
+    async with open_app(settings) as app:
+        service = app.stats
         filters = {"vendor": args.vendor, "announcer": args.announcer, "evidence": evidence}
         result = await service.stats(args.guild, today=today, **filters)
         board = await service.leaderboard(args.guild, today=today, **filters)
@@ -194,6 +271,7 @@ def _run_import(settings: Settings, path: str, guild: int, dry_run: bool) -> int
 
 def _serve_demo(address: str) -> int:
     from cogs.web.demo import serve_demo
+    from storage.session import open_store
     from tracker.settings import parse_host_port
 
     try:
@@ -202,7 +280,7 @@ def _serve_demo(address: str) -> int:
         print(f"slipwatch: {exc}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(serve_demo(host, port))
+        return asyncio.run(serve_demo(open_store, host, port))
     except OSError as exc:
         print(f"slipwatch: cannot serve on {address}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -257,9 +335,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING)
         if args.serve is not None:
             return _serve_demo(args.serve)
+        from storage.session import open_store
         from tracker.demo import main as demo_main
 
-        return demo_main()
+        return demo_main(open_store)
 
     try:
         settings = _settings().with_shards(args.shards, args.shard_count)
@@ -279,8 +358,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    from cogs.infra.bot import run_bot
-
     guild = getattr(args, "guild", None)
     try:
         return asyncio.run(run_bot(settings, sync_only=command == "sync", sync_guild=guild))

@@ -18,7 +18,8 @@ import random  # noqa: E402
 
 import discord  # noqa: E402
 
-from cogs.infra.bot import SlipwatchBot, running_resources  # noqa: E402
+from bot import running_resources  # noqa: E402
+from cogs.infra.bot import SlipwatchBot  # noqa: E402
 from storage.db import SqliteDatabase  # noqa: E402
 from storage.session import SqlStore  # noqa: E402
 from tests.loopback import LoopbackDiscord  # noqa: E402

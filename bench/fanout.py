@@ -66,7 +66,7 @@ async def run(recipients: int) -> dict[str, object]:
             rejected = sum(1 for r in window if r.status == 429)
             per_user = Counter(m.recipient_id for m in server.messages() if m.is_dm)
             delivered = [per_user.get(u, 0) for u in users]
-            counts = await bot.store.read.outbox.outbox_counts()
+            counts = await bot.app.store.read.outbox.outbox_counts()
     return {
         "bench": "fanout",
         "recipients": recipients,

@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import random
 import re
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ from pathlib import Path
 import discord
 from common import fill_server, percentile, summary  # type: ignore[import-not-found]
 
-from cogs.infra.bot import running_resources
+from bot import running_resources
 from storage.bulk import BulkLaunch, insert_guilds, insert_launches
 from storage.db import SqliteDatabase
 from storage.session import SqlStore
@@ -148,8 +149,9 @@ async def _run(
                 at = start + dt.timedelta(seconds=spread_s * i / alerts)
                 gid, _ = alert_guilds[i % ALERT_GUILDS]
                 rows.append(BulkLaunch(gid, f"Due {i}", "Lab", wall0.date(), wall0.date(), at, at))
-            top = await bot.db.fetchone("SELECT MAX(id) FROM launches")
-            first_id = (top[0] if top else 0) + 1
+            with contextlib.closing(sqlite3.connect(db_path)) as lite:
+                top = lite.execute("SELECT MAX(id) FROM launches").fetchone()
+            first_id = (top[0] or 0) + 1
             insert_launches(str(db_path), rows, wall0)
             deadlines = {
                 first_id + i: (row.deadline_at - wall0).total_seconds()

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 import discord
 from common import fill_server  # type: ignore[import-not-found]
 
-from cogs.infra.bot import running_resources
+from bot import running_resources
 from storage.bulk import insert_guilds
 from storage.db import SqliteDatabase
 from tests.loopback import LoopbackDiscord
@@ -254,7 +254,7 @@ async def _digest_now(bot: Any, guild: int, channel: int, side: ServerThread) ->
     await bot.tracker.configure(guild, digest_schedule=daily.to_setting(), digest_channel_id=None)
     previous = period_for(daily, ZoneInfo("UTC"), now - dt.timedelta(days=1))
     assert previous is not None
-    async with bot.store.transaction() as conn:
+    async with bot.app.store.transaction() as conn:
         await conn.digests.insert_digest_run(
             guild_id=guild,
             period_key=previous.key,

@@ -188,11 +188,13 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
     @app_commands.command(name="status", description="Where alerts go and what is held")
     async def alerts_status(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = replies.guild_id_of(interaction)
-        read = self.bot.store.read
-        config = await read.guilds.get_guild(guild_id)
-        counts = await read.outbox.outbox_counts(guild_id)
-        broken = await read.destinations.broken_destinations(guild_id)
-        subs = await read.subscriptions.guild_subscription_count(guild_id)
+        status = await self.bot.watchlist.alert_status(guild_id)
+        config, counts, broken, subs = (
+            status.config,
+            status.outbox,
+            status.broken,
+            status.subscriptions,
+        )
         embed = discord.Embed(title="slipwatch alerts", colour=discord.Colour.blurple())
         embed.add_field(
             name="Channel",
@@ -294,7 +296,7 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
     async def alerts_test(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = replies.guild_id_of(interaction)
         await self.bot.tracker.queue_test_alert(guild_id, f"test:{guild_id}:{interaction.id}")
-        config = await self.bot.store.read.guilds.get_guild(guild_id)
+        config = await self.bot.tracker.guild(guild_id)
         await replies.reply(
             interaction, f"A test alert is on its way to <#{config.alert_channel_id}>."
         )

@@ -72,7 +72,7 @@ class ListView(discord.ui.View):
         self.next.disabled = self.page >= self.pages - 1
 
     async def embed(self) -> discord.Embed:
-        launches = await self.bot.store.read.launches.list_launches(
+        launches = await self.bot.watchlist.page(
             self.guild_id,
             vendor=self.vendor,
             states=self.states,
@@ -363,7 +363,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
             timezone=timezone,
             evidence=evidence.value if evidence else None,
         )
-        config = await self.bot.store.read.guilds.get_guild(launch.guild_id)
+        config = await self.bot.tracker.guild(launch.guild_id)
         today = await replies.guild_today(self.bot, updated.guild_id)
         embed = render.launch_embed(updated, updated.timezone or config.timezone, today)
         await replies.reply(interaction, f"Updated #{updated.id}.", embed=embed, ephemeral=False)
@@ -373,7 +373,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     async def launch_show(
         self, interaction: discord.Interaction[Any], launch: LaunchOption
     ) -> None:
-        config = await self.bot.store.read.guilds.get_guild(launch.guild_id)
+        config = await self.bot.tracker.guild(launch.guild_id)
         today = await replies.guild_today(self.bot, launch.guild_id)
         events = await self.bot.tracker.history(launch.guild_id, launch.id)
         embed = render.launch_embed(
@@ -395,9 +395,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     ) -> None:
         guild_id = replies.guild_id_of(interaction)
         states = _states(state.value if state else None)
-        total = await self.bot.store.read.launches.count_launches(
-            guild_id, vendor=vendor, states=states
-        )
+        total = await self.bot.watchlist.count(guild_id, vendor=vendor, states=states)
         if total == 0:
             hint = "No launches match." if (vendor or state) else "The watchlist is empty."
             await replies.reply(interaction, f"{hint} Add one with /launch add.")
@@ -597,7 +595,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
                 source_url=source,
                 quote=quote,
             )
-            config = await self.bot.store.read.guilds.get_guild(launch.guild_id)
+            config = await self.bot.tracker.guild(launch.guild_id)
             embed = render.launch_embed(updated, updated.timezone or config.timezone, today)
             if quote and choice:
                 embed.description = render.cut(_read_from(quote, choice), render.DESCRIPTION)

@@ -116,9 +116,7 @@ class SubscriptionsCog(commands.Cog):
         the server's launches spell it (the stored target is folded to lower case)."""
         if sub.label:
             return sub.label
-        found = await self.bot.store.read.launches.list_launches(
-            sub.guild_id, vendor=sub.target, limit=1
-        )
+        found = await self.bot.watchlist.page(sub.guild_id, vendor=sub.target, limit=1)
         return found[0].vendor if found else sub.target
 
     @app_commands.command(name="subscriptions", description="Your alert subscriptions")
@@ -134,9 +132,7 @@ class SubscriptionsCog(commands.Cog):
             guild = self.bot.get_guild(sub.guild_id)
             where = render.safe(guild.name, 100) if guild else f"server {sub.guild_id}"
             if sub.scope is SubscriptionScope.LAUNCH:
-                launch = await self.bot.store.read.launches.get_launch(
-                    int(sub.target), sub.guild_id
-                )
+                launch = await self.bot.watchlist.find(sub.guild_id, int(sub.target))
                 what = (
                     render.launch_name(launch.product, launch.vendor)
                     if launch

@@ -27,6 +27,7 @@ import aiosqlite
 
 from tracker.clock import millis
 from tracker.errors import DamagedDatabase, DatabaseBusy, DiskFull
+from tracker.settings import is_postgres_url
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def latest_version(target: str | Path) -> int:
     """The schema version this slipwatch brings for the backend *target* selects."""
     from storage.postgres import db as postgres
 
-    if postgres.is_postgres_url(str(target)):
+    if is_postgres_url(str(target)):
         return postgres.bundled_migrations()[-1].version
     return bundled_migrations()[-1].version
 
@@ -212,7 +213,7 @@ async def open_database(target: str | Path, *, check: bool = True) -> AsyncItera
     """Open (and migrate) the database SLIPWATCH_DB names: a ``postgresql://`` URL selects
     PostgreSQL, anything else is a SQLite file (*check*: see SqliteDatabase.open; PostgreSQL
     checks its own pages)."""
-    from storage.postgres.db import PgDatabase, is_postgres_url
+    from storage.postgres.db import PgDatabase
 
     if is_postgres_url(str(target)):
         async with PgDatabase.open(str(target)) as pg:

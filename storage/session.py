@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
+from pathlib import Path
 
 from storage.boards import SqlBoards
-from storage.db import Connection, Database
+from storage.db import Connection, Database, open_database
 from storage.destinations import SqlDestinations
 from storage.detections import SqlDetections
 from storage.digests import SqlDigests
@@ -96,3 +97,11 @@ class SqlStore:
     async def quick_check(self) -> None:
         """Raise DamagedDatabase when the database is damaged."""
         await self.db.quick_check()
+
+
+@asynccontextmanager
+async def open_store(target: str | Path, *, check: bool = True) -> AsyncIterator[SqlStore]:
+    """Open (and migrate) the database SLIPWATCH_DB names, as the domain's store: a
+    ``postgresql://`` URL selects PostgreSQL, anything else is a SQLite file."""
+    async with open_database(target, check=check) as db:
+        yield SqlStore(db)

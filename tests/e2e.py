@@ -12,7 +12,8 @@ from typing import Any
 
 import discord
 
-from cogs.infra.bot import SlipwatchBot, running_resources
+from bot import running_resources
+from cogs.infra.bot import SlipwatchBot
 from tests.loopback import PERM_MANAGE_GUILD, LoopbackDiscord
 from tests.loopback.fixtures import (
     discord_endpoints_restored,
@@ -80,10 +81,10 @@ class World:
         await self.bot.engine.settle(limit_s=20.0)
 
     async def outbox_states(self) -> list[str]:
-        return [r.state.value for r in await self.bot.store.read.outbox.all_outbox()]
+        return [r.state.value for r in await self.bot.app.store.read.outbox.all_outbox()]
 
     async def launch_count(self, guild: int | None = None) -> int:
-        return len(await self.bot.store.read.launches.all_launches(guild or self.guild))
+        return len(await self.bot.app.store.read.launches.all_launches(guild or self.guild))
 
 
 def settings_for(

@@ -14,11 +14,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage.db import Database, open_database
 from storage.session import SqlStore
+from tracker.app import Slipwatch, open_slipwatch
 from tracker.clock import SimClock
 from tracker.engine import Engine
 from tracker.models import NewLaunch, OutboxRow
 from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult, DeliverySettings
+from tracker.probes.fetch import Fetcher
+from tracker.probes.service import ProbeSettings
 from tracker.service import Tracker
+from tracker.settings import Settings
 
 UTC = dt.UTC
 GUILD = 500
@@ -59,6 +63,7 @@ class Harness:
     engine: Engine
     tracker: Tracker
     target: str | Path
+    app: Slipwatch
     started: bool = field(default=False)
 
     @property
@@ -118,25 +123,33 @@ async def harness(
     clock: SimClock | None = None,
     notifier: RecordingNotifier | None = None,
     configure: bool = True,
+    digests: bool = False,
+    fetcher: Fetcher | None = None,
+    probing: ProbeSettings | None = None,
 ) -> AsyncIterator[Harness]:
-    """Start a full engine on the database *target* (a SQLite file or a PostgreSQL URL;
-    reusing it across restarts)."""
+    """Start every service of the bot (tracker.app, as production runs them) on the database
+    *target* (a SQLite file or a PostgreSQL URL; reusing it across restarts). The test server
+    gets no digest unless *digests*: most tests count the messages of one alert."""
     clock = clock or SimClock(start)
     notifier = notifier or RecordingNotifier()
-    async with open_database(target) as db:
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        store = SqlStore(db)
-        deliverer = Deliverer(store, clock, notifier, DeliverySettings(concurrency=4))
-        engine = Engine(store, clock, scheduler, deliverer)
-        tracker = Tracker(store, clock, on_change=engine.poke)
-        h = Harness(db, clock, scheduler, notifier, deliverer, engine, tracker, target)
-        scheduler.start()
-        try:
-            if configure:
-                await tracker.configure(GUILD, alert_channel_id=CHANNEL)
-            await engine.start()
-            await engine.settle()
-            yield h
-        finally:
-            await engine.stop()
-            scheduler.shutdown(wait=False)
+    async with (
+        open_database(target) as db,
+        open_slipwatch(
+            Settings(db_path=str(target)),
+            SqlStore(db),
+            notifier=notifier,
+            clock=clock,
+            delivery=DeliverySettings(concurrency=4),
+            fetcher=fetcher,
+            probing=probing,
+        ) as app,
+    ):
+        h = Harness(
+            db, clock, app.scheduler, notifier, app.deliverer, app.engine, app.tracker, target, app
+        )
+        if configure:
+            quiet = {} if digests else {"digest_schedule": "off"}
+            await app.tracker.configure(GUILD, alert_channel_id=CHANNEL, **quiet)
+        await app.start()
+        await app.engine.settle()
+        yield h

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.session import SqlStore
+from storage.session import SqlStore, open_store
 from tracker.demo import run_demo
 from tracker.settings import Secret, Settings, SettingsError
 
@@ -35,7 +35,7 @@ def run_cli(
 
 async def test_demo_replays_the_story_and_ends_with_the_table() -> None:
     out = io.StringIO()
-    status = await run_demo(out)
+    status = await run_demo(open_store, out)
     text = out.getvalue()
     assert status == 0
     lines = text.splitlines()

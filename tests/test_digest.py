@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from storage.session import SqlStore
 from tests.harness import CHANNEL, GUILD, Harness, RecordingNotifier, harness
 from tests.test_stats import launch
 from tracker.clock import SimClock
@@ -303,9 +302,10 @@ async def settle(h: Harness) -> None:
 async def with_digests(
     path: Path, clock: SimClock, notifier: RecordingNotifier, *, configure: bool = True
 ) -> AsyncIterator[tuple[Harness, DigestService]]:
-    async with harness(path, clock=clock, notifier=notifier, configure=configure) as h:
-        service = DigestService(SqlStore(h.db), h.clock)
-        service.attach(h.engine)
+    async with harness(
+        path, clock=clock, notifier=notifier, configure=configure, digests=True
+    ) as h:
+        service = h.app.digests
         h.engine.poke()
         await settle(h)
         yield h, service

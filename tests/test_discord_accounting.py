@@ -103,7 +103,7 @@ async def test_subscriptions_show_the_vendor_as_spelt(tmp_path: Path, db_target:
         done = await w.cmd("subscribe vendor", user=w.member, vendor="xAI")
         assert done.content == "Subscribed: you will hear about every xAI launch by DM."
         # A subscription saved before spellings were kept (label NULL, target folded).
-        async with w.bot.store.transaction() as conn:
+        async with w.bot.app.store.transaction() as conn:
             await conn.subscriptions.add_subscription(
                 guild_id=w.guild,
                 user_id=w.manager,

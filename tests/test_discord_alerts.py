@@ -27,7 +27,7 @@ async def test_alert_settings_commands_and_refusals(tmp_path: Path, db_target: s
     async with world(db_target) as w:
         refused = await w.cmd("alerts channel", user=w.member, channel=str(w.alerts))
         assert refused.ephemeral and refused.content == NOT_MANAGER
-        assert (await w.bot.store.read.guilds.get_guild(w.guild)).alert_channel_id is None
+        assert (await w.bot.app.store.read.guilds.get_guild(w.guild)).alert_channel_id is None
         await setup_alerts(w)
         role = w.server.add_role(w.guild, "launch-watchers")
         ping = await w.cmd("alerts role", role=str(role))
@@ -50,7 +50,7 @@ async def test_alert_settings_commands_and_refusals(tmp_path: Path, db_target: s
         )
         mil = await w.cmd("alerts milestones", days="off")
         assert mil.content == "Late milestones are off."
-        config = await w.bot.store.read.guilds.get_guild(w.guild)
+        config = await w.bot.app.store.read.guilds.get_guild(w.guild)
         assert (config.alert_channel_id, config.mention_role_id, config.timezone) == (
             w.alerts,
             role,
@@ -294,9 +294,9 @@ async def test_a_rejected_message_is_marked_failed_without_holding_the_channel(
         w.server.inject(r"POST /channels/\d+/messages", 400, times=1, code=50035)
         await w.advance(JAN1 + dt.timedelta(seconds=1))
         await eventually(lambda: _states_are(w, ["failed"]), what="the row marked failed")
-        rows = await w.bot.store.read.outbox.all_outbox()
+        rows = await w.bot.app.store.read.outbox.all_outbox()
         assert rows[0].last_error == "Discord rejected the message (400, error 50035)"
-        assert await w.bot.store.read.destinations.broken_destinations(w.guild) == []
+        assert await w.bot.app.store.read.destinations.broken_destinations(w.guild) == []
         test = await w.cmd("alerts test")  # the channel itself still works
         assert test.content.startswith("A test alert is on its way")
         await eventually(lambda: w.server.messages(w.alerts, kind="channel"), what="test alert")
@@ -314,7 +314,7 @@ async def test_a_send_that_times_out_is_retried_and_delivered_once(
         w.server.inject(r"POST /channels/\d+/messages", None, times=1, delay=3.0)
         await w.advance(JAN1 + dt.timedelta(seconds=1))
         await eventually(lambda: _states_are(w, ["sent"]), limit_s=30, what="delivered")
-        rows = await w.bot.store.read.outbox.all_outbox()
+        rows = await w.bot.app.store.read.outbox.all_outbox()
         assert rows[0].attempts == 2
         # The slow first request may still have been accepted late: the nonce makes it one.
         assert len(w.server.messages(w.alerts, kind="channel")) == 1

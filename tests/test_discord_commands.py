@@ -8,7 +8,7 @@ from pathlib import Path
 
 import discord
 
-from cogs.infra.bot import running_resources
+from bot import running_resources
 from tests.e2e import JAN1, World, eventually, settings_for, world
 from tests.loopback.fixtures import start_client, stop_client
 from tests.test_discord_launch import NOT_MANAGER, add_grok
@@ -50,7 +50,7 @@ async def test_every_manager_command_refuses_members_and_changes_nothing(
             0,
         )
         assert await w.launch_count() == 1
-        config = await w.bot.store.read.guilds.get_guild(w.guild)
+        config = await w.bot.app.store.read.guilds.get_guild(w.guild)
         assert config.alert_channel_id is None and config.grace_days == 0
         assert w.server.messages(w.alerts) == []
 
@@ -74,7 +74,7 @@ async def test_manager_role_can_manage_and_cancelled_happy_path(
         assert done.content == "Marked Grok 3 (xAI) cancelled on 2024-12-20."
         launch = await w.bot.tracker.get(w.guild, launch_id)
         assert launch.state is LaunchState.CANCELLED
-        events = await w.bot.store.read.events.launch_events(launch_id)
+        events = await w.bot.app.store.read.events.launch_events(launch_id)
         assert events[-1].note == "Never coming"
         assert events[-1].source_url == "https://example.com/news"
         cleared = await w.cmd("alerts managers")

@@ -77,7 +77,7 @@ async def test_a_new_promise_is_proposed_once_and_tracked_with_its_deadline(
         assert fields["Window"] == '"by the end of this year": 2025-09-01 – 2025-12-31'
         assert fields["Entry"] == "[Grok 5 is coming](https://x.ai/news/grok-5)"
         assert message.custom_ids() == ["sw:promise-track:2", "sw:promise-ignore:2"]
-        rows = await w.bot.store.read.outbox.all_outbox()
+        rows = await w.bot.app.store.read.outbox.all_outbox()
         assert [r.state for r in rows if r.payload.promise] == [OutboxState.SENT]
 
         member = await w.click(message, "sw:promise-track:2", w.member)
@@ -95,7 +95,7 @@ async def test_a_new_promise_is_proposed_once_and_tracked_with_its_deadline(
             'Tracking #1 Grok 5 (xAI): "by the end of this year" read as 2025-09-01 – '
             "2025-12-31; the deadline is <t:1767225600:F>."
         )
-        (launch,) = await w.bot.store.read.launches.all_launches(w.guild)
+        (launch,) = await w.bot.app.store.read.launches.all_launches(w.guild)
         assert (launch.product, launch.vendor, launch.window_end, launch.announced_on) == (
             "Grok 5",
             "xAI",
@@ -176,7 +176,7 @@ async def test_discover_refuses_private_and_non_web_targets(tmp_path: Path, db_t
             reply = await w.cmd("launch discover", vendor="xAI", target=target, kind="page")
             assert reply.ephemeral, target
             assert "public" in reply.content or "http" in reply.content, (target, reply.content)
-        assert await w.bot.store.read.discovery.count(w.guild) == 0
+        assert await w.bot.app.store.read.discovery.count(w.guild) == 0
 
 
 async def test_a_failing_source_backs_off_and_recovers_without_posting(
@@ -188,7 +188,7 @@ async def test_a_failing_source_backs_off_and_recovers_without_posting(
         probe.fail("/news.rss", 500)
         await w.cmd("launch discover", vendor="xAI", target=probe.url("/news.rss"))
         await settled(w)
-        failed = await w.bot.store.read.discovery.get(1)
+        failed = await w.bot.app.store.read.discovery.get(1)
         assert failed is not None
         assert (failed.consecutive_failures, failed.last_error) == (
             1,
@@ -200,13 +200,13 @@ async def test_a_failing_source_backs_off_and_recovers_without_posting(
         probe.put("/news.rss", "<html><p>Grok 5 by the end of this year</p></html>", "text/html")
         await w.advance(w.clock.now() + dt.timedelta(minutes=61))
         await settled(w)
-        not_a_feed = await w.bot.store.read.discovery.get(1)
+        not_a_feed = await w.bot.app.store.read.discovery.get(1)
         assert not_a_feed is not None and not_a_feed.consecutive_failures == 2
         assert not_a_feed.last_error == "the answer is not an RSS or Atom feed"
         probe.put("/news.rss", rss([GROK5, *OLD]), "application/rss+xml")
         await w.advance(w.clock.now() + dt.timedelta(minutes=121))
         await settled(w)
-        healed = await w.bot.store.read.discovery.get(1)
+        healed = await w.bot.app.store.read.discovery.get(1)
         assert healed is not None and healed.consecutive_failures == 0 and healed.baseline_done
         # What the source said when it first answered is the baseline: nothing is posted.
         messages = w.server.messages(w.alerts, kind="channel")

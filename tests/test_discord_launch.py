@@ -47,11 +47,11 @@ async def test_launch_add_replies_with_the_interpretation(tmp_path: Path, db_tar
         assert fields["Deadline"] == "<t:1735689600:F>\n<t:1735689600:R>"
         assert fields["Announced"] == "2024-07-01 by Elon Musk"
         assert fields["The promise"] == "> Grok 3 end of year after training on 100k H100s"
-        launches = await w.bot.store.read.launches.all_launches(w.guild)
+        launches = await w.bot.app.store.read.launches.all_launches(w.guild)
         assert [(x.product, x.vendor, x.window_end) for x in launches] == [
             ("Grok 3", "xAI", dt.date(2024, 12, 31))
         ]
-        events = await w.bot.store.read.events.launch_events(1)
+        events = await w.bot.app.store.read.events.launch_events(1)
         assert [e.kind for e in events] == [EventKind.CREATED]
         assert events[0].actor == f"mia ({w.manager})"
 

@@ -127,7 +127,7 @@ async def test_detection_is_proposed_then_not_yet_then_confirmed(
         assert confirmed.content.startswith("Confirmed: Grok 3 (xAI) shipped on 2024-12-20")
         launch = await w.bot.tracker.get(w.guild, launch_id)
         assert launch.state is LaunchState.SHIPPED
-        events = await w.bot.store.read.events.launch_events(launch_id)
+        events = await w.bot.app.store.read.events.launch_events(launch_id)
         assert events[-1].source_url == "https://x.ai/news/grok-3"
         shipped = await eventually(
             lambda: [

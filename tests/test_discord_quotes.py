@@ -24,7 +24,7 @@ async def test_launch_add_reads_the_window_from_the_quote(tmp_path: Path, db_tar
             'Read "by the end of the year" as 2024-09-01 – 2024-12-31 (rule: year_part). '
             "The deadline is <t:1735689600:F>, <t:1735689600:R>."
         )
-        (launch,) = await w.bot.store.read.launches.all_launches(w.guild)
+        (launch,) = await w.bot.app.store.read.launches.all_launches(w.guild)
         assert (launch.window_phrase, launch.window_end, launch.quote) == (
             "by the end of the year",
             dt.date(2024, 12, 31),
@@ -61,7 +61,7 @@ async def test_several_windows_in_a_quote_are_chosen_from_a_menu(
         assert reply.message.content == "Added #1 to the watchlist."
         assert reply.message.components == []
         assert "**later next year**" in reply.message.embeds[0]["description"]
-        (launch,) = await w.bot.store.read.launches.all_launches(w.guild)
+        (launch,) = await w.bot.app.store.read.launches.all_launches(w.guild)
         assert (launch.product, launch.window_phrase, launch.window_end) == (
             "Grok 4",
             "later next year",
@@ -103,7 +103,7 @@ async def test_launch_delayed_reads_the_new_window_from_the_quote(
             "> Grok 3 was originally planned for December; it now arrives **in Q1 2025**.\n"
             'Read "in Q1 2025" as 2025-01-01 – 2025-03-31 (rule: quarter).'
         )
-        (launch,) = await w.bot.store.read.launches.all_launches(w.guild)
+        (launch,) = await w.bot.app.store.read.launches.all_launches(w.guild)
         assert (launch.window_phrase, launch.window_end, launch.slip_count) == (
             "in Q1 2025",
             dt.date(2025, 3, 31),
@@ -124,7 +124,7 @@ async def test_launch_revived_reads_the_new_window_from_the_quote(
             "> Originally planned for December, o3 is back: it now ships **in Q2 2025**.\n"
             'Read "in Q2 2025" as 2025-04-01 – 2025-06-30 (rule: quarter).'
         )
-        (launch,) = await w.bot.store.read.launches.all_launches(w.guild)
+        (launch,) = await w.bot.app.store.read.launches.all_launches(w.guild)
         assert (launch.state.value, launch.window_phrase, launch.window_end) == (
             "upcoming",
             "in Q2 2025",

@@ -181,8 +181,8 @@ async def test_export_then_import_into_another_server(tmp_path: Path, db_target:
             dry_run=False,
         )
         assert done.content.startswith("Imported 5 launches with")
-        theirs = await w.bot.store.read.launches.all_launches(w.other_guild)
-        ours = await w.bot.store.read.launches.all_launches(w.guild)
+        theirs = await w.bot.app.store.read.launches.all_launches(w.other_guild)
+        ours = await w.bot.app.store.read.launches.all_launches(w.guild)
         assert [(x.product, x.state, x.days_late, x.shipped_on) for x in theirs] == [
             (x.product, x.state, x.days_late, x.shipped_on) for x in ours
         ]

@@ -11,6 +11,7 @@ import pytest
 from storage import db as sqlite_db
 from storage.postgres import db as pg
 from storage.postgres.db import Migration, MigrationError, PgDatabase, to_pyformat
+from tracker.settings import is_postgres_url, redact
 
 
 def test_every_sqlite_migration_has_its_postgres_twin() -> None:
@@ -136,12 +137,12 @@ def test_placeholders_are_translated_outside_quotes_only() -> None:
 
 
 def test_only_postgres_urls_select_postgres() -> None:
-    assert pg.is_postgres_url("postgresql://u@h/db")
-    assert pg.is_postgres_url("postgres://u@h/db")
-    assert not pg.is_postgres_url("slipwatch.db")
-    assert not pg.is_postgres_url("/var/lib/postgresql.db")
-    assert pg.redact("postgresql://bot:s3cret@db:5432/slip") == "postgresql://bot:***@db:5432/slip"
-    assert pg.redact("postgresql://bot@db/slip") == "postgresql://bot@db/slip"
+    assert is_postgres_url("postgresql://u@h/db")
+    assert is_postgres_url("postgres://u@h/db")
+    assert not is_postgres_url("slipwatch.db")
+    assert not is_postgres_url("/var/lib/postgresql.db")
+    assert redact("postgresql://bot:s3cret@db:5432/slip") == "postgresql://bot:***@db:5432/slip"
+    assert redact("postgresql://bot@db/slip") == "postgresql://bot@db/slip"
 
 
 async def test_history_is_append_only_on_postgres_too(pg_url: str) -> None:

@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import itertools
 import logging
-import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from storage.session import SqlStore
 from tests.harness import CHANNEL, GUILD, Harness, harness
 from tests.probe_server import (
     ProbeServer,
@@ -88,38 +86,30 @@ async def world(
     endpoints = Endpoints(huggingface=server.url("/hf"), github_api=server.url("/gh"))
     base = settings or ProbeSettings(jitter=0.0)
     probe_settings = dataclasses.replace(base, endpoints=endpoints)
-    async with harness(db, start=start) as h:
-        guard = NetGuard(AllowList.parse([server.allow]))
-        # The keys are bound to the loopback server, as an operator would bind a mirror's.
-        env = {
-            **ENV,
-            "SLIPWATCH_KEY_XAI_HOSTS": server.allow,
-            "SLIPWATCH_KEY_ANTHROPIC_HOSTS": server.allow,
-        }
-        async with Fetcher(guard, fetch, environ=env) as fetcher:
-            w = World(h, None, fetcher, server)  # type: ignore[arg-type]
+    guard = NetGuard(AllowList.parse([server.allow]))
+    # The keys are bound to the loopback server, as an operator would bind a mirror's.
+    env = {
+        **ENV,
+        "SLIPWATCH_KEY_XAI_HOSTS": server.allow,
+        "SLIPWATCH_KEY_ANTHROPIC_HOSTS": server.allow,
+    }
+    async with (
+        Fetcher(guard, fetch, environ=env) as fetcher,
+        harness(db, start=start, fetcher=fetcher, probing=probe_settings) as h,
+    ):
+        w = World(h, h.app.probes, fetcher, server)
 
-            async def on_detection(p: Proposal) -> None:
-                w.proposals.append(p)
+        async def on_detection(p: Proposal) -> None:
+            w.proposals.append(p)
 
-            async def on_disabled(d: ProbeDisabled) -> None:
-                w.disabled.append(d)
+        async def on_disabled(d: ProbeDisabled) -> None:
+            w.disabled.append(d)
 
-            w.svc = ProbeService(
-                SqlStore(h.db),
-                h.clock,
-                h.tracker,
-                fetcher,
-                probe_settings,
-                on_detection=on_detection,
-                on_disabled=on_disabled,
-                on_change=h.engine.poke,
-                rng=random.Random(7),
-            )
-            try:
-                yield w
-            finally:
-                await w.svc.stop()
+        w.svc.on_detection = on_detection
+        w.svc.on_disabled = on_disabled
+        # These tests run each probe round themselves (w.poll), at the moments they choose.
+        h.engine.remove_due_source(w.svc.due, w.svc.start_sweep)
+        yield w
 
 
 def db_files(folder: Path) -> list[Path]:

@@ -12,7 +12,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 
-from cogs.infra.bot import ShardedSlipwatchBot, SlipwatchBot, running_resources
+from bot import running_resources
+from cogs.infra.bot import ShardedSlipwatchBot, SlipwatchBot
 from storage.db import open_database
 from storage.session import SqlStore
 from tests.e2e import settings_for

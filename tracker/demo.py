@@ -9,21 +9,19 @@ import logging
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-from storage.db import SqliteDatabase
-from storage.session import SqlStore
+from tracker.app import Slipwatch, open_slipwatch
 from tracker.clock import SimClock
 from tracker.engine import Engine
 from tracker.models import DestinationKind, Launch, NewLaunch, OutboxRow, SubscriptionScope
 from tracker.outbox.alert_text import render_text
-from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult
+from tracker.outbox.delivery import Delivered, DeliveryResult, DeliverySettings
 from tracker.ports import Store
-from tracker.service import Tracker
+from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +87,32 @@ class QuietOut:
             return 0
 
 
-async def run_demo(out: TextIO = sys.stdout, db_path: str | None = None) -> int:
-    """Replay the story; returns a process exit status."""
+StoreOpener = Callable[[str], AbstractAsyncContextManager[Store]]
+
+
+async def run_demo(open_store: StoreOpener, out: TextIO, db_path: str | None = None) -> int:
+    """Replay the story into a new database (at *db_path*, else a temporary file) through
+    every service of the bot (tracker.app); returns a process exit status."""
     quiet = QuietOut(out)
+    clock = SimClock(dt.datetime(2024, 6, 20, 9, 0, tzinfo=UTC))
+    notifier = ConsoleNotifier(clock, quiet, {CHANNEL: "launch-alerts", ALICE: "@alice"})
     with tempfile.TemporaryDirectory(prefix="slipwatch-demo-") as tmp:
         path = db_path or str(Path(tmp) / "demo.db")
-        async with SqliteDatabase.open(path) as db:
-            return await _replay(SqlStore(db), quiet)
+        async with (
+            open_store(path) as store,
+            open_slipwatch(
+                Settings(db_path=path),
+                store,
+                notifier=notifier,
+                clock=clock,
+                delivery=DeliverySettings(),
+            ) as app,
+        ):
+            return await _replay(app, clock, quiet)
 
 
-async def _replay(store: Store, out: QuietOut) -> int:
-    clock = SimClock(dt.datetime(2024, 6, 20, 9, 0, tzinfo=UTC))
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    notifier = ConsoleNotifier(clock, out, {CHANNEL: "launch-alerts", ALICE: "@alice"})
-    deliverer = Deliverer(store, clock, notifier)
-    engine = Engine(store, clock, scheduler, deliverer)
-    tracker = Tracker(store, clock, on_change=engine.poke)
+async def _replay(app: Slipwatch, clock: SimClock, out: QuietOut) -> int:
+    engine, tracker = app.engine, app.tracker
     ids: dict[str, int] = {}
 
     out.write(
@@ -118,6 +126,7 @@ async def _replay(store: Store, out: QuietOut) -> int:
         alert_channel_id=CHANNEL,
         reminder_offsets=(7, 1),
         late_milestones=(7, 30, 90),
+        digest_schedule="off",  # the story is about deadlines; digests have tests of their own
     )
 
     async def add(product: str, vendor: str, window: str, announced: dt.date, **kw: Any) -> str:
@@ -207,9 +216,8 @@ async def _replay(store: Store, out: QuietOut) -> int:
         Step(dt.datetime(2025, 2, 17, 18, 0, tzinfo=UTC), "Grok 3 ships", ship),
     ]
 
-    scheduler.start()
     try:
-        await engine.start()
+        await app.start()
         for step in steps:
             await _run_until(engine, clock, step.at)
             said = await step.act()
@@ -218,12 +226,11 @@ async def _replay(store: Store, out: QuietOut) -> int:
         await _run_until(engine, clock, dt.datetime(2025, 2, 20, tzinfo=UTC))
         await engine.settle()
     finally:
-        await engine.stop()
-        scheduler.shutdown(wait=False)
+        await app.stop()
 
-    launches = await store.read.launches.all_launches(GUILD)
+    launches = await app.store.read.launches.all_launches(GUILD)
     out.write("\n" + summary_table(launches) + "\n")
-    counts = await store.read.outbox.outbox_counts()
+    counts = await app.store.read.outbox.outbox_counts()
     out.write(
         f"\noutbox: {counts['sent']} sent, {counts['pending']} pending, "
         f"{counts['held'] + counts['failed'] + counts['dead']} undelivered\n"
@@ -285,9 +292,9 @@ def summary_table(launches: list[Launch]) -> str:
     return "\n".join([line, sep, *body])
 
 
-def main() -> int:
-    """Entry point used by bot.py."""
-    status = asyncio.run(run_demo())
+def main(open_store: StoreOpener) -> int:
+    """Entry point used by bot.py (which gives it storage's opener)."""
+    status = asyncio.run(run_demo(open_store, sys.stdout))
     try:
         sys.stdout.flush()
     except BrokenPipeError:

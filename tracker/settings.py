@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -14,6 +15,16 @@ from tracker.probes.netguard import AllowList, KeyHosts
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+
+def is_postgres_url(target: str) -> bool:
+    """Whether a SLIPWATCH_DB value names a PostgreSQL database rather than a SQLite file."""
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 class SettingsError(ValueError):
@@ -72,8 +83,6 @@ class Settings:
     @property
     def on_postgres(self) -> bool:
         """Whether the database is PostgreSQL (several processes may share it)."""
-        from storage.postgres.db import is_postgres_url
-
         return is_postgres_url(self.db_path)
 
     def with_shards(self, spec: str | None, count: int | None) -> Settings:
@@ -99,8 +108,6 @@ class Settings:
     def db_location(self) -> str:
         """The database for messages: the SQLite file, or the PostgreSQL URL without its
         password."""
-        from storage.postgres.db import redact
-
         return redact(self.db_path)
 
     @classmethod

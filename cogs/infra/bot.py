@@ -7,16 +7,11 @@ extensions. Nothing happens at import time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import discord
 import yarl
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
@@ -26,23 +21,11 @@ from cogs.infra.cluster import Cluster
 from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.proposals import ProposalPoster
 from cogs.web.server import BoardSite, WebSettings
-from storage.db import Database, open_database
-from storage.session import SqlStore
-from tracker.board import BoardService
-from tracker.clock import Clock, SystemClock
-from tracker.digest import DigestService
-from tracker.discovery import DiscoveryService
-from tracker.engine import Engine
+from tracker.app import Slipwatch
 from tracker.errors import TrackerError
 from tracker.models import DestinationKind, OutboxRow
-from tracker.outbox.delivery import Deliverer, DeliverySettings
-from tracker.probes.fetch import Fetcher
-from tracker.probes.netguard import NetGuard
-from tracker.probes.service import ProbeService, ProbeSettings
-from tracker.service import Tracker
+from tracker.ports.cluster import Coordination
 from tracker.settings import Settings
-from tracker.stats import StatsService
-from tracker.transfer import TransferService
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +53,9 @@ class SlipwatchBot(commands.Bot):
     def __init__(
         self,
         *,
-        settings: Settings,
-        db: Database,
-        scheduler: AsyncIOScheduler,
-        clock: Clock,
-        fetcher: Fetcher,
+        app: Slipwatch,
+        notifier: DiscordNotifier,
+        coordination: Coordination | None = None,
         sync_on_start: int | None = None,
         **options: Any,
     ) -> None:
@@ -88,52 +69,35 @@ class SlipwatchBot(commands.Bot):
             max_ratelimit_timeout=None,
             **options,
         )
+        settings = app.settings
+        self.app = app
         self.settings = settings
-        self.db = db
-        self.store = SqlStore(db)
-        self.scheduler = scheduler
-        self.clock = clock
+        self.scheduler = app.scheduler
+        self.clock = app.clock
         self.sync_on_start = sync_on_start
         self.sync_only = False  # `python bot.py sync`: load commands, start nothing
-        self.notifier = DiscordNotifier(self)
-        self.deliverer = Deliverer(
-            self.store,
-            clock,
-            self.notifier,
-            DeliverySettings(
-                concurrency=settings.delivery_concurrency, max_age=settings.outbox_max_age
-            ),
-            on_broken=self.tell_managers_broken,
-        )
-        self.engine = Engine(self.store, clock, scheduler, self.deliverer)
-        limits = settings.limits
-        # On PostgreSQL several processes may share the database: one of them, elected,
-        # delivers; a change committed here is announced to it (see cogs/infra/cluster.py).
-        self.cluster = Cluster(self, settings.db_path) if settings.on_postgres else None
-        self.tracker = Tracker(self.store, clock, on_change=self.changed, limits=limits)
+        self.notifier = notifier
+        notifier.attach(self)
+        # The services the cogs call, by their short names.
+        self.deliverer = app.deliverer
+        self.engine = app.engine
+        self.tracker = app.tracker
+        self.probes = app.probes
+        self.discovery = app.discovery
+        self.stats = app.stats
+        self.digests = app.digests
+        self.transfer = app.transfer
+        self.boards = app.boards
+        self.watchlist = app.watchlist
+        # The hooks that need Discord: who hears of a broken channel, what a detection wakes,
+        # and, on PostgreSQL, where a change is announced (several processes may share the
+        # database: one of them, elected, delivers; see cogs/infra/cluster.py).
+        app.deliverer.on_broken = self.tell_managers_broken
         self.proposals = ProposalPoster(self)
-        self.probes = ProbeService(
-            self.store,
-            clock,
-            self.tracker,
-            fetcher,
-            ProbeSettings(
-                max_probes_per_guild=limits.probes_per_guild,
-                max_proposals_per_poll=limits.proposals_per_poll,
-            ),
-            on_detection=self.proposals.on_detection,
-            on_change=self.changed,
-        )
-        self.probes.attach(self.engine)
-        self.discovery = DiscoveryService(
-            self.store, clock, self.tracker, fetcher, self.probes.reader
-        )
-        self.discovery.attach(self.engine)
-        self.stats = StatsService(self.store, clock)
-        self.digests = DigestService(self.store, clock)
-        self.digests.attach(self.engine)
-        self.transfer = TransferService(self.store, clock, on_change=self.changed, limits=limits)
-        self.boards = BoardService(self.store, clock)
+        app.probes.on_detection = self.proposals.on_detection
+        self.cluster = Cluster(self, coordination) if coordination is not None else None
+        if self.cluster is not None:
+            app.changes.route(self.cluster.changed)
         self.web: BoardSite | None = None
         if settings.web is not None:
             host, port = settings.web
@@ -166,7 +130,7 @@ class SlipwatchBot(commands.Bot):
     async def start_delivering(self) -> None:
         """Run the engine, the outbox and the proposal poster in this process. The first sweep
         runs now: what fell due while nobody delivered is handled at once."""
-        await self.engine.start()
+        await self.app.start()
         self.proposals.start()
 
     def board_url(self, slug: str) -> str | None:
@@ -178,16 +142,7 @@ class SlipwatchBot(commands.Bot):
     async def stop_delivering(self) -> None:
         """Stop them; what is pending stays in the database for whoever delivers next."""
         await self.proposals.stop()
-        await self.probes.stop()
-        await self.discovery.stop()
-        await self.engine.stop()
-
-    def changed(self) -> None:
-        """A change was committed here: re-arm the engine, wherever it runs."""
-        if self.cluster is None:
-            self.engine.poke()
-        else:
-            self.cluster.changed()
+        await self.app.stop()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Shards of several processes take turns through the database: one IDENTIFY per
@@ -238,11 +193,7 @@ class SlipwatchBot(commands.Bot):
         when that is another channel, else a DM to the owner."""
         if row.guild_id is None or row.dest_kind is not DestinationKind.CHANNEL:
             return
-        async with self.store.transaction() as conn:
-            claimed = await conn.destinations.mark_broken_notified(
-                row.dest_kind, row.dest_id, self.clock.now()
-            )
-        if not claimed:
+        if not await self.deliverer.claim_broken_notice(row.dest_kind, row.dest_id):
             return
         text = (
             f"slipwatch cannot post alerts in <#{row.dest_id}>: {reason}\n"
@@ -276,67 +227,3 @@ class SlipwatchBot(commands.Bot):
 
 class ShardedSlipwatchBot(SlipwatchBot, commands.AutoShardedBot):
     """The bot running some of the gateway's shards (``--shards 0-3 --shard-count 8``)."""
-
-
-@asynccontextmanager
-async def running_resources(
-    settings: Settings, clock: Clock | None = None, **options: Any
-) -> AsyncIterator[SlipwatchBot]:
-    """Open the database and scheduler and build the bot (not yet logged in)."""
-    point_at(settings)
-    guard = NetGuard.from_settings(settings.probe_allow)
-    async with open_database(settings.db_path) as db, Fetcher(guard) as fetcher:
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        kind: type[SlipwatchBot] = SlipwatchBot
-        if settings.shard_count is not None:
-            kind = ShardedSlipwatchBot
-            options.setdefault("shard_ids", list(settings.shard_ids or ()))
-            options.setdefault("shard_count", settings.shard_count)
-        bot = kind(
-            settings=settings,
-            db=db,
-            scheduler=scheduler,
-            clock=clock or SystemClock(),
-            fetcher=fetcher,
-            sync_on_start=settings.sync_guild_id,
-            **options,
-        )
-        try:
-            async with bot:
-                yield bot
-        finally:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-
-
-async def run_bot(settings: Settings, *, sync_only: bool = False, sync_guild: int | None) -> int:
-    """Run until stopped (or, with *sync_only*, register the commands and exit)."""
-    # slipwatch has no voice: don't warn about voice libraries at every start.
-    discord.VoiceClient.warn_nacl = False
-    discord.VoiceClient.warn_dave = False
-    async with running_resources(settings) as bot:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            # A clean stop: close the gateway, stop the engine; the outbox keeps the rest.
-            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-        if sync_only:
-            bot.sync_only = True
-            await bot.login(settings.token.get())  # runs setup_hook: loads the commands
-            if sync_guild is not None:
-                guild = discord.Object(sync_guild)
-                bot.tree.copy_global_to(guild=guild)
-                synced = await bot.tree.sync(guild=guild)
-                print(f"synced {len(synced)} commands to server {sync_guild}")
-            else:
-                synced = await bot.tree.sync()
-                print(f"synced {len(synced)} global commands (may take up to an hour to show)")
-            return 0
-        try:
-            await bot.start(settings.token.get())
-        except discord.LoginFailure:
-            print(
-                "Discord refused the token (401). Check DISCORD_TOKEN in .env: it must be the "
-                "bot token from the Developer Portal (Bot > Reset Token).",
-            )
-            return 2
-    return 0

@@ -77,7 +77,7 @@ class ShipButton(IdButton, template=r"sw:ship:(\d+)"):
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = replies.bot_of(interaction)
         guild_id = replies.guild_id_of(interaction)
-        config = await bot.store.read.guilds.get_guild(guild_id)
+        config = await bot.tracker.guild(guild_id)
         if not replies.is_manager(interaction, config):
             await replies.reply(interaction, str(replies.NotManager()))
             return

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from storage.postgres.cluster import ChangeFeed, DelivererElection, IdentifyGate
+from tracker.ports.cluster import Coordination
 
 if TYPE_CHECKING:
     from cogs.infra.bot import SlipwatchBot
@@ -28,11 +28,11 @@ GLOBAL_WINDOW_S = 1.0  # the span over which Discord counts its 50 requests/s
 class Cluster:
     """Election, change feed and IDENTIFY turns for one bot process."""
 
-    def __init__(self, bot: SlipwatchBot, url: str) -> None:
+    def __init__(self, bot: SlipwatchBot, coordination: Coordination) -> None:
         self.bot = bot
-        self.election = DelivererElection(url, on_elected=self._elected, on_deposed=self._deposed)
-        self.feed = ChangeFeed(url, self._heard)
-        self.identify = IdentifyGate(url)
+        self.election = coordination.election(on_elected=self._elected, on_deposed=self._deposed)
+        self.feed = coordination.feed(self._heard)
+        self.identify = coordination.identify()
         self._publishing: set[asyncio.Task[None]] = set()
 
     @property

@@ -72,10 +72,20 @@ class DiscordNotifier:
     """Sends one outbox row with its nonce (discord.py adds enforce_nonce), so that Discord
     itself drops a resend after a crash."""
 
-    def __init__(self, bot: SlipwatchBot, *, rate: float = 49.0) -> None:
-        self.bot = bot
+    def __init__(self, *, rate: float = 49.0) -> None:
+        self._bot: SlipwatchBot | None = None
         self.pacer = Pacer(rate)
-        self._dm_cache: dict[int, int] = {}
+
+    def attach(self, bot: SlipwatchBot) -> None:
+        """Send through *bot* (built after the services this notifier is given to)."""
+        self._bot = bot
+
+    @property
+    def bot(self) -> SlipwatchBot:
+        """The bot that sends; set by :meth:`attach` before anything is delivered."""
+        if self._bot is None:
+            raise RuntimeError("DiscordNotifier used before attach(bot)")
+        return self._bot
 
     async def deliver(self, row: OutboxRow) -> DeliveryResult:
         """Send *row*; never raises for a delivery failure."""
@@ -160,25 +170,18 @@ class DiscordNotifier:
         return Delivered(message_id=sent.id)
 
     async def _dm_channel(self, user_id: int) -> int:
-        cached = self._dm_cache.get(user_id)
-        if cached is not None:
-            return cached
-        stored = await self.bot.store.read.destinations.get_dm_channel(user_id)
-        if stored is not None:
-            self._dm_cache[user_id] = stored
-            return stored
+        dm_channels = self.bot.app.dm_channels
+        known = await dm_channels.get(user_id)
+        if known is not None:
+            return known
         await self.pacer.acquire()
         data = await self.bot.http.start_private_message(user_id)
         channel_id = int(data["id"])
-        async with self.bot.store.transaction(bookkeeping=True) as conn:
-            await conn.destinations.save_dm_channel(user_id, channel_id)
-        self._dm_cache[user_id] = channel_id
+        await dm_channels.remember(user_id, channel_id)
         return channel_id
 
     async def _forget_dm(self, user_id: int) -> None:
-        self._dm_cache.pop(user_id, None)
-        async with self.bot.store.transaction() as conn:
-            await conn.destinations.forget_dm_channel(user_id)
+        await self.bot.app.dm_channels.forget(user_id)
 
     async def can_dm(self, user_id: int, text: str) -> str | None:
         """Send *text* as a DM now (not through the outbox); None if it arrived, else why not."""

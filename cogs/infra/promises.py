@@ -89,7 +89,7 @@ async def _close(interaction: discord.Interaction[Any], note: str) -> None:
 
 async def _manager(interaction: discord.Interaction[Any]) -> bool:
     bot = replies.bot_of(interaction)
-    config = await bot.store.read.guilds.get_guild(replies.guild_id_of(interaction))
+    config = await bot.tracker.guild(replies.guild_id_of(interaction))
     if not replies.is_manager(interaction, config):
         await replies.reply(interaction, str(replies.NotManager()))
         return False

@@ -166,7 +166,7 @@ async def _decide(
 ) -> None:
     bot = replies.bot_of(interaction)
     guild_id = replies.guild_id_of(interaction)
-    config = await bot.store.read.guilds.get_guild(guild_id)
+    config = await bot.tracker.guild(guild_id)
     if not replies.is_manager(interaction, config):
         await replies.reply(interaction, str(replies.NotManager()))
         return
@@ -230,7 +230,7 @@ class ProposalPoster:
         posted = 0
         for proposal in await self.bot.probes.pending_posts():
             detection = proposal.detection
-            config = await self.bot.store.read.guilds.get_guild(detection.guild_id)
+            config = await self.bot.tracker.guild(detection.guild_id)
             if config.alert_channel_id is None:
                 continue
             view = proposal_view(detection)

@@ -60,7 +60,7 @@ def is_manager(interaction: discord.Interaction[Any], config: GuildConfig) -> bo
 async def require_manager(interaction: discord.Interaction[Any]) -> GuildConfig:
     """The guild's settings, or NotManager."""
     bot = bot_of(interaction)
-    config = await bot.store.read.guilds.get_guild(guild_id_of(interaction))
+    config = await bot.tracker.guild(guild_id_of(interaction))
     if not is_manager(interaction, config):
         raise NotManager()
     return config
@@ -86,7 +86,7 @@ def parse_day(text: str | None, *, what: str) -> dt.date | None:
 
 async def guild_today(bot: SlipwatchBot, guild_id: int) -> dt.date:
     """Today's date in the guild's timezone."""
-    config = await bot.store.read.guilds.get_guild(guild_id)
+    config = await bot.tracker.guild(guild_id)
     return deadlines.local_today(bot.clock.now(), deadlines.zone(config.timezone))
 
 
@@ -99,12 +99,12 @@ class LaunchTransformer(app_commands.Transformer):
         guild_id = guild_id_of(interaction)
         text = value.strip().lstrip("#")
         if text.isdigit():
-            launch = await bot.store.read.launches.get_launch(int(text), guild_id)
+            launch = await bot.watchlist.find(guild_id, int(text))
             if launch is not None:
                 return launch
         matches = [
             launch
-            for launch in await bot.store.read.launches.search_launches(guild_id, value.strip(), 25)
+            for launch in await bot.watchlist.search(guild_id, value.strip(), 25)
             if launch.product.casefold() == value.strip().casefold()
         ]
         if len(matches) == 1:
@@ -120,9 +120,7 @@ class LaunchTransformer(app_commands.Transformer):
         bot = bot_of(interaction)
         if interaction.guild_id is None:
             return []
-        launches = await bot.store.read.launches.search_launches(
-            interaction.guild_id, value.strip(), 25
-        )
+        launches = await bot.watchlist.search(interaction.guild_id, value.strip(), 25)
         return [
             app_commands.Choice(
                 name=render.cut(f"{l.product} ({l.vendor}) · {l.state.value} · #{l.id}", 100),

@@ -12,26 +12,26 @@ from pathlib import Path
 from typing import TextIO
 
 from cogs.web.server import BoardSite, WebSettings
-from storage.db import SqliteDatabase
-from storage.session import SqlStore
 from tracker.board import BoardService
 from tracker.clock import SimClock
-from tracker.demo import GUILD, run_demo
+from tracker.demo import GUILD, StoreOpener, run_demo
 
 SLUG = "demo"
 # The story ends here: the board is read as of that day, like the demo's closing table.
 STORY_END = dt.datetime(2025, 2, 20, tzinfo=dt.UTC)
 
 
-async def serve_demo(host: str, port: int, out: TextIO = sys.stdout) -> int:
+async def serve_demo(
+    open_store: StoreOpener, host: str, port: int, out: TextIO = sys.stdout
+) -> int:
     """Replay the story into a temporary database and serve its board until stopped."""
     with tempfile.TemporaryDirectory(prefix="slipwatch-board-") as tmp:
         path = str(Path(tmp) / "demo.db")
-        status = await run_demo(out, db_path=path)
+        status = await run_demo(open_store, out, db_path=path)
         if status != 0:
             return status
-        async with SqliteDatabase.open(path) as db:
-            service = BoardService(SqlStore(db), SimClock(STORY_END))
+        async with open_store(path) as store:
+            service = BoardService(store, SimClock(STORY_END))
             await service.publish(GUILD, SLUG)
             site = BoardSite(service, WebSettings(host=host, port=port))
             url = await site.start()

@@ -245,3 +245,22 @@ class IdentifyGate:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+
+
+class PgCoordination:
+    """tracker.ports.cluster.Coordination on one PostgreSQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def election(self, *, on_elected: Callback, on_deposed: Callback) -> DelivererElection:
+        """The deliverer's election (advisory lock)."""
+        return DelivererElection(self.url, on_elected=on_elected, on_deposed=on_deposed)
+
+    def feed(self, on_change: Callable[[], None]) -> ChangeFeed:
+        """The change feed (LISTEN/NOTIFY)."""
+        return ChangeFeed(self.url, on_change)
+
+    def identify(self) -> IdentifyGate:
+        """The IDENTIFY turns."""
+        return IdentifyGate(self.url)

@@ -34,6 +34,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import RowMaker
 
+from tracker.settings import redact
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -43,16 +45,6 @@ MIGRATION_LOCK_KEY = 0x736C_6970_0001  # "slip" 1
 
 class MigrationError(RuntimeError):
     """A migration failed; the database was left at the version it had before."""
-
-
-def is_postgres_url(target: str) -> bool:
-    """Whether a SLIPWATCH_DB value names a PostgreSQL database rather than a SQLite file."""
-    return target.startswith(("postgresql://", "postgres://"))
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 @dataclass(frozen=True, slots=True)

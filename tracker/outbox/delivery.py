@@ -128,6 +128,11 @@ class Deliverer:
             log.info("resuming %d messages a previous deliverer had in flight", released)
         return released
 
+    async def claim_broken_notice(self, dest_kind: DestinationKind, dest_id: int) -> bool:
+        """True once per breakage of a destination: whoever gets True tells the managers."""
+        async with self.store.transaction() as tx:
+            return await tx.destinations.mark_broken_notified(dest_kind, dest_id, self.clock.now())
+
     async def stop(self) -> None:
         """Stop sending: rows in flight are cancelled and stay pending (never lost), their
         claims released for whoever delivers next."""
