@@ -20,8 +20,6 @@ from tracker.text import plural, plural_word
 log = logging.getLogger(__name__)
 
 
-@app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
 def _days_listed(values: Sequence[int]) -> str:
     """ "1 day", "7 days and 1 day", "30 days, 7 days and 1 day"."""
     parts = [plural(v, "day") for v in values]
@@ -46,6 +44,10 @@ def milestones_sentence(values: Sequence[int]) -> str:
     return f"Follow-ups when a launch is {_days_listed(sorted(values))} late."
 
 
+# Only managers see /alerts by default (a server can widen that in its Integrations settings);
+# the cog's interaction_check still refuses anyone else, manager role holders included.
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
 class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert settings"):
     """Per-server alert settings."""
 

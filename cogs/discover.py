@@ -25,13 +25,13 @@ KIND_CHOICES = [
     kind="feed (default) or page",
 )
 @app_commands.choices(kind=KIND_CHOICES)
+@replies.manager_only
 async def launch_discover(
     interaction: discord.Interaction[Any],
     vendor: app_commands.Range[str, 1, 60],
     target: app_commands.Range[str, 1, 500],
     kind: app_commands.Choice[str] | None = None,
 ) -> None:
-    await replies.require_manager(interaction)
     bot = replies.bot_of(interaction)
     found = await bot.discovery.add(
         replies.guild_id_of(interaction),

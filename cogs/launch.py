@@ -251,6 +251,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     )
     @app_commands.autocomplete(timezone=replies.timezone_autocomplete)
     @app_commands.choices(evidence=EVIDENCE_CHOICES)
+    @replies.manager_only
     async def launch_add(
         self,
         interaction: discord.Interaction[Any],
@@ -264,7 +265,6 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         timezone: str | None = None,
         evidence: app_commands.Choice[str] | None = None,
     ) -> None:
-        await replies.require_manager(interaction)
         guild_id = replies.guild_id_of(interaction)
         day = replies.parse_day(announced_on, what="announced_on") or await replies.guild_today(
             self.bot, guild_id
@@ -338,6 +338,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     )
     @app_commands.autocomplete(timezone=replies.timezone_autocomplete)
     @app_commands.choices(evidence=EVIDENCE_CHOICES)
+    @replies.manager_only
     async def launch_edit(
         self,
         interaction: discord.Interaction[Any],
@@ -350,7 +351,6 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         timezone: str | None = None,
         evidence: app_commands.Choice[str] | None = None,
     ) -> None:
-        await replies.require_manager(interaction)
         updated = await self.bot.tracker.edit(
             launch.guild_id,
             launch.id,
@@ -410,10 +410,10 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
 
     @app_commands.command(name="remove", description="Remove a launch and its history")
     @app_commands.describe(launch="The launch to remove")
+    @replies.manager_only
     async def launch_remove(
         self, interaction: discord.Interaction[Any], launch: LaunchOption
     ) -> None:
-        await replies.require_manager(interaction)
         view = ConfirmRemove(self.bot, interaction.user.id, launch)
         await replies.reply(
             interaction,
@@ -438,6 +438,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
     @app_commands.describe(
         launch="The launch", on="The day it shipped, YYYY-MM-DD (default today)", source="A link"
     )
+    @replies.manager_only
     async def launch_shipped(
         self,
         interaction: discord.Interaction[Any],
@@ -445,7 +446,6 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         on: str | None = None,
         source: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
-        await replies.require_manager(interaction)
         day = replies.parse_day(on, what="on")
         updated = await self.bot.tracker.shipped(
             launch.guild_id, launch.id, replies.actor_of(interaction), on=day, source_url=source
@@ -465,6 +465,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         on="The day it was cancelled, YYYY-MM-DD (default today)",
         undated="It was quietly dropped and nobody knows the day",
     )
+    @replies.manager_only
     async def launch_cancelled(
         self,
         interaction: discord.Interaction[Any],
@@ -474,7 +475,6 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         on: str | None = None,
         undated: bool = False,
     ) -> None:
-        await replies.require_manager(interaction)
         updated = await self.bot.tracker.cancelled(
             launch.guild_id,
             launch.id,
@@ -501,6 +501,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source="A link to the new promise",
         quote="The new promise, word for word",
     )
+    @replies.manager_only
     async def launch_revived(
         self,
         interaction: discord.Interaction[Any],
@@ -510,7 +511,6 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source: app_commands.Range[str, 1, 500] | None = None,
         quote: app_commands.Range[str, 1, 1000] | None = None,
     ) -> None:
-        await replies.require_manager(interaction)
         actor = replies.actor_of(interaction)
         day = replies.parse_day(announced_on, what="announced_on")
         read_on = day or await replies.guild_today(self.bot, launch.guild_id)
@@ -572,6 +572,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source="A link to the new promise",
         quote="The new promise, word for word",
     )
+    @replies.manager_only
     async def launch_delayed(
         self,
         interaction: discord.Interaction[Any],
@@ -580,7 +581,6 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         source: app_commands.Range[str, 1, 500] | None = None,
         quote: app_commands.Range[str, 1, 1000] | None = None,
     ) -> None:
-        await replies.require_manager(interaction)
         actor = replies.actor_of(interaction)
         today = await replies.guild_today(self.bot, launch.guild_id)
 

@@ -104,6 +104,7 @@ def first_check_text(check: FirstCheck) -> tuple[str, Detection | None]:
     beta="This launch is a beta: pre-releases (v2.0.0-rc.1, grok-3-beta) count as released",
 )
 @app_commands.choices(kind=KIND_CHOICES)
+@replies.manager_only
 async def launch_watch(
     interaction: discord.Interaction[Any],
     launch: LaunchOption,
@@ -115,7 +116,6 @@ async def launch_watch(
     api_key_env: app_commands.Range[str, 1, 64] | None = None,
     beta: bool = False,
 ) -> None:
-    await replies.require_manager(interaction)
     bot = replies.bot_of(interaction)
     await interaction.response.defer(ephemeral=True, thinking=True)
     probe = await bot.probes.add_probe(
@@ -175,10 +175,10 @@ async def launch_probes(interaction: discord.Interaction[Any], launch: LaunchOpt
 
 @app_commands.command(name="unwatch", description="Stop a probe")
 @app_commands.describe(probe="The probe number, from /launch probes")
+@replies.manager_only
 async def launch_unwatch(
     interaction: discord.Interaction[Any], probe: app_commands.Range[int, 1]
 ) -> None:
-    await replies.require_manager(interaction)
     bot = replies.bot_of(interaction)
     removed = await bot.probes.remove_probe(replies.guild_id_of(interaction), probe)
     await replies.reply(interaction, f"Probe #{removed.id} stopped and removed.")

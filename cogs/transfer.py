@@ -26,10 +26,10 @@ FORMAT_CHOICES = [
 @app_commands.command(name="export", description="Download every launch with its history")
 @app_commands.describe(format="JSON or CSV")
 @app_commands.choices(format=FORMAT_CHOICES)
+@replies.manager_only
 async def launch_export(
     interaction: discord.Interaction[Any], format: app_commands.Choice[str] | None = None
 ) -> None:
-    await replies.require_manager(interaction)
     bot = replies.bot_of(interaction)
     fmt = TransferFormat(format.value if format else "json")
     # Deferred first: a server's whole history can take more than a second to write out.
@@ -47,10 +47,10 @@ async def launch_export(
     file="A file made by /launch export or `python bot.py export`",
     dry_run="Only check the file and report (default: yes)",
 )
+@replies.manager_only
 async def launch_import(
     interaction: discord.Interaction[Any], file: discord.Attachment, dry_run: bool = True
 ) -> None:
-    await replies.require_manager(interaction)
     bot = replies.bot_of(interaction)
     if file.size > MAX_IMPORT_BYTES:
         await replies.reply(

@@ -7,8 +7,11 @@ import datetime as dt
 from pathlib import Path
 
 import discord
+from discord import app_commands
+from discord.ext import commands
 
 from bot import running_resources
+from cogs.infra import replies
 from tests.e2e import JAN1, World, eventually, settings_for, world
 from tests.loopback.fixtures import start_client, stop_client
 from tests.test_discord_launch import NOT_MANAGER, add_grok
@@ -53,6 +56,32 @@ async def test_every_manager_command_refuses_members_and_changes_nothing(
         config = await w.bot.app.store.read.guilds.get_guild(w.guild)
         assert config.alert_channel_id is None and config.grace_days == 0
         assert w.server.messages(w.alerts) == []
+
+
+async def test_the_manager_check_is_an_app_commands_check_on_every_changing_command(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
+        guarded = set()
+        for command in w.bot.tree.walk_commands():
+            if not isinstance(command, app_commands.Command):
+                continue
+            parent = command.parent
+            if replies.manager_only_predicate in command.checks:
+                guarded.add(command.qualified_name)
+            elif parent is not None and parent.name == "alerts":
+                # /alerts is managers-only as a whole: its cog checks every subcommand.
+                cog = command.binding
+                assert type(cog).interaction_check is not commands.Cog.interaction_check
+                guarded.add(command.qualified_name)
+        verbs = ["add", "edit", "remove", "shipped", "cancelled", "revived", "delayed"]
+        verbs += ["discover", "watch", "unwatch", "export", "import"]
+        assert {f"launch {verb}" for verb in verbs} <= guarded
+        alerts = w.bot.tree.get_command("alerts")
+        assert isinstance(alerts, app_commands.Group) and alerts.guild_only
+        assert alerts.default_permissions == discord.Permissions(manage_guild=True)
+        # Reading stays open to everyone.
+        assert not {"launch list", "launch show", "launch history", "slips stats"} & guarded
 
 
 async def test_manager_role_can_manage_and_cancelled_happy_path(

@@ -66,6 +66,19 @@ async def require_manager(interaction: discord.Interaction[Any]) -> GuildConfig:
     return config
 
 
+async def manager_only_predicate(interaction: discord.Interaction[Any]) -> bool:
+    """True for a manager; NotManager (answered by the tree's error handler) for anyone else."""
+    await require_manager(interaction)
+    return True
+
+
+# The app_commands check on every command that changes a server's watchlist: Discord shows the
+# command to everyone (/launch mixes reading and managing subcommands, and default_permissions
+# applies to a whole top-level command), so the bot checks; a refusal is answered by the tree's
+# error handler with NotManager's sentence.
+manager_only = app_commands.check(manager_only_predicate)
+
+
 def actor_of(interaction: discord.Interaction[Any]) -> str:
     """How a person is recorded in history: name and id."""
     return f"{interaction.user.name} ({interaction.user.id})"
