@@ -48,7 +48,7 @@ from tests.loopback.fixtures import (
     stop_client,
 )
 from tracker.clock import SystemClock
-from tracker.digest import DEFAULT_SCHEDULE, next_run_after
+from tracker.digests import DEFAULT_SCHEDULE, next_run_after
 from tracker.service import Tracker
 from tracker.settings import Secret, Settings
 

@@ -43,7 +43,7 @@ from storage.db import SqliteDatabase
 from tests.loopback import LoopbackDiscord
 from tests.loopback.fixtures import discord_endpoints_restored, point_discord_at
 from tracker.clock import SystemClock
-from tracker.digest import DEFAULT_SCHEDULE, next_run_after, parse_schedule, period_for
+from tracker.digests import DEFAULT_SCHEDULE, next_run_after, parse_schedule, period_for
 from tracker.limits import Limits
 from tracker.settings import Secret, Settings
 from tracker.transfer import TransferFormat

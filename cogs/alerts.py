@@ -13,7 +13,7 @@ from discord.ext import commands
 from cogs.infra import render, replies
 from cogs.infra.bot import SlipwatchBot
 from tracker import board, deadlines
-from tracker.digest import parse_schedule
+from tracker.digests import parse_schedule
 from tracker.models import DestinationKind
 from tracker.text import plural, plural_word
 

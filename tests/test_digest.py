@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from tests.harness import CHANNEL, GUILD, Harness, RecordingNotifier, harness
 from tests.test_stats import launch
 from tracker.clock import SimClock
-from tracker.digest import (
+from tracker.digests import (
     Digest,
     DigestPeriod,
     DigestSchedule,

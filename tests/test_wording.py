@@ -17,7 +17,7 @@ from cogs.infra import render
 from tests.harness import GUILD, harness
 from tests.test_stats import TODAY, launch, load
 from tracker import stats
-from tracker.digest import Digest, DigestEntry, render_digest_text
+from tracker.digests import Digest, DigestEntry, render_digest_text
 from tracker.models import (
     Alert,
     AlertKind,

@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from tracker.board import BoardService
 from tracker.clock import Clock, SystemClock
-from tracker.digest import DigestService
+from tracker.digests import DigestService
 from tracker.discovery import DiscoveryService
 from tracker.engine import Engine
 from tracker.models import OutboxRow

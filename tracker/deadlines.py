@@ -1,7 +1,7 @@
 """Deadlines and due items: pure calendar arithmetic, no I/O.
 
-A launch's schedule is an ordered list of due items: reminders before the deadline, the deadline
-itself, and late milestones after it. The database stores only the earliest pending one
+A launch's due items are an ordered list: reminders before the deadline, the deadline itself,
+and late milestones after it. The database stores only the earliest pending one
 (``next_due_at``); the rest are recomputed from the launch and its guild's settings.
 """
 

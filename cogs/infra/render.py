@@ -11,7 +11,7 @@ import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
 from tracker import stats as score
-from tracker.digest import UPCOMING_DAYS, Digest, DigestEntry
+from tracker.digests import UPCOMING_DAYS, Digest, DigestEntry
 from tracker.models import Alert, AlertKind, Launch, LaunchEvent, LaunchState, Message
 from tracker.outbox import alert_text
 from tracker.text import lateness, plural

@@ -99,7 +99,7 @@ def format_local(when: dt.datetime, tz: ZoneInfo) -> str:
 def render_text(message: Message) -> str:
     """A console rendering of one outbox message (one alert, a merged catch-up, a digest)."""
     if message.digest is not None:
-        from tracker.digest import Digest, render_digest_text
+        from tracker.digests import Digest, render_digest_text
 
         return render_digest_text(Digest.from_json(message.digest))
     if message.promise is not None:

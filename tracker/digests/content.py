@@ -1,0 +1,334 @@
+"""What a digest says: the changes of a period, the deadlines coming up, and the record so far.
+
+Pure: :func:`build_digest` assembles a :class:`Digest` from a guild's launches and the history
+rows of the period. A digest travels through the outbox as JSON (:meth:`Digest.to_json`), so
+what was posted can always be read back and rendered again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tracker import stats
+from tracker.digests.posting_times import DigestPeriod
+from tracker.models import EventKind, GuildConfig, Launch, LaunchEvent, LaunchState
+
+__all__ = ["UPCOMING_DAYS", "Digest", "DigestEntry", "build_digest"]
+
+UPCOMING_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """One launch named in a digest section."""
+
+    launch_id: int
+    product: str
+    vendor: str
+    at: dt.datetime | None = None  # when it happened (changes in the period)
+    day: dt.date | None = None  # shipped_on / cancelled_on / the promised last day
+    days_late: int | None = None
+    window: str | None = None  # the promised window (the new one, for re-announcements)
+    previous_window: str | None = None  # re-announcements
+    slip_count: int = 0
+    deadline_at: dt.datetime | None = None
+    actor: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "launch_id": self.launch_id,
+            "product": self.product,
+            "vendor": self.vendor,
+            "at": self.at.isoformat() if self.at else None,
+            "day": self.day.isoformat() if self.day else None,
+            "days_late": self.days_late,
+            "window": self.window,
+            "previous_window": self.previous_window,
+            "slip_count": self.slip_count,
+            "deadline_at": self.deadline_at.isoformat() if self.deadline_at else None,
+            "actor": self.actor,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DigestEntry:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            launch_id=int(data["launch_id"]),
+            product=str(data["product"]),
+            vendor=str(data["vendor"]),
+            at=_datetime_or_none(data.get("at")),
+            day=dt.date.fromisoformat(data["day"]) if data.get("day") else None,
+            days_late=data.get("days_late"),
+            window=data.get("window"),
+            previous_window=data.get("previous_window"),
+            slip_count=int(data.get("slip_count") or 0),
+            deadline_at=_datetime_or_none(data.get("deadline_at")),
+            actor=data.get("actor"),
+        )
+
+
+def _datetime_or_none(value: object) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+_SECTIONS = ("slipped", "shipped", "cancelled", "reannounced", "upcoming", "still_late")
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One digest: the changes of a period, what is due soon, and the record so far."""
+
+    guild_id: int
+    timezone: str
+    schedule: str  # the setting it was made for ("weekly:mon:09:00"), or "" for a preview
+    period_start: dt.datetime
+    period_end: dt.datetime
+    period_key: str | None  # None for a preview
+    slipped: tuple[DigestEntry, ...] = ()  # missed their window in the period
+    shipped: tuple[DigestEntry, ...] = ()  # days_late 0 = on time
+    cancelled: tuple[DigestEntry, ...] = ()
+    reannounced: tuple[DigestEntry, ...] = ()
+    upcoming: tuple[DigestEntry, ...] = ()  # deadlines in the next UPCOMING_DAYS days
+    still_late: tuple[DigestEntry, ...] = ()  # slipped earlier and still out (not a change)
+    on_time_rate: float | None = None  # over the scored launches (tracker.stats' rules)
+    scored: int = 0
+    late: bool = False  # posted after its scheduled time (the bot was down)
+    user_id: int | None = None  # set on a subscriber's DM digest
+
+    @property
+    def changes(self) -> int:
+        """How many things happened in the period."""
+        return len(self.slipped) + len(self.shipped) + len(self.cancelled) + len(self.reannounced)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing happened in the period and no deadline is coming in the next 30 days."""
+        return self.changes == 0 and not self.upcoming
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: the ``digest`` field of an outbox Message."""
+        data: dict[str, Any] = {
+            "v": 1,
+            "guild_id": self.guild_id,
+            "timezone": self.timezone,
+            "schedule": self.schedule,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "period_key": self.period_key,
+            "on_time_rate": self.on_time_rate,
+            "scored": self.scored,
+            "late": self.late,
+            "user_id": self.user_id,
+            "empty": self.empty,
+        }
+        for name in _SECTIONS:
+            data[name] = [entry.to_json() for entry in getattr(self, name)]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Digest:
+        """Inverse of :meth:`to_json` (``Digest.from_json(message.digest)``)."""
+        sections = {
+            name: tuple(DigestEntry.from_json(e) for e in data.get(name) or ())
+            for name in _SECTIONS
+        }
+        return cls(
+            guild_id=int(data["guild_id"]),
+            timezone=str(data["timezone"]),
+            schedule=str(data.get("schedule") or ""),
+            period_start=dt.datetime.fromisoformat(data["period_start"]),
+            period_end=dt.datetime.fromisoformat(data["period_end"]),
+            period_key=data.get("period_key"),
+            on_time_rate=data.get("on_time_rate"),
+            # Digests queued before the score's rules were rewritten said "resolved".
+            scored=int(data.get("scored", data.get("resolved")) or 0),
+            late=bool(data.get("late")),
+            user_id=data.get("user_id"),
+            **sections,
+        )
+
+
+def build_digest(
+    guild: GuildConfig,
+    launches: Sequence[Launch],
+    events_in_period: Iterable[LaunchEvent],
+    today: dt.date,
+    now: dt.datetime,
+    *,
+    period: DigestPeriod | None = None,
+    late: bool = False,
+    user_id: int | None = None,
+    schedule: str | None = None,
+    upcoming_days: int = UPCOMING_DAYS,
+) -> Digest:
+    """Assemble a digest from a guild's *launches* and the history rows of the period.
+
+    Each launch appears at most once per section (its latest event of that kind). Events of
+    launches not in *launches* are ignored, which is how a subscriber's DM digest is limited to
+    their launches. *today* is the guild's local day (for running lateness); *now* anchors the
+    "due in the next *upcoming_days* days" list. Without *period* the digest covers
+    [earliest event, now) and has no key (a preview)."""
+    by_id = {launch.id: launch for launch in launches}
+    events = sorted(
+        (e for e in events_in_period if e.launch_id in by_id), key=lambda e: (e.at, e.id)
+    )
+    changes = _changes(events, by_id, today)
+    record = stats.compute_stats(launches, today)
+    start = period.start if period else (events[0].at if events else now)
+    return Digest(
+        guild_id=guild.guild_id,
+        timezone=guild.timezone,
+        schedule=schedule if schedule is not None else "",
+        period_start=start,
+        period_end=period.end if period else now,
+        period_key=period.key if period else None,
+        slipped=tuple(changes[EventKind.SLIPPED].values()),
+        shipped=tuple(changes[EventKind.SHIPPED].values()),
+        cancelled=tuple(changes[EventKind.CANCELLED].values()),
+        reannounced=tuple(changes[EventKind.REANNOUNCED].values()),
+        upcoming=_upcoming(launches, now, upcoming_days),
+        still_late=tuple(_still_late(figure, by_id) for figure in record.still_late),
+        on_time_rate=record.on_time_rate,
+        scored=record.scored,
+        late=late,
+        user_id=user_id,
+    )
+
+
+def _changes(
+    events: Sequence[LaunchEvent], by_id: dict[int, Launch], today: dt.date
+) -> dict[EventKind, dict[int, DigestEntry]]:
+    """The period's changes by section, each launch once per section (its latest, in time
+    order). *events* are in time order and only of launches in *by_id*."""
+    sections: dict[EventKind, dict[int, DigestEntry]] = {
+        EventKind.SLIPPED: {},
+        EventKind.SHIPPED: {},
+        EventKind.CANCELLED: {},
+        EventKind.REANNOUNCED: {},
+    }
+    for event in events:
+        launch = by_id[event.launch_id]
+        if event.kind is EventKind.SLIPPED:
+            entry = _slipped(launch, event, events)
+        elif event.kind is EventKind.SHIPPED:
+            entry = _entry(
+                launch,
+                at=event.at,
+                day=launch.shipped_on,
+                days_late=stats.days_late(launch, today),
+                window=launch.window_phrase,
+                actor=event.actor,
+            )
+        elif event.kind is EventKind.CANCELLED:
+            entry = _entry(
+                launch,
+                at=event.at,
+                day=launch.cancelled_on,
+                days_late=launch.days_late,
+                window=launch.window_phrase,
+                actor=event.actor,
+            )
+        elif event.kind in (EventKind.REANNOUNCED, EventKind.REVIVED):
+            entry = _redated(launch, event)
+        else:
+            continue
+        # A revival is a new promise: it is listed with the re-announcements.
+        section = sections[EventKind.REANNOUNCED if event.kind is EventKind.REVIVED else event.kind]
+        section.pop(launch.id, None)  # keep the latest, in time order
+        section[launch.id] = entry
+    return sections
+
+
+def _slipped(launch: Launch, event: LaunchEvent, events: Sequence[LaunchEvent]) -> DigestEntry:
+    """A launch that missed its window in the period; if it was re-announced afterwards, the
+    window it missed is the one replaced then."""
+    later = next(
+        (
+            e
+            for e in events
+            if e.launch_id == launch.id
+            and e.kind is EventKind.REANNOUNCED
+            and (e.at, e.id) > (event.at, event.id)
+        ),
+        None,
+    )
+    missed = later.data.get("from_window") if later is not None else None
+    return _entry(
+        launch,
+        at=event.at,
+        day=None if later is not None else launch.window_end,
+        days_late=_int_or_none(event.data.get("days_late")),
+        window=str(missed) if missed else launch.window_phrase,
+        deadline_at=_datetime_or_none(event.data.get("due_at")),
+        actor=event.actor,
+    )
+
+
+def _redated(launch: Launch, event: LaunchEvent) -> DigestEntry:
+    """A re-announcement or revival: the new window, the one it replaced, the slip count then."""
+    data = event.data
+    return dataclasses.replace(
+        _entry(
+            launch,
+            at=event.at,
+            window=str(data.get("window") or launch.window_phrase),
+            previous_window=data.get("from_window"),
+            deadline_at=_datetime_or_none(data.get("deadline_at")),
+            actor=event.actor,
+        ),
+        slip_count=_int_or_none(data.get("slip_count")) or launch.slip_count,
+    )
+
+
+def _upcoming(launches: Sequence[Launch], now: dt.datetime, days: int) -> tuple[DigestEntry, ...]:
+    """Open launches whose deadline falls in the next *days* days, soonest first."""
+    horizon = now + dt.timedelta(days=days)
+    due = sorted(
+        (
+            launch
+            for launch in launches
+            if launch.state is LaunchState.UPCOMING and now <= launch.deadline_at < horizon
+        ),
+        key=lambda x: (x.deadline_at, x.id),
+    )
+    return tuple(
+        _entry(
+            launch,
+            day=launch.window_end,
+            window=launch.window_phrase,
+            deadline_at=launch.deadline_at,
+        )
+        for launch in due
+    )
+
+
+def _still_late(figure: stats.LaunchFigure, by_id: dict[int, Launch]) -> DigestEntry:
+    """A launch still out past its first promise, as the score counts it."""
+    return DigestEntry(
+        launch_id=figure.launch_id,
+        product=figure.product,
+        vendor=figure.vendor,
+        day=figure.first_window_end,
+        days_late=figure.days_late,
+        window=by_id[figure.launch_id].window_phrase,
+        slip_count=figure.slip_count,
+    )
+
+
+def _entry(launch: Launch, **fields: Any) -> DigestEntry:
+    return DigestEntry(
+        launch_id=launch.id,
+        product=launch.product,
+        vendor=launch.vendor,
+        slip_count=launch.slip_count,
+        **fields,
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
