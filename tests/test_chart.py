@@ -14,7 +14,8 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from tests.test_stats import launch
-from tracker.chart import (
+from tracker.models import EventKind, Launch, LaunchEvent, LaunchState
+from tracker.stats.chart import (
     COLOURS,
     FOOTER_PX,
     HEADER_PX,
@@ -28,7 +29,6 @@ from tracker.chart import (
     render_timeline,
     select_rows,
 )
-from tracker.models import EventKind, Launch, LaunchEvent, LaunchState
 
 UTC = dt.UTC
 D = dt.date

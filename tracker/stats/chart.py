@@ -4,8 +4,9 @@ One row per launch: a bar from the announcement to the end of the promised windo
 on to the day it shipped (or was cancelled, or to today while it is still out), a diamond at each
 re-announcement, colours by outcome. Drawn with matplotlib's object API on the Agg canvas: no
 pyplot, no display and no global figure registry, so nothing is left open after a render and
-renders may run in worker threads (call it through ``asyncio.to_thread``: it takes a few hundred
-milliseconds of CPU for 40 rows).
+renders may run in worker threads. Call it through ``asyncio.to_thread``: it takes a few hundred
+milliseconds of CPU for 40 rows, and since matplotlib holds the GIL for most of that, the event
+loop runs slower meanwhile even so (StatsService.chart says by how much).
 """
 
 from __future__ import annotations
@@ -15,20 +16,23 @@ import enum
 import io
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # before anything can import pyplot: never look for a display
 
 from matplotlib import dates as mdates
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from tracker import stats
 from tracker.models import EventKind, Launch, LaunchEvent, LaunchState
+from tracker.stats.score import days_late
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +93,13 @@ def outcome_of(launch: Launch, today: dt.date | None = None) -> Outcome:
     (tracker.stats): an open launch past it is late and still out, even when re-dated."""
     match launch.state:
         case LaunchState.SHIPPED:
-            late = stats.days_late(launch, launch.shipped_on or dt.date.max)
+            late = days_late(launch, launch.shipped_on or dt.date.max)
             return Outcome.LATE if (late or 0) > 0 else Outcome.ON_TIME
         case LaunchState.CANCELLED:
             return Outcome.CANCELLED
         case LaunchState.SLIPPED:
             return Outcome.SLIPPED
-    if today is not None and stats.days_late(launch, today) is not None:
+    if today is not None and days_late(launch, today) is not None:
         return Outcome.SLIPPED
     return Outcome.PENDING
 
@@ -175,6 +179,61 @@ def _empty(title: str, today: dt.date) -> bytes:
     return _png(fig)
 
 
+@dataclass(slots=True)
+class _Marks:
+    """Everything drawn for the rows, in data coordinates (x: date numbers, y: row index)."""
+
+    today_x: float
+    lefts: list[float] = field(default_factory=list)  # bars: the first promise
+    widths: list[float] = field(default_factory=list)
+    colours: list[str] = field(default_factory=list)
+    segments: list[list[tuple[float, float]]] = field(default_factory=list)  # late tails
+    segment_colours: list[str] = field(default_factory=list)
+    shipped: list[tuple[float, float, str]] = field(default_factory=list)
+    cancelled: list[tuple[float, float]] = field(default_factory=list)
+    still_out: list[tuple[float, float]] = field(default_factory=list)
+    reannounced: list[tuple[float, float]] = field(default_factory=list)
+    x_min: float = float("inf")
+    x_max: float = float("-inf")
+    any_open: bool = False
+
+    def add(self, y: int, launch: Launch, events: Sequence[LaunchEvent], today: dt.date) -> None:
+        """Row *y*: a bar for the first promise, a line on to the outcome (or to today while
+        it is still out past it), and a diamond at each re-dating."""
+        colour = COLOURS[outcome_of(launch, today)]
+        start = _num(launch.announced_on)
+        # The bar is the first promise: re-datings are markers, never a longer bar.
+        promised_end = _num(launch.first_window_end) + 1.0  # the last day is inclusive
+        self.lefts.append(start)
+        self.widths.append(max(promised_end - start, 1.0))
+        self.colours.append(colour)
+        end: float | None = None
+        if launch.state is LaunchState.SHIPPED and launch.shipped_on is not None:
+            end = _num(launch.shipped_on) + 0.5
+            self.shipped.append((end, y, colour))
+        elif launch.state is LaunchState.CANCELLED and launch.cancelled_on is not None:
+            end = _num(launch.cancelled_on) + 0.5
+            self.cancelled.append((end, y))
+        elif not launch.state.resolved:
+            self.any_open = True
+            if self.today_x > promised_end:
+                end = self.today_x
+                self.still_out.append((end, y))
+        if end is not None and end > promised_end:
+            self.segments.append([(promised_end, y), (end, y)])
+            self.segment_colours.append(colour)
+        for event in events:
+            if event.kind in (EventKind.REANNOUNCED, EventKind.REVIVED):
+                self.reannounced.append((_num(event.at.astimezone(dt.UTC).date()) + 0.5, y))
+        self.x_min = min(self.x_min, start)
+        self.x_max = max(self.x_max, promised_end, end or promised_end)
+
+    @property
+    def show_today(self) -> bool:
+        """Whether the "today" line belongs on the chart."""
+        return self.any_open or self.x_min <= self.today_x <= self.x_max
+
+
 def render_timeline(
     launches: Sequence[Launch],
     events_by_launch: Mapping[int, Sequence[LaunchEvent]],
@@ -192,7 +251,6 @@ def render_timeline(
     shown, hidden = select_rows(launches, max_rows)
     if not shown:
         return _empty(title, today)
-
     rows = len(shown)
     height = chart_height(rows)
     fig = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI)
@@ -203,102 +261,66 @@ def render_timeline(
         bottom=FOOTER_PX / height,
     )
     ax = fig.add_subplot()
-
-    today_x = _num(today) + 0.5
-    lefts: list[float] = []
-    widths: list[float] = []
-    colours: list[str] = []
-    segments: list[list[tuple[float, float]]] = []
-    segment_colours: list[str] = []
-    shipped_pts: list[tuple[float, float, str]] = []
-    cancelled_pts: list[tuple[float, float]] = []
-    still_out_pts: list[tuple[float, float]] = []
-    reannounced_pts: list[tuple[float, float]] = []
-    x_min = float("inf")
-    x_max = float("-inf")
-    any_open = False
-
+    marks = _Marks(today_x=_num(today) + 0.5)
     for y, launch in enumerate(shown):
-        outcome = outcome_of(launch, today)
-        colour = COLOURS[outcome]
-        start = _num(launch.announced_on)
-        # The bar is the first promise: re-datings are markers, never a longer bar.
-        promised_end = _num(launch.first_window_end) + 1.0  # the last day is inclusive
-        lefts.append(start)
-        widths.append(max(promised_end - start, 1.0))
-        colours.append(colour)
-        end: float | None = None
-        if launch.state is LaunchState.SHIPPED and launch.shipped_on is not None:
-            end = _num(launch.shipped_on) + 0.5
-            shipped_pts.append((end, y, colour))
-        elif launch.state is LaunchState.CANCELLED and launch.cancelled_on is not None:
-            end = _num(launch.cancelled_on) + 0.5
-            cancelled_pts.append((end, y))
-        elif not launch.state.resolved:
-            any_open = True
-            if today_x > promised_end:
-                end = today_x
-                still_out_pts.append((end, y))
-        if end is not None and end > promised_end:
-            segments.append([(promised_end, y), (end, y)])
-            segment_colours.append(colour)
-        for event in events_by_launch.get(launch.id, ()):
-            if event.kind in (EventKind.REANNOUNCED, EventKind.REVIVED):
-                reannounced_pts.append((_num(event.at.astimezone(dt.UTC).date()) + 0.5, y))
-        x_min = min(x_min, start)
-        x_max = max(x_max, promised_end, end or promised_end)
+        marks.add(y, launch, events_by_launch.get(launch.id, ()), today)
+    _draw_marks(ax, marks, rows)
+    _draw_axes(fig, ax, marks, shown)
+    _draw_heading(fig, marks, title, rows, hidden, height)
+    footer = f"as of {today.isoformat()}"
+    if hidden:
+        footer = f"and {hidden} more not shown (older announcements) · {footer}"
+    fig.text(0.99, 10 / height, footer, ha="right", va="bottom", fontsize=9, color="#555555")
+    return _png(fig)
 
-    ax.barh(range(rows), widths, left=lefts, height=0.56, color=colours, edgecolor="none", zorder=2)
-    if segments:
+
+def _scatter(ax: Axes, points: Sequence[tuple[Any, ...]], *, zorder: int = 4, **style: Any) -> None:
+    """Markers at *points* (x, y, ...), if there are any."""
+    if points:
+        ax.scatter([p[0] for p in points], [p[1] for p in points], zorder=zorder, **style)
+
+
+def _draw_marks(ax: Axes, marks: _Marks, rows: int) -> None:
+    """The bars, the late tails and the outcome markers."""
+    ax.barh(
+        range(rows),
+        marks.widths,
+        left=marks.lefts,
+        height=0.56,
+        color=marks.colours,
+        edgecolor="none",
+        zorder=2,
+    )
+    if marks.segments:
         ax.add_collection(
-            LineCollection(segments, colors=segment_colours, linewidths=2.6, zorder=2)
+            LineCollection(marks.segments, colors=marks.segment_colours, linewidths=2.6, zorder=2)
         )
-    if shipped_pts:
-        ax.scatter(
-            [p[0] for p in shipped_pts],
-            [p[1] for p in shipped_pts],
-            c=[p[2] for p in shipped_pts],
-            marker="o",
-            s=46,
-            edgecolors="black",
-            linewidths=0.8,
-            zorder=4,
-        )
-    if cancelled_pts:
-        ax.scatter(
-            [p[0] for p in cancelled_pts],
-            [p[1] for p in cancelled_pts],
-            c="black",
-            marker="X",
-            s=50,
-            zorder=4,
-        )
-    if still_out_pts:
-        ax.scatter(
-            [p[0] for p in still_out_pts],
-            [p[1] for p in still_out_pts],
-            c=COLOURS[Outcome.SLIPPED],
-            marker=">",
-            s=46,
-            zorder=4,
-        )
-    if reannounced_pts:
-        ax.scatter(
-            [p[0] for p in reannounced_pts],
-            [p[1] for p in reannounced_pts],
-            c="white",
-            marker="D",
-            s=30,
-            edgecolors="black",
-            linewidths=0.9,
-            zorder=5,
-        )
+    shipped_colours = [p[2] for p in marks.shipped]
+    _scatter(
+        ax, marks.shipped, c=shipped_colours, marker="o", s=46, edgecolors="black", linewidths=0.8
+    )
+    _scatter(ax, marks.cancelled, c="black", marker="X", s=50)
+    _scatter(ax, marks.still_out, c=COLOURS[Outcome.SLIPPED], marker=">", s=46)
+    _scatter(
+        ax,
+        marks.reannounced,
+        zorder=5,
+        c="white",
+        marker="D",
+        s=30,
+        edgecolors="black",
+        linewidths=0.9,
+    )
 
-    show_today = any_open or x_min <= today_x <= x_max
-    if show_today:
-        x_min = min(x_min, today_x)
-        x_max = max(x_max, today_x)
-        ax.axvline(today_x, color="#444444", linestyle="--", linewidth=1.0, zorder=3)
+
+def _draw_axes(fig: Figure, ax: Axes, marks: _Marks, shown: Sequence[Launch]) -> None:
+    """The date axis (with the "today" line when it belongs), the row labels and the grid."""
+    rows = len(shown)
+    x_min, x_max = marks.x_min, marks.x_max
+    if marks.show_today:
+        x_min = min(x_min, marks.today_x)
+        x_max = max(x_max, marks.today_x)
+        ax.axvline(marks.today_x, color="#444444", linestyle="--", linewidth=1.0, zorder=3)
     span = max(x_max - x_min, 10.0)
     ax.set_xlim(x_min - span * 0.02, x_max + span * 0.03)
     ax.set_ylim(rows - 0.5, -0.5)  # first row at the top
@@ -314,6 +336,11 @@ def render_timeline(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
+
+def _draw_heading(
+    fig: Figure, marks: _Marks, title: str, rows: int, hidden: int, height: int
+) -> None:
+    """The title (saying how many rows were left out) and the legend."""
     heading = title if not hidden else f"{title} (latest {rows} of {rows + hidden})"
     fig.text(0.5, 1 - 18 / height, heading, ha="center", va="center", fontsize=14, parse_math=False)
     handles: list[Patch | Line2D] = [Patch(facecolor=COLOURS[o], label=_LABELS[o]) for o in Outcome]
@@ -328,7 +355,7 @@ def render_timeline(
             label="re-announced",
         )
     )
-    if show_today:
+    if marks.show_today:
         handles.append(Line2D([], [], color="#444444", linestyle="--", label="today"))
     fig.legend(
         handles=handles,
@@ -340,8 +367,3 @@ def render_timeline(
         handlelength=1.6,
         columnspacing=1.4,
     )
-    footer = f"as of {today.isoformat()}"
-    if hidden:
-        footer = f"and {hidden} more not shown (older announcements) · {footer}"
-    fig.text(0.99, 10 / height, footer, ha="right", va="bottom", fontsize=9, color="#555555")
-    return _png(fig)
