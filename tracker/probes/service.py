@@ -49,7 +49,7 @@ from tracker.probes import (
 from tracker.probes.classify import Verdict
 from tracker.probes.fetch import Fetcher, FetchError
 from tracker.probes.netguard import BlockedTarget
-from tracker.probes.reader import BodyReader, Read, Unreadable
+from tracker.probes.reader import BodyReader, Unreadable
 from tracker.service import MAX_NOTE, Tracker, clean_url
 from tracker.text import plural
 
@@ -668,18 +668,22 @@ class ProbeService:
                 self.stats.parses += 1
                 self.stats.parsed_bytes += len(answer.body)
                 tally.parsed_bytes += len(answer.body)
-                # Bytes become plain data in a worker process with a hard budget (reader.py);
-                # only that plain data is matched and read here.
-                data = await self.reader.read(
-                    kinds.reads(probe.kind), answer.body, answer.content_type, owner=probe.guild_id
+                # Bytes become evidence in a worker process with a hard budget (reader/).
+                found, following = await self.reader.run(
+                    kinds.read_answer,
+                    probe,
+                    request,
+                    answer,
+                    endpoints,
+                    today,
+                    owner=probe.guild_id,
                 )
-                read = Read(answer.url, answer.content_type, data)
-                evidence.extend(kinds.parse(probe, request, read, endpoints, today))
+                evidence.extend(found)
                 if first:
                     validators.append((request.name, answer.etag, answer.last_modified))
                     statuses.append("checked")
                 first = False
-                request = kinds.follow(probe, request, read)
+                request = following
         unchanged = all(s == "unchanged" for s in statuses)
         status = "unchanged (304)" if unchanged else ", ".join(dict.fromkeys(statuses))
         return _Checked(evidence, validators, status, unchanged)

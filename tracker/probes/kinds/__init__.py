@@ -31,6 +31,7 @@ from collections.abc import Mapping
 
 from tracker.errors import InvalidInput
 from tracker.probes import Probe, ProbeKind
+from tracker.probes.fetch import Fetched
 from tracker.probes.kinds import (
     anthropic_models,
     feed,
@@ -56,7 +57,7 @@ from tracker.probes.kinds.records import (
     ParseError,
     PlannedRequest,
 )
-from tracker.probes.reader import Read, Reading
+from tracker.probes.reader import Read, Reading, read_body
 
 __all__ = [
     "KEY_ENV_PREFIX",
@@ -86,6 +87,7 @@ __all__ = [
     "parse_target",
     "pattern_help",
     "plan",
+    "read_answer",
     "reads",
     "spec",
 ]
@@ -204,3 +206,16 @@ def follow(probe: Probe, request: PlannedRequest, answer: Read) -> PlannedReques
     """The request for the next page of a paginated answer, or None."""
     follower = KINDS[probe.kind].follow
     return follower(probe, request, answer) if follower is not None else None
+
+
+def read_answer(
+    probe: Probe, request: PlannedRequest, answer: Fetched, endpoints: Endpoints, today: dt.date
+) -> tuple[list[Evidence], PlannedRequest | None]:
+    """A 2xx answer from bytes to evidence: read as the kind says (:func:`reads`), parsed
+    (:func:`parse`), and the next page's request (:func:`follow`). Every step costs CPU in
+    proportion to the body (a 2 MB page of text is matched word by word), so the probe service
+    runs this in a reader worker process, within its budget and its server's share of the
+    workers: ``await reader.run(read_answer, ..., owner=guild_id)``."""
+    data = read_body(KINDS[probe.kind].reads, answer.body, answer.content_type)
+    read = Read(answer.url, answer.content_type, data)
+    return parse(probe, request, read, endpoints, today), follow(probe, request, read)
