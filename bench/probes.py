@@ -47,6 +47,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,8 +84,10 @@ class TimedProbeService(ProbeService):
         super().__init__(*args, **kw)  # type: ignore[arg-type]
         self.finished: dict[int, float] = {}
 
-    async def _poll(self, probe: Probe, launch: tuple[str, str] | None, tally: _Tally) -> None:
-        await super()._poll(probe, launch, tally)
+    async def _poll(
+        self, probe: Probe, launch: tuple[str, str] | None, tally: _Tally, emit: bool = True
+    ) -> None:
+        await super()._poll(probe, launch, tally, emit)
         self.finished[probe.id] = time.perf_counter()
 
 
@@ -150,6 +154,51 @@ async def add_probes(
     return owners
 
 
+@dataclass
+class Bench:
+    """A probe service on a fresh database, its tracker, fetcher and clock."""
+
+    svc: ProbeService
+    tracker: Tracker
+    fetcher: Fetcher
+    clock: SimClock
+    store: SqlStore
+    base: str
+
+
+FETCH = FetchSettings(per_host_interval_s=0)
+
+
+@contextlib.asynccontextmanager
+async def bench_service(
+    ports: list[int], *, reader: BodyReader | None = None, timed: bool = False
+) -> AsyncIterator[Bench]:
+    """The production probe service against the loopback servers on *ports* (the first one
+    serves the normal probes and the fixed-host APIs), on a fresh database."""
+    base = f"http://127.0.0.1:{ports[0]}"
+    allowed = [f"127.0.0.1:{port}" for port in ports]
+    settings = ProbeSettings(
+        jitter=0.0, endpoints=Endpoints(huggingface=f"{base}/hf", github_api=f"{base}/gh")
+    )
+    env = {
+        "SLIPWATCH_KEY_BENCH": "bench-key-not-secret",
+        "SLIPWATCH_KEY_BENCH_HOSTS": ",".join(allowed),
+    }
+    kind = TimedProbeService if timed else ProbeService
+    with tempfile.TemporaryDirectory() as tmp:
+        async with SqliteDatabase.open(Path(tmp) / "bench.sqlite") as db:
+            clock = SimClock(START)
+            store = SqlStore(db)
+            tracker = Tracker(store, clock)
+            guard = NetGuard(AllowList.parse(allowed))
+            async with Fetcher(guard, FETCH, environ=env) as fetcher:
+                svc = kind(store, clock, tracker, fetcher, settings, reader=reader)
+                try:
+                    yield Bench(svc, tracker, fetcher, clock, store, base)
+                finally:
+                    await svc.stop()
+
+
 async def timed_round(
     port: int,
     specs: list[tuple[int, str, str, str]],
@@ -159,31 +208,12 @@ async def timed_round(
 ) -> tuple[list[float], ProbeRound]:
     """One round of *specs* on a fresh database; the seconds from its start to each outcome
     of the probes of the guilds in *normal*."""
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
-        async with SqliteDatabase.open(Path(tmp) / "hostile.sqlite") as db:
-            clock = SimClock(START)
-            tracker = Tracker(SqlStore(db), clock)
-            allowed = [f"127.0.0.1:{port}", f"127.0.0.1:{hostile_port}"]
-            guard = NetGuard(AllowList.parse(allowed))
-            settings = ProbeSettings(
-                jitter=0.0,
-                endpoints=Endpoints(huggingface=f"{base}/hf", github_api=f"{base}/gh"),
-            )
-            env = {
-                "SLIPWATCH_KEY_BENCH": "bench-key-not-secret",
-                "SLIPWATCH_KEY_BENCH_HOSTS": ",".join(allowed),
-            }
-            fetch = FetchSettings(per_host_interval_s=0)
-            async with Fetcher(guard, fetch, environ=env) as fetcher:
-                svc = TimedProbeService(
-                    SqlStore(db), clock, tracker, fetcher, settings, reader=reader
-                )
-                owners = await add_probes(svc, tracker, specs, base)
-                began = time.perf_counter()
-                report = await svc.sweep(clock.now())
-                await svc.stop()
-    times = [svc.finished[pid] - began for pid, guild in owners.items() if guild in normal]
+    async with bench_service([port, hostile_port], reader=reader, timed=True) as b:
+        owners = await add_probes(b.svc, b.tracker, specs, b.base)
+        began = time.perf_counter()
+        report = await b.svc.sweep(b.clock.now())
+    assert isinstance(b.svc, TimedProbeService)
+    times = [b.svc.finished[pid] - began for pid, guild in owners.items() if guild in normal]
     return times, report
 
 
@@ -259,57 +289,32 @@ async def measured_round(
     )
 
 
-async def run(n: int) -> dict[str, object]:
-    proc, port = await start_server(n)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            async with SqliteDatabase.open(Path(tmp) / "bench.sqlite") as db:
-                clock = SimClock(START)
-                tracker = Tracker(SqlStore(db), clock)
-                guard = NetGuard(AllowList.parse([f"127.0.0.1:{port}"]))
-                fetch = FetchSettings(per_host_interval_s=0)
-                settings = ProbeSettings(
-                    jitter=0.0,
-                    endpoints=Endpoints(huggingface=f"{base}/hf", github_api=f"{base}/gh"),
-                )
-                env = {
-                    "SLIPWATCH_KEY_BENCH": "bench-key-not-secret",
-                    "SLIPWATCH_KEY_BENCH_HOSTS": f"127.0.0.1:{port}",
-                }
-                async with Fetcher(guard, fetch, environ=env) as fetcher:
-                    svc = ProbeService(SqlStore(db), clock, tracker, fetcher, settings)
-                    setup = time.perf_counter()
-                    specs = [(1 + i // PER_GUILD, *bench_spec(i)) for i in range(n)]
-                    await add_probes(svc, tracker, specs, base)
-                    setup = time.perf_counter() - setup
-                    print(f"setup: {n} probes in {setup:.1f}s", file=sys.stderr)
-
-                    warm, warm_s, _, _, _ = await measured_round(svc, fetcher, clock)
-                    print(f"warm-up round: {warm_s:.2f}s, {warm}", file=sys.stderr)
-                    parsed = svc.stats.parsed_bytes
-                    cond, cond_s, cond_cpu, cond_bytes, cond_reqs = await measured_round(
-                        svc, fetcher, clock
-                    )
-                    cond_parsed = svc.stats.parsed_bytes - parsed
-                    print(f"conditional round: {cond_s:.2f}s, {cond}", file=sys.stderr)
-                    async with SqlStore(db).transaction() as conn:
-                        await conn.probes.clear_validators()
-                    parsed = svc.stats.parsed_bytes
-                    full, full_s, full_cpu, full_bytes, full_reqs = await measured_round(
-                        svc, fetcher, clock
-                    )
-                    full_parsed = svc.stats.parsed_bytes - parsed
-                    print(f"unconditional round: {full_s:.2f}s, {full}", file=sys.stderr)
-                    if cond.failed or full.failed or warm.failed:
-                        raise RuntimeError("some probes failed; the figures would be wrong")
-                    await svc.stop()
-        hostile = await hostile_rounds(port)
-    finally:
-        await stop_server(proc)
+async def main_rounds(port: int, n: int) -> dict[str, object]:
+    """The warm-up, conditional and unconditional rounds of *n* probes (module docstring)."""
+    async with bench_service([port]) as b:
+        setup = time.perf_counter()
+        specs = [(1 + i // PER_GUILD, *bench_spec(i)) for i in range(n)]
+        await add_probes(b.svc, b.tracker, specs, b.base)
+        print(f"setup: {n} probes in {time.perf_counter() - setup:.1f}s", file=sys.stderr)
+        warm, warm_s, _, _, _ = await measured_round(b.svc, b.fetcher, b.clock)
+        print(f"warm-up round: {warm_s:.2f}s, {warm}", file=sys.stderr)
+        parsed = b.svc.stats.parsed_bytes
+        cond, cond_s, cond_cpu, cond_bytes, cond_reqs = await measured_round(
+            b.svc, b.fetcher, b.clock
+        )
+        cond_parsed = b.svc.stats.parsed_bytes - parsed
+        print(f"conditional round: {cond_s:.2f}s, {cond}", file=sys.stderr)
+        async with b.store.transaction() as conn:
+            await conn.probes.clear_validators()
+        parsed = b.svc.stats.parsed_bytes
+        full, full_s, full_cpu, full_bytes, full_reqs = await measured_round(
+            b.svc, b.fetcher, b.clock
+        )
+        full_parsed = b.svc.stats.parsed_bytes - parsed
+        print(f"unconditional round: {full_s:.2f}s, {full}", file=sys.stderr)
+    if cond.failed or full.failed or warm.failed:
+        raise RuntimeError("some probes failed; the figures would be wrong")
     return {
-        "bench": "probes",
-        "probes": n,
         "round_s": round(cond_s, 3),
         "cpu_ms_per_probe": round(cond_cpu / n * 1000, 3),
         "bytes_saved_ratio": round(1 - cond_bytes / full_bytes, 3) if full_bytes else 0.0,
@@ -322,8 +327,22 @@ async def run(n: int) -> dict[str, object]:
         "unconditional_cpu_ms_per_probe": round(full_cpu / n * 1000, 3),
         "unconditional_requests": full_reqs,
         "warm_round_s": round(warm_s, 3),
-        "concurrency": fetch.concurrency,
-        "per_host_interval_s": fetch.per_host_interval_s,
+    }
+
+
+async def run(n: int) -> dict[str, object]:
+    proc, port = await start_server(n)
+    try:
+        figures = await main_rounds(port, n)
+        hostile = await hostile_rounds(port)
+    finally:
+        await stop_server(proc)
+    return {
+        "bench": "probes",
+        "probes": n,
+        **figures,
+        "concurrency": FETCH.concurrency,
+        "per_host_interval_s": FETCH.per_host_interval_s,
         **hostile,
     }
 

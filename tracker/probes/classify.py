@@ -6,7 +6,8 @@ coming soon" and "Grok 3 arrives later this year" are **promises** (with the win
 window grammar reads one); "Grok 3 benchmarks leaked" is **neither**. Only a release may be
 proposed as "shipped", and only a release may ever be confirmed automatically.
 
-How a passage is read (the cue tables are below, English and Indonesian):
+How a passage is read (the cue tables are in tracker.probes.cues, English and Indonesian;
+sentences are cut by tracker.probes.sentences):
 
 1. The passage is cut into clauses at ";", ", and", " but ", " while ", dashes (and "namun",
    "tetapi", "sedangkan", ", dan"); the clause holding the product's name is read first, the
@@ -34,9 +35,29 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tracker.probes.cues import (
+    CLAUSE_BREAKS,
+    NEGATIONS,
+    PROMISE_EN,
+    PROMISE_ID,
+    RELEASE_STRONG_EN,
+    RELEASE_STRONG_ID,
+    RELEASE_WEAK_EN,
+    RELEASE_WEAK_ID,
+)
+from tracker.probes.sentences import MAX_PASSAGE, passage_around, sentence_spans
 from tracker.windows import Window, WindowError, find_windows
 
-MAX_PASSAGE = 400  # a passage longer than this is cut around the product's name
+__all__ = [
+    "MAX_PASSAGE",
+    "Reading",
+    "Verdict",
+    "WindowFinder",
+    "classify",
+    "find_future_windows",
+    "passage_around",
+    "sentence_spans",
+]
 
 
 class Verdict(enum.StrEnum):
@@ -57,188 +78,6 @@ class Reading:
     cue: str | None = None
     window: Window | None = None
     window_span: tuple[int, int] | None = None
-
-
-# --------------------------------------------------------------------------- the cue tables
-
-# Strong release cues: the launch is out now. Apostrophes are normalized to ' before matching.
-RELEASE_STRONG_EN: tuple[str, ...] = (
-    "available today",
-    "available now",
-    "now available",
-    "now generally available",
-    "generally available",
-    "available starting today",
-    "available to everyone",
-    "available to all",
-    "is available",
-    "are available",
-    "is now live",
-    "is live",
-    "are live",
-    "now live",
-    "goes live",
-    "went live",
-    "is out",
-    "are out",
-    "out now",
-    "is here",
-    "are here",
-    "has arrived",
-    "have arrived",
-    "arrives today",
-    "released",
-    "we're releasing",
-    "we are releasing",
-    "releasing today",
-    "launched",
-    "launching today",
-    "launches today",
-    "rolling out now",
-    "rolling out today",
-    "now rolling out",
-    "rolls out today",
-    "begins rolling out",
-    "began rolling out",
-    "started rolling out",
-    "ships today",
-    "shipping today",
-    "now shipping",
-    "shipped",
-    "try it now",
-    "try it today",
-    "you can now",
-    "starting today",
-    "from today",
-)
-RELEASE_STRONG_ID: tuple[str, ...] = (
-    "tersedia mulai hari ini",
-    "tersedia hari ini",
-    "kini tersedia",
-    "sekarang tersedia",
-    "telah tersedia",
-    "sudah tersedia",
-    "resmi tersedia",
-    "resmi dirilis",
-    "telah dirilis",
-    "sudah dirilis",
-    "dirilis hari ini",
-    "resmi diluncurkan",
-    "telah diluncurkan",
-    "sudah diluncurkan",
-    "diluncurkan hari ini",
-    "resmi meluncur",
-    "telah meluncur",
-    "resmi hadir",
-    "kini hadir",
-    "telah hadir",
-    "sudah hadir",
-    "hadir hari ini",
-    "mulai hari ini",
-    "sudah bisa digunakan",
-    "kini bisa digunakan",
-)
-# Weak release cues: they announce something, which is a release unless a promise is near.
-RELEASE_WEAK_EN: tuple[str, ...] = (
-    "introducing",
-    "introduces",
-    "introduce",
-    "announcing",
-    "unveils",
-    "unveiling",
-    "unveiled",
-    "meet",
-    "launches",
-    "releases",
-    "debuts",
-)
-RELEASE_WEAK_ID: tuple[str, ...] = (
-    "memperkenalkan",
-    "perkenalkan",
-    "meluncurkan",
-    "merilis",
-    "rilis",
-    "peluncuran",
-    "hadirkan",
-    "menghadirkan",
-)
-PROMISE_EN: tuple[str, ...] = (
-    "coming soon",
-    "soon",
-    "is coming",
-    "are coming",
-    "coming",
-    "upcoming",
-    "will",
-    "won't",
-    "we'll",
-    "going to",
-    "plan to",
-    "plans to",
-    "planned",
-    "planning to",
-    "expected to",
-    "expect to",
-    "set to",
-    "slated",
-    "scheduled",
-    "on track",
-    "on the way",
-    "in the works",
-    "working on",
-    "stay tuned",
-    "waitlist",
-    "wait list",
-    "sign up to be notified",
-    "not yet",
-    "yet to",
-    "isn't available",
-    "is not available",
-    "not available",
-    "later this",
-    "eventually",
-)
-PROMISE_ID: tuple[str, ...] = (
-    "segera hadir",
-    "segera",
-    "akan",
-    "nantikan",
-    "menyusul",
-    "rencananya",
-    "direncanakan",
-    "berencana",
-    "dijadwalkan",
-    "belum tersedia",
-    "belum",
-    "dalam waktu dekat",
-    "mendatang",
-)
-# A release cue right after one of these (within three words) is not a release.
-NEGATIONS: tuple[str, ...] = (
-    "not",
-    "n't",
-    "never",
-    "no",
-    "will",
-    "won't",
-    "we'll",
-    "to be",
-    "soon",
-    "once",
-    "when",
-    "until",
-    "belum",
-    "akan",
-    "tidak",
-    "bukan",
-    "segera",
-    "sebelum",
-)
-CLAUSE_BREAKS = re.compile(
-    r";|\s[-\u2013\u2014]\s|,\s*(?:and|but|dan|tetapi|namun)\s|\s(?:but|while|whereas|though|"
-    r"although|tetapi|namun|sedangkan|sementara)\s",
-    re.IGNORECASE,
-)
 
 
 def _alternation(cues: Sequence[str]) -> re.Pattern[str]:
@@ -368,51 +207,3 @@ def classify(
                 return Reading(Verdict.PROMISE, text, cue, window, span)
             return Reading(Verdict.PROMISE, text, cue)
     return Reading(Verdict.NEITHER, text)
-
-
-# --------------------------------------------------------------------------- sentences
-
-_SENTENCE_END = re.compile(r"(?<=[.!?\u3002])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]*[A-Z0-9])")
-_ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "mr.", "ms.", "dr.", "inc.", "no.", "approx.")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of *text*: lines are cut at newlines, then at ., ! or ? followed
-    by a space and a capital or a digit (not after "e.g." and friends, nor inside "3.5")."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        line_start = pos
-        pos += len(line) + 1
-        start = line_start
-        for brk in _SENTENCE_END.finditer(line):
-            head = line[: brk.start()].lower()
-            if head.endswith(_ABBREVIATIONS):
-                continue
-            spans.append((start, line_start + brk.start()))
-            start = line_start + brk.end()
-        spans.append((start, line_start + len(line)))
-    out = []
-    for a, b in spans:
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            out.append((a, b))
-    return out
-
-
-def passage_around(text: str, span: tuple[int, int]) -> tuple[str, tuple[int, int]]:
-    """The sentence of *text* holding *span*, cut to MAX_PASSAGE characters around it, and
-    where the span is inside the passage."""
-    for a, b in sentence_spans(text):
-        if a <= span[0] < b:
-            break
-    else:
-        a, b = 0, len(text)
-    if b - a > MAX_PASSAGE:
-        half = (MAX_PASSAGE - (span[1] - span[0])) // 2
-        a = max(a, span[0] - max(half, 0))
-        b = min(b, a + MAX_PASSAGE)
-    return text[a:b], (span[0] - a, min(span[1], b) - a)

@@ -1,28 +1,9 @@
-"""The probes' one HTTP client: guarded addresses, explicit limits, polite pacing.
-
-- Every request and every redirect hop goes through ``GuardedTransport`` (public addresses only,
-  connect to the address that was checked). Redirects are followed here, at most three, so each
-  hop is checked; an API key never follows a redirect to another origin, and is only ever sent
-  to a host it is bound to (``KeyHosts``: checked when the fetch starts and again, in the
-  transport, on every request).
-- Timeouts: 5 s to connect, 20 s for a whole fetch (all hops and the body), enforced with
-  ``asyncio.timeout`` so that a server trickling bytes cannot hold a probe forever.
-- Bodies are streamed and capped at 2 MB; the rest is never read. Compressed bodies are asked
-  not to be sent (``Accept-Encoding: identity``) and are inflated with the same cap otherwise.
-- Conditional requests (If-None-Match / If-Modified-Since): a 304 costs no body and no parsing.
-- At most ``concurrency`` requests at once, at most ``per_owner`` of them for one server
-  (``FairSlots``: one server's slow sources cannot hold every connection), and one request per
-  ``per_host_interval_s`` to the same host. No cookies are ever stored; no proxy or other
-  setting is taken from the environment; the User-Agent names the project.
-"""
+"""The :class:`Fetcher`: one shared httpx client for every probe, following redirects itself so
+that each hop is checked, reading bodies with a cap, and sending a key only where it belongs."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import email.utils
-import logging
-import math
 import os
 import ssl
 import zlib
@@ -34,93 +15,23 @@ from typing import Any
 
 import httpx
 
-from tracker.probes.fair import FairSlots
+from tracker.probes.fetch.pacing import Turns
+from tracker.probes.fetch.records import (
+    ApiKey,
+    Fetched,
+    FetchError,
+    FetchSettings,
+    FetchStats,
+    parse_retry_after,
+)
 from tracker.probes.netguard import BlockedTarget, GuardedTransport, KeyHosts, NetGuard, split_url
 
-log = logging.getLogger(__name__)
-
-USER_AGENT = "slipwatch/0.1 (+https://github.com/slipwatch)"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # httpcore reads at most 64 KiB per receive: a capped read stops within one chunk of the cap.
 CHUNK = 64 * 1024
-MAX_RETRY_AFTER_S = 24 * 3600.0
 
-
-@dataclass(frozen=True, slots=True)
-class FetchSettings:
-    """Limits of the probes' HTTP client."""
-
-    connect_timeout_s: float = 5.0
-    total_timeout_s: float = 20.0
-    max_body_bytes: int = 2 * 1024 * 1024
-    max_redirects: int = 3
-    concurrency: int = 8
-    per_owner: int = 2  # requests one server may have in flight at once
-    # At most one request per this many seconds to the same host name. 0 turns pacing off
-    # (the benchmark does, to measure 1,000 probes against one loopback server).
-    per_host_interval_s: float = 1.0
-    user_agent: str = USER_AGENT
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    """How to send a key read from the environment at request time (never stored)."""
-
-    env_name: str
-    header: str = "Authorization"
-    prefix: str = "Bearer "
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A final answer (after redirects). ``body`` is empty unless the status is 2xx."""
-
-    url: str
-    status: int
-    body: bytes
-    content_type: str
-    etag: str | None
-    last_modified: str | None
-    retry_after_s: float | None
-    bytes_read: int
-
-    @property
-    def not_modified(self) -> bool:
-        """The server said 304: nothing changed since the validators we sent."""
-        return self.status == 304
-
-    @property
-    def ok(self) -> bool:
-        """A 2xx answer with a body."""
-        return 200 <= self.status < 300
-
-
-class FetchError(Exception):
-    """A fetch that produced no usable answer; ``str(error)`` is short and holds no secret."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        kind: str,
-        status: int | None = None,
-        retry_after_s: float | None = None,
-        bytes_read: int = 0,
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind  # blocked, timeout, too_large, network, redirects, config, http, ...
-        self.status = status
-        self.retry_after_s = retry_after_s
-        self.bytes_read = bytes_read
-
-
-@dataclass
-class FetchStats:
-    """Counters for tests and the benchmark."""
-
-    requests: int = 0
-    not_modified: int = 0
-    bytes_read: int = 0
+# (variable name, header, header value) of a key on its way to the transport.
+Secret = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,23 +51,6 @@ class _NeverStore(DefaultCookiePolicy):
         return False
 
 
-def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped at a day."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return min(float(text), MAX_RETRY_AFTER_S)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000": the date is in UTC by RFC 5322
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER_S)
-
-
 def _origin(url: httpx.URL) -> tuple[str, bytes, int | None]:
     return (url.scheme, url.raw_host.lower(), url.port)
 
@@ -164,6 +58,13 @@ def _origin(url: httpx.URL) -> tuple[str, bytes, int | None]:
 def _host_port(url: httpx.URL) -> tuple[str, int]:
     host = url.raw_host.decode("ascii", "replace").lower().rstrip(".")
     return host, url.port or (443 if url.scheme == "https" else 80)
+
+
+def _start_url(url: str) -> httpx.URL:
+    try:
+        return httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError("the probe's address is not a valid web address", kind="blocked") from exc
 
 
 def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
@@ -191,6 +92,18 @@ def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
     return target
 
 
+def _inflate(body: bytes, encoding: str, cap: int, shown_cap: str) -> bytes:
+    wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+    try:
+        inflater = zlib.decompressobj(wbits)
+        out = inflater.decompress(body, cap + 1)
+    except zlib.error as exc:
+        raise FetchError("the compressed answer is damaged", kind="encoding") from exc
+    if len(out) > cap or inflater.unconsumed_tail:
+        raise FetchError(f"the answer is larger than {shown_cap}", kind="too_large")
+    return out
+
+
 class Fetcher:
     """Owns the shared httpx.AsyncClient; use ``async with Fetcher(guard) as fetcher``."""
 
@@ -205,7 +118,7 @@ class Fetcher:
         """*environ* is where API keys are read at request time (default os.environ);
         *verify* replaces the default certificate store (tests, an operator's private CA)."""
         self.guard = guard
-        self.settings = settings or FetchSettings()
+        self.settings = s = settings or FetchSettings()
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self.key_hosts = KeyHosts.from_environ(self._environ)
         self.stats = FetchStats()
@@ -213,8 +126,7 @@ class Fetcher:
             # No keep-alive: connections are keyed by the pinned IP, and a TLS connection made
             # for one name must never carry a request for another name at the same address.
             limits=httpx.Limits(
-                max_connections=max(1, self.settings.concurrency) * 2,
-                max_keepalive_connections=0,
+                max_connections=max(1, s.concurrency) * 2, max_keepalive_connections=0
             ),
             retries=0,
             trust_env=False,
@@ -222,19 +134,15 @@ class Fetcher:
         )
         self.transport = GuardedTransport(guard, inner, self.key_hosts)
         self._jar = CookieJar(policy=_NeverStore())
-        total = self.settings.total_timeout_s
         self._client = httpx.AsyncClient(
             transport=self.transport,
-            timeout=httpx.Timeout(total, connect=self.settings.connect_timeout_s),
+            timeout=httpx.Timeout(s.total_timeout_s, connect=s.connect_timeout_s),
             follow_redirects=False,
             trust_env=False,  # no proxy, netrc or certificate settings from the environment
             cookies=self._jar,
-            headers={"User-Agent": self.settings.user_agent},
+            headers={"User-Agent": s.user_agent},
         )
-        concurrency = max(1, self.settings.concurrency)
-        self._slots = FairSlots(concurrency, max(1, min(self.settings.per_owner, concurrency)))
-        self._host_locks: dict[str, asyncio.Lock] = {}
-        self._host_last: dict[str, float] = {}
+        self.turns = Turns(s.concurrency, s.per_owner, s.per_host_interval_s)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -266,36 +174,6 @@ class Fetcher:
         """Cookies held by the client (always 0; tests check it)."""
         return len(self._jar)
 
-    # ------------------------------------------------------------------ pacing
-
-    async def _take_turn(self, host: str, owner: int) -> None:
-        """Wait for *host*'s turn and a free slot for *owner*; the caller releases the slot."""
-        interval = self.settings.per_host_interval_s
-        if interval <= 0:
-            await self._slots.acquire(owner)
-            return
-        loop = asyncio.get_running_loop()
-        if len(self._host_locks) > 1024:
-            self._forget_idle_hosts(loop.time())
-        lock = self._host_locks.setdefault(host, asyncio.Lock())
-        async with lock:
-            # The last request to *host* may still be running; its end moves the mark again
-            # (in get()), so wait until a full interval has passed since whichever is later.
-            for _ in range(3):  # the mark moves at most once more per request in flight
-                wait = self._host_last.get(host, -math.inf) + interval - loop.time()
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            await self._slots.acquire(owner)
-            self._host_last[host] = loop.time()
-
-    def _forget_idle_hosts(self, now: float) -> None:
-        interval = self.settings.per_host_interval_s
-        for host in [h for h, lock in self._host_locks.items() if not lock.locked()]:
-            if self._host_last.get(host, -math.inf) + interval < now:
-                self._host_locks.pop(host, None)
-                self._host_last.pop(host, None)
-
     # ------------------------------------------------------------------ fetching
 
     async def get(
@@ -312,35 +190,18 @@ class Fetcher:
         answer (2xx with its body, 304, or another status without body); raises FetchError
         when there is none (refused address, refused key, timeout, too large, network error).
         *owner* (a server id) shares the connections fairly between servers."""
-        loop = asyncio.get_running_loop()
-        try:
-            start = httpx.URL(url)
-        except (httpx.InvalidURL, ValueError) as exc:
-            raise FetchError(
-                "the probe's address is not a valid web address", kind="blocked"
-            ) from exc
+        start = _start_url(url)
+        secret = self._secret(api_key, start)
+        hop_headers = {"Accept-Encoding": "identity", **(headers or {})}
+        if etag:
+            hop_headers["If-None-Match"] = etag
+        if last_modified:
+            hop_headers["If-Modified-Since"] = last_modified
         current = start
         remaining = self.settings.total_timeout_s
-        secret: tuple[str, str, str] | None = None
-        if api_key is not None:
-            refusal = self.key_hosts.refusal(api_key.env_name, start)
-            if refusal is not None:
-                raise FetchError(refusal, kind="config")
-            value = self._environ.get(api_key.env_name, "")
-            if not value:
-                raise FetchError(
-                    f"The environment variable {api_key.env_name} is not set, so the probe has "
-                    "no API key.",
-                    kind="config",
-                )
-            secret = (api_key.env_name, api_key.header, api_key.prefix + value)
         for _hop in range(self.settings.max_redirects + 1):
-            hop_headers = {"Accept-Encoding": "identity", **(headers or {})}
-            if etag:
-                hop_headers["If-None-Match"] = etag
-            if last_modified:
-                hop_headers["If-Modified-Since"] = last_modified
             extensions: dict[str, Any] = {}
+            # A key goes to its own origin only, and only when bound to that host.
             if (
                 secret is not None
                 and _origin(current) == _origin(start)
@@ -350,27 +211,49 @@ class Fetcher:
             request = self._client.build_request(
                 "GET", current, headers=hop_headers, extensions=extensions
             )
-            await self._take_turn(current.host, owner)
-            began = loop.time()
-            try:
-                if remaining <= 0:
-                    raise TimeoutError
-                async with asyncio.timeout(remaining):
-                    outcome = await self._exchange(request, str(current))
-            except TimeoutError:
-                total = self.settings.total_timeout_s
-                raise FetchError(f"no complete answer within {total:g} s", kind="timeout") from None
-            finally:
-                self._slots.release(owner)
-                if self.settings.per_host_interval_s > 0:
-                    # Paced from the end of the exchange too: on a busy machine a request can
-                    # reach the server late, and the next one must still come an interval later.
-                    self._host_last[current.host] = loop.time()
-            remaining -= loop.time() - began
+            outcome, spent = await self._hop(request, current, owner, remaining)
+            remaining -= spent
             if isinstance(outcome, Fetched):
                 return outcome
             current = _redirect_target(current, outcome.location)
         raise FetchError(f"more than {self.settings.max_redirects} redirects", kind="redirects")
+
+    def _secret(self, api_key: ApiKey | None, start: httpx.URL) -> Secret | None:
+        """The key to send to *start*, read from the environment now; FetchError when it may
+        not go there or is not set."""
+        if api_key is None:
+            return None
+        refusal = self.key_hosts.refusal(api_key.env_name, start)
+        if refusal is not None:
+            raise FetchError(refusal, kind="config")
+        value = self._environ.get(api_key.env_name, "")
+        if not value:
+            raise FetchError(
+                f"The environment variable {api_key.env_name} is not set, so the probe has "
+                "no API key.",
+                kind="config",
+            )
+        return (api_key.env_name, api_key.header, api_key.prefix + value)
+
+    async def _hop(
+        self, request: httpx.Request, current: httpx.URL, owner: int, remaining: float
+    ) -> tuple[Fetched | _Redirect, float]:
+        """One request in its turn, within what is left of the fetch's time; the outcome and
+        the seconds it took."""
+        loop = asyncio.get_running_loop()
+        await self.turns.take(current.host, owner)
+        began = loop.time()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(remaining):
+                outcome = await self._exchange(request, str(current))
+        except TimeoutError:
+            total = self.settings.total_timeout_s
+            raise FetchError(f"no complete answer within {total:g} s", kind="timeout") from None
+        finally:
+            self.turns.done(current.host, owner)
+        return outcome, loop.time() - began
 
     async def _exchange(self, request: httpx.Request, shown_url: str) -> Fetched | _Redirect:
         self.stats.requests += 1
@@ -401,7 +284,6 @@ class Fetcher:
             }
             if status == 304:
                 self.stats.not_modified += 1
-                return Fetched(body=b"", bytes_read=0, **common)
             if not 200 <= status < 300:
                 return Fetched(body=b"", bytes_read=0, **common)
             body, read = await self._read_capped(response)
@@ -434,15 +316,3 @@ class Fetcher:
         if encoding in ("gzip", "x-gzip", "deflate"):
             return _inflate(body, encoding, cap, shown_cap), read
         raise FetchError(f"unsupported content encoding {encoding[:20]!r}", kind="encoding")
-
-
-def _inflate(body: bytes, encoding: str, cap: int, shown_cap: str) -> bytes:
-    wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
-    try:
-        inflater = zlib.decompressobj(wbits)
-        out = inflater.decompress(body, cap + 1)
-    except zlib.error as exc:
-        raise FetchError("the compressed answer is damaged", kind="encoding") from exc
-    if len(out) > cap or inflater.unconsumed_tail:
-        raise FetchError(f"the answer is larger than {shown_cap}", kind="too_large")
-    return out
