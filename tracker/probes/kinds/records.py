@@ -79,8 +79,9 @@ class KeyUse:
 
 Planner = Callable[[Probe, Endpoints], list[PlannedRequest]]
 # A parser turns an answer already read into plain data (JSON, feed, page text: see
-# tracker/probes/reader.py) into evidence; it never sees the bytes. *today* (the last argument)
-# is the day a promise's window is read on.
+# tracker/probes/reader/) into evidence; it never sees the bytes, and it runs in a reader worker
+# process with the read (kinds.read_answer). *today* (the last argument) is the day a promise's
+# window is read on.
 Parser = Callable[[Probe, PlannedRequest, Read, Endpoints, dt.date], list[Evidence]]
 # The next page of a paginated answer (model lists: has_more / last_id), or None.
 Follower = Callable[[Probe, PlannedRequest, Read], PlannedRequest | None]
