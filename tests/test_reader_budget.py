@@ -23,6 +23,19 @@ def fail_with(message: str) -> None:
     raise ValueError(message)
 
 
+class OddError(Exception):
+    """An exception that cannot be rebuilt from its args (keyword-only fields)."""
+
+    def __init__(self, message: str, *, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def fail_oddly(message: str) -> None:
+    """A parse with a bug whose exception does not survive pickling (runs in the worker)."""
+    raise OddError(message, code=7)
+
+
 def add(a: int, b: int) -> int:
     """A parse that ends at once (runs in the worker process)."""
     return a + b
@@ -73,3 +86,12 @@ async def test_a_parse_bug_comes_back_as_itself_with_the_workers_traceback() -> 
         assert any("in the reader process" in note for note in caught.value.__notes__)
         assert reader.killed == 0
         assert await reader.run(add, 1, 1) == 2
+
+
+async def test_an_exception_that_cannot_travel_comes_back_as_a_runtime_error() -> None:
+    async with BodyReader(CPU_ONLY) as reader:
+        with pytest.raises(RuntimeError, match="OddError: odd") as caught:
+            await reader.run(fail_oddly, "odd")
+        assert any("in the reader process" in note for note in caught.value.__notes__)
+        assert reader.killed == 0
+        assert await reader.run(add, 2, 2) == 4

@@ -74,6 +74,19 @@ def _limit_worker() -> None:  # pragma: no cover - runs in the worker process
     signal.signal(signal.SIGPROF, signal.SIG_DFL)
 
 
+def _portable(exc: Exception) -> Exception:
+    """*exc* when it survives the trip to the bot's process (pickled there and back), else a
+    RuntimeError naming it, with its notes."""
+    try:
+        pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        plain = RuntimeError(f"{type(exc).__name__}: {exc}"[:1000])
+        for note in getattr(exc, "__notes__", ()):
+            plain.add_note(note)
+        return plain
+    return exc
+
+
 def _answer(fn: Callable[..., Any], args: tuple[Any, ...], cpu_s: float) -> bytes:
     """Run one read under its CPU budget; the pickled ("ok", value) or ("error", exception)."""
     signal.setitimer(signal.ITIMER_PROF, cpu_s)
@@ -82,7 +95,7 @@ def _answer(fn: Callable[..., Any], args: tuple[Any, ...], cpu_s: float) -> byte
     except Exception as exc:
         if not isinstance(exc, Unreadable):
             exc.add_note("in the reader process:\n" + traceback.format_exc())
-        answer = ("error", exc)
+        answer = ("error", _portable(exc))
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
     try:
