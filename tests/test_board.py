@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gzip
+import io
 import json
 import re
 import signal
@@ -20,7 +21,9 @@ import feedparser
 import icalendar
 import pytest
 from multidict import CIMultiDict
+from PIL import Image
 
+from cogs.web.clients import ClientAddress, parse_networks
 from cogs.web.server import CSP, BoardSite, WebSettings
 from storage.db import SqliteDatabase
 from storage.session import SqlStore
@@ -30,6 +33,7 @@ from tracker.board import BoardQuery, BoardService, normalize_slug, slug_from_na
 from tracker.clock import SimClock
 from tracker.errors import Conflict, InvalidInput
 from tracker.models import LaunchState, SubscriptionScope
+from tracker.settings import Settings, SettingsError
 
 UTC = dt.UTC
 OTHER_GUILD = 777
@@ -48,8 +52,12 @@ class Served:
         return f"{self.site.base_url}/b/{SLUG}"
 
     async def get(self, path: str, **headers: str) -> tuple[int, CIMultiDict[str], str]:
-        async with self.http.get(self.site.base_url + path, headers=headers) as resp:
+        async with self.http.get(self.site.bound_url + path, headers=headers) as resp:
             return resp.status, CIMultiDict(resp.headers), await resp.text()
+
+    async def get_bytes(self, path: str, **headers: str) -> tuple[int, CIMultiDict[str], bytes]:
+        async with self.http.get(self.site.bound_url + path, headers=headers) as resp:
+            return resp.status, CIMultiDict(resp.headers), await resp.read()
 
 
 @asynccontextmanager
@@ -356,6 +364,107 @@ async def test_each_client_address_is_rate_limited(tmp_path: Path) -> None:
         assert status == 429
         assert headers["Retry-After"] == "10"
         assert text == "Too many requests; please slow down.\n"
+
+
+async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(
+    tmp_path: Path,
+) -> None:
+    proxies = ("127.0.0.1", "10.0.0.0/8")
+    async with served(tmp_path, rate_per_minute=6.0, burst=3, trusted_proxies=proxies) as s:
+        alice = {"X-Forwarded-For": "203.0.113.7"}
+        assert [(await s.get(f"/b/{SLUG}", **alice))[0] for _ in range(3)] == [200, 200, 200]
+        assert (await s.get(f"/b/{SLUG}", **alice))[0] == 429
+        # Another reader behind the same proxy is not held back by the first one.
+        assert (await s.get(f"/b/{SLUG}", **{"X-Forwarded-For": "198.51.100.2"}))[0] == 200
+        # What the client wrote itself (left of what the proxies appended) is not believed;
+        # hops through further trusted proxies (10.x) are skipped.
+        for chain in ("198.51.100.99, 203.0.113.7", "1.2.3.4, 203.0.113.7, 10.1.2.3"):
+            assert (await s.get(f"/b/{SLUG}", **{"X-Forwarded-For": chain}))[0] == 429, chain
+        # Without the header the proxy itself is the client (its own bucket).
+        assert (await s.get(f"/b/{SLUG}"))[0] == 200
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path: Path) -> None:
+    # Only 10.0.0.0/8 is a trusted proxy: this test's requests come from 127.0.0.1.
+    async with served(tmp_path, rate_per_minute=6.0, burst=3, trusted_proxies=("10.0.0.0/8",)) as s:
+        spoofed = [f"198.51.100.{n}" for n in range(4)]
+        statuses = [(await s.get(f"/b/{SLUG}", **{"X-Forwarded-For": a}))[0] for a in spoofed]
+        assert statuses == [200, 200, 200, 429]
+
+
+def test_the_client_address_is_the_right_most_untrusted_hop() -> None:
+    client = ClientAddress(parse_networks(["127.0.0.1", "10.0.0.0/8", "fd00::/8"]))
+    assert client("127.0.0.1", ["203.0.113.7"]) == "203.0.113.7"
+    assert client("127.0.0.1", ["6.6.6.6, 203.0.113.7", "10.0.0.2"]) == "203.0.113.7"
+    assert client("::ffff:127.0.0.1", ["203.0.113.7:5123"]) == "203.0.113.7"
+    assert client("fd00::1", ["[2001:db8::5]:443"]) == "2001:db8::5"
+    # Every hop trusted: the left-most one. Garbage ends the walk at the last good hop.
+    assert client("127.0.0.1", ["10.0.0.9, 10.0.0.8"]) == "10.0.0.9"
+    assert client("127.0.0.1", ["203.0.113.7, not-an-ip"]) == "127.0.0.1"
+    assert client("127.0.0.1", []) == "127.0.0.1"
+    # From an untrusted peer, or with no trusted proxy at all, the peer is the client.
+    assert client("198.51.100.1", ["203.0.113.7"]) == "198.51.100.1"
+    assert ClientAddress()("127.0.0.1", ["203.0.113.7"]) == "127.0.0.1"
+    assert client(None, ["203.0.113.7"]) == "?"
+
+
+def test_trusted_proxies_are_an_operator_setting() -> None:
+    assert Settings.from_env({}).web_trusted_proxies == ()
+    settings = Settings.from_env({"SLIPWATCH_WEB_TRUSTED_PROXIES": " 127.0.0.1, 10.1.0.0/16,::1"})
+    assert settings.web_trusted_proxies == ("127.0.0.1/32", "10.1.0.0/16", "::1/128")
+    with pytest.raises(SettingsError) as bad:
+        Settings.from_env({"SLIPWATCH_WEB_TRUSTED_PROXIES": "127.0.0.1, proxy.local"})
+    assert str(bad.value) == (
+        "SLIPWATCH_WEB_TRUSTED_PROXIES lists addresses or networks, like 127.0.0.1, "
+        "10.0.0.0/8 or ::1, not 'proxy.local'."
+    )
+
+
+async def test_link_previews_get_a_card_image_with_the_score(tmp_path: Path) -> None:
+    public = "https://boards.example.org"
+    async with served(tmp_path, public_url=public) as s:
+        for path, title in (
+            (f"/b/{SLUG}", "slipwatch board: ai-watch"),
+            (f"/b/{SLUG}/{s.ids.gemini}", "Gemini 2 Ultra (Google): 100 days late"),
+        ):
+            _, _, html = await s.get(path)
+            card = f"{public}{path}/card.png"
+            assert f'<meta property="og:title" content="{title}">' in html
+            assert f'<meta property="og:image" content="{card}">' in html
+            assert '<meta property="og:image:width" content="1200">' in html
+            assert '<meta name="twitter:card" content="summary_large_image">' in html
+            assert f'<meta name="twitter:image" content="{card}">' in html
+            assert f'<meta property="og:url" content="{public}{path}">' in html
+            status, headers, png = await s.get_bytes(f"{path}/card.png")
+            assert status == 200, path
+            assert headers["Content-Type"] == "image/png"
+            assert png.startswith(b"\x89PNG\r\n\x1a\n")
+            assert Image.open(io.BytesIO(png)).size == (1200, 630)
+            assert headers["Cache-Control"] == "public, max-age=600"
+            assert "Content-Encoding" not in headers  # a PNG is compressed already
+            assert headers["Content-Security-Policy"] == CSP
+            again = await s.get_bytes(f"{path}/card.png", **{"If-None-Match": headers["ETag"]})
+            assert again[::2] == (304, b"")
+            assert again[1]["ETag"] == headers["ETag"]
+        # The score moves the card: a new day adds a day late to the overdue launch.
+        _, before, _ = await s.get_bytes(f"/b/{SLUG}/card.png")
+        s.h.clock.advance(dt.timedelta(days=1))
+        moved = await s.get_bytes(f"/b/{SLUG}/card.png", **{"If-None-Match": before["ETag"]})
+        assert moved[0] == 200 and moved[1]["ETag"] != before["ETag"]
+        _, _, unknown = await s.get("/b/no-such-board")
+        assert (await s.get(f"/b/{SLUG}/999999/card.png"))[::2] == (404, unknown)
+        assert (await s.get("/b/no-such-board/card.png"))[::2] == (404, unknown)
+        assert await BoardService(s.h.db, s.h.clock).unpublish(GUILD)
+        for path in ("/card.png", f"/{s.ids.grok}/card.png"):
+            assert (await s.get(f"/b/{SLUG}{path}"))[::2] == (404, unknown), path
+
+
+async def test_without_a_public_url_the_card_address_is_the_bound_one(tmp_path: Path) -> None:
+    async with served(tmp_path) as s:
+        _, _, html = await s.get(f"/b/{SLUG}", Host="evil.example")
+        # Never the request's Host: the page is cached and shared between readers.
+        assert f'<meta property="og:image" content="{s.board}/card.png">' in html
+        assert s.board.startswith("http://127.0.0.1:") and "evil.example" not in html
 
 
 async def test_no_page_shows_anything_personal(tmp_path: Path) -> None:

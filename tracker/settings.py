@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ class Settings:
     # The public boards' web server: (host, port) to listen on, None when off.
     web: tuple[str, int] | None = None
     web_url: str | None = None  # the address readers use, when not http://host:port
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For the board believes.
+    web_trusted_proxies: tuple[str, ...] = ()
     # Gateway shards this process runs (None: one connection, no sharding) out of shard_count.
     shard_ids: tuple[int, ...] | None = None
     shard_count: int | None = None
@@ -160,6 +163,7 @@ class Settings:
         web_url = get("SLIPWATCH_WEB_URL").rstrip("/") or None
         if web_url is not None:
             _require_url("SLIPWATCH_WEB_URL", web_url, ("http", "https"))
+        proxies = _networks("SLIPWATCH_WEB_TRUSTED_PROXIES", get("SLIPWATCH_WEB_TRUSTED_PROXIES"))
         return cls(
             token=Secret(get("DISCORD_TOKEN")),
             db_path=db_path,
@@ -174,6 +178,7 @@ class Settings:
             sql_debug=get("SLIPWATCH_SQL_DEBUG").lower() in ("1", "true", "yes", "on"),
             web=web,
             web_url=web_url,
+            web_trusted_proxies=proxies,
         )
 
 
@@ -208,6 +213,21 @@ def _int(text: str, name: str, low: int, high: int) -> int:
     if not text.isdigit() or not low <= int(text) <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {text!r}.")
     return int(text)
+
+
+def _networks(name: str, text: str) -> tuple[str, ...]:
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"{name} lists addresses or networks, like 127.0.0.1, 10.0.0.0/8 or ::1, "
+                f"not {part!r}."
+            ) from None
+    return tuple(networks)
 
 
 def _require_url(name: str, value: str, schemes: tuple[str, ...]) -> None:

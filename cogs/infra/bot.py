@@ -101,9 +101,13 @@ class SlipwatchBot(commands.Bot):
         self.web: BoardSite | None = None
         if settings.web is not None:
             host, port = settings.web
-            self.web = BoardSite(
-                self.boards, WebSettings(host=host, port=port, public_url=settings.web_url)
+            web = WebSettings(
+                host=host,
+                port=port,
+                public_url=settings.web_url,
+                trusted_proxies=settings.web_trusted_proxies,
             )
+            self.web = BoardSite(self.boards, web)
         self._max_concurrency: int | None = None
         self.tree.error(self.on_app_command_error)
 
