@@ -31,6 +31,7 @@ import aiohttp  # noqa: E402
 
 from bench.common import percentile  # noqa: E402
 from cogs.web.server import BoardSite, WebSettings  # noqa: E402
+from storage.session import SqlStore  # noqa: E402
 from tests.harness import GUILD, Harness, harness  # noqa: E402
 from tracker.board import BoardService  # noqa: E402
 
@@ -94,7 +95,7 @@ async def run(launches: int, rounds: int) -> dict[str, object]:
         async with harness(Path(tmp) / "board.db", start=START) as h:
             await h.tracker.configure(GUILD, reminder_offsets=(7, 1), late_milestones=(7, 30, 90))
             await seed(h, launches)
-            service = BoardService(h.db, h.clock)
+            service = BoardService(SqlStore(h.db), h.clock)
             await service.publish(GUILD, "bench")
             site = BoardSite(service, WebSettings(port=0, rate_per_minute=1e9, burst=10**9))
             base = f"{await site.start()}/b/bench"

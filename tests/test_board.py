@@ -454,7 +454,7 @@ async def test_link_previews_get_a_card_image_with_the_score(tmp_path: Path) -> 
         _, _, unknown = await s.get("/b/no-such-board")
         assert (await s.get(f"/b/{SLUG}/999999/card.png"))[::2] == (404, unknown)
         assert (await s.get("/b/no-such-board/card.png"))[::2] == (404, unknown)
-        assert await BoardService(s.h.db, s.h.clock).unpublish(GUILD)
+        assert await BoardService(SqlStore(s.h.db), s.h.clock).unpublish(GUILD)
         for path in ("/card.png", f"/{s.ids.grok}/card.png"):
             assert (await s.get(f"/b/{SLUG}{path}"))[::2] == (404, unknown), path
 
