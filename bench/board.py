@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
@@ -115,7 +116,8 @@ async def run(launches: int, rounds: int) -> dict[str, object]:
     print(
         f"board p50 {percentile(board, 50) * 1000:.1f} ms, feed p50 "
         f"{percentile(feed, 50) * 1000:.1f} ms, ics p50 {percentile(ics, 50) * 1000:.1f} ms; "
-        f"the engine swept through {days[0]} hours meanwhile",
+        f"the engine swept through {days[0]} hours meanwhile; load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs",
         file=sys.stderr,
     )
     return {

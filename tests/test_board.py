@@ -24,6 +24,7 @@ from multidict import CIMultiDict
 from PIL import Image
 
 from cogs.web.clients import ClientAddress, parse_networks
+from cogs.web.routes import BoardRoutes
 from cogs.web.server import CSP, BoardSite, WebSettings
 from storage.db import SqliteDatabase
 from storage.session import SqlStore
@@ -465,6 +466,26 @@ async def test_without_a_public_url_the_card_address_is_the_bound_one(tmp_path: 
         # Never the request's Host: the page is cached and shared between readers.
         assert f'<meta property="og:image" content="{s.board}/card.png">' in html
         assert s.board.startswith("http://127.0.0.1:") and "evil.example" not in html
+
+
+async def test_readers_asking_at_once_share_one_lookup() -> None:
+    calls: list[str] = []
+    release = asyncio.Event()
+
+    class SlowBoards:
+        async def find(self, slug: str) -> None:
+            calls.append(slug)
+            await release.wait()
+
+    routes = BoardRoutes(SlowBoards(), lambda: "http://127.0.0.1:1")  # type: ignore[arg-type]
+    readers = [asyncio.create_task(routes.find(SLUG)) for _ in range(5)]
+    await asyncio.sleep(0)  # every reader is waiting now
+    release.set()
+    assert await asyncio.gather(*readers) == [None] * 5
+    assert calls == [SLUG]
+    # Nothing is kept: the next reader looks again.
+    assert await routes.find(SLUG) is None
+    assert calls == [SLUG, SLUG]
 
 
 async def test_no_page_shows_anything_personal(tmp_path: Path) -> None:

@@ -63,7 +63,8 @@ def finish(body: bytes, content_type: str, *, compress: bool = True) -> Rendered
 
 class SharedLRU(Generic[T]):
     """A small LRU of values made by coroutines: a missing value is made once, and readers
-    who ask for it meanwhile wait for that one making instead of starting their own."""
+    who ask for it meanwhile wait for that one making instead of starting their own. With
+    *size* 0 nothing is kept: readers only share a making that is in flight."""
 
     def __init__(self, size: int) -> None:
         self.size = size

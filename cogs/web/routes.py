@@ -20,6 +20,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import ParamSpec
 
 from aiohttp import web
 
@@ -43,6 +44,7 @@ from tracker.models import Launch, LaunchEvent
 log = logging.getLogger(__name__)
 
 EventMap = dict[int, list[LaunchEvent]]
+P = ParamSpec("P")
 MAX_QUERY = 512
 RECORD_VERSIONS = 4  # data versions whose records are kept (one board changing, a few boards)
 VEVENTS = 4096  # serialised calendar events kept (one per open deadline)
@@ -59,6 +61,8 @@ class BoardRoutes:
         self.base_url = base_url
         self.pages = Pages()
         self.cache: SharedLRU[Rendered] = SharedLRU(cache_entries)
+        self._lookups: SharedLRU[Published | None] = SharedLRU(0)  # shared while in flight only
+        self._drawing = asyncio.Lock()
         self._launches: SharedLRU[list[Launch]] = SharedLRU(RECORD_VERSIONS)
         self._events: SharedLRU[EventMap] = SharedLRU(RECORD_VERSIONS)
         # Serialised calendar events by the calendar's address (an event names its page).
@@ -82,10 +86,15 @@ class BoardRoutes:
 
     async def _published(self, request: web.Request) -> Published:
         slug = request.match_info["slug"]
-        found = await self.service.find(slug) if len(slug) <= boards.SLUG_MAX else None
+        found = await self.find(slug) if len(slug) <= boards.SLUG_MAX else None
         if found is None:
             raise web.HTTPNotFound()
         return found
+
+    async def find(self, slug: str) -> Published | None:
+        """The published board *slug* as of now. Readers asking for the same board at the same
+        moment share one lookup (a link posted in a busy channel); nothing is kept after it."""
+        return await self._lookups.get(slug, lambda: self.service.find(slug))
 
     async def _answer(
         self,
@@ -218,6 +227,12 @@ class BoardRoutes:
 
     # ------------------------------------------------------------------ cards
 
+    async def _draw(self, draw: Callable[P, bytes], *args: P.args, **kwargs: P.kwargs) -> bytes:
+        # A card is ~100 ms of CPU, mostly under the GIL: one at a time, in a worker thread,
+        # so that a crawler asking for many cards cannot starve the event loop.
+        async with self._drawing:
+            return await asyncio.to_thread(draw, *args, **kwargs)
+
     async def board_card(self, request: web.Request) -> web.StreamResponse:
         """The board's link preview card (PNG), drawn off the event loop."""
         published = await self._published(request)
@@ -225,7 +240,7 @@ class BoardRoutes:
         async def render() -> Rendered:
             board = await self._board(published, BoardQuery())
             figures = boards.score_figures(board.stats)
-            png = await asyncio.to_thread(
+            png = await self._draw(
                 card.board_card, published.slug, figures, board.total, published.today
             )
             return finish(png, "image/png", compress=False)
@@ -239,7 +254,7 @@ class BoardRoutes:
         page = await self._launch_page(published, launch_id)
 
         async def render() -> Rendered:
-            png = await asyncio.to_thread(
+            png = await self._draw(
                 card.launch_card, published.slug, page.row, page.headline, published.today
             )
             return finish(png, "image/png", compress=False)
