@@ -83,7 +83,9 @@ async def test_a_dead_deliverers_lock_passes_to_the_standby(pg_url: str) -> None
         async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
             await admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND granted AND ((classid::bigint << 32) | objid::bigint) = %s",
+                "AND granted AND ((classid::bigint << 32) | objid::bigint) = %s "
+                # Only this database's: other runs on the server hold the same key in theirs.
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 (DELIVERER_LOCK_KEY,),
             )
         await second.wait_elected(10)
