@@ -15,14 +15,19 @@ drops it afterwards. Prints one final JSON line:
   from the reply to its alert in the channel (sent by the deliverer in another process);
 - rejected_429: requests the loopback Discord refused for the global limit (all processes count
   together); route_429: per-route refusals (discord.py waits those out by design);
-- rate_before_kill / rate_after_failover: accepted messages per second in each phase (the pacer
-  allows 49; on a busy machine the deliverer's CPU share decides how close it gets).
+- rate_before_kill / rate_after_failover: accepted messages per second in each phase (the
+  deliverer of a cluster may use 48 of the 50 and holds each request's share for a second after
+  its response; on a busy machine its CPU share decides how close it gets).
+
+SLIPWATCH_BENCH_TRACE=FILE writes every request of the run there (time from the kill, the process
+that sent it, route, status) and prints each global 429 with the second before it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -73,7 +78,9 @@ def _deliverer_pid(url: str) -> int | None:
         row = conn.execute(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
             "WHERE l.locktype = 'advisory' AND l.granted "
-            "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s",
+            "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s "
+            # Advisory locks are per database: other runs on this server elect in theirs.
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (DELIVERER_LOCK_KEY,),
         ).fetchone()
     if row is None:
@@ -210,7 +217,9 @@ async def _measure(
     # process.
     await _wait(lambda: reached() >= recipients // 2, recipients, "half of the DMs", 0.25)
     victim = await asyncio.to_thread(_deliverer_pid, url)
-    assert victim is not None
+    if victim not in pid_of_shard.values():
+        raise RuntimeError(f"the deliverer's lock is held by {victim}, not by a bot of this run")
+    ports = _ports_of([p.pid for p in procs])
     os.kill(victim, signal.SIGKILL)
     t_kill = time.monotonic()
 
@@ -223,6 +232,7 @@ async def _measure(
             break
         await asyncio.sleep(0.05)
     t_elected = time.monotonic()
+    heir = _deliverer_pid(url)
     floor = recipients * 2 / GLOBAL_LIMIT
     await _wait(lambda: reached() >= recipients, floor * 3 + 60, "every DM", 0.25)
     window = server.requests[start_requests:]
@@ -234,6 +244,14 @@ async def _measure(
     needed = sum(1 for r in window if r.ok)
     per_user = Counter(m.recipient_id for m in server.messages() if m.is_dm)
     delivered = [per_user.get(u, 0) for u in users]
+    trace = os.environ.get("SLIPWATCH_BENCH_TRACE")
+    if trace:
+        ports.update(_ports_of([p.pid for p in procs if p.returncode is None]))
+        roles = {p.pid: f"bot{i}" for i, p in enumerate(procs)}
+        roles[victim] += " (killed deliverer)"
+        if heir is not None:
+            roles[heir] += " (new deliverer)"
+        _trace(Path(trace), server.requests, ports, roles, t_kill)
     first_dm = min(r.time for r in window if r.ok and r.path.startswith("/users/@me/"))
     before_kill = [t for t in posts if first_dm <= t <= t_kill]
     return {
@@ -256,6 +274,57 @@ async def _measure(
         "rate_after_failover": round(len(after_kill) / max(max(posts) - t_elected, 1e-9), 1),
         "identify_too_fast": len(server.gateway.identify_too_fast),
     }
+
+
+def _ports_of(pids: list[int]) -> dict[int, int]:
+    """Local TCP port -> pid of every socket the given processes hold (Linux /proc)."""
+    inodes: dict[str, int] = {}
+    for pid in pids:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:["):
+                        inodes[link[8:-1]] = pid
+        except OSError:
+            continue
+    ports: dict[int, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            next(lines)
+            for line in lines:
+                cols = line.split()
+                pid = inodes.get(cols[9])
+                if pid is not None:
+                    ports[int(cols[1].rsplit(":", 1)[1], 16)] = pid
+    return ports
+
+
+def _trace(
+    path: Path, requests: list[Any], ports: dict[int, int], roles: dict[int, str], t_kill: float
+) -> None:
+    """Every request of the run, one JSON line each, with the process that sent it; and the
+    global 429s with the second before each, to stderr (SLIPWATCH_BENCH_TRACE=FILE)."""
+
+    def who(record: Any) -> str:
+        pid = ports.get(record.peer_port) if record.peer_port is not None else None
+        return roles.get(pid, f"pid {pid}") if pid is not None else "?"
+
+    with path.open("w") as out:
+        for r in requests:
+            out.write(json.dumps({
+                "t": round(r.time - t_kill, 4), "who": who(r), "route": r.route or r.path,
+                "status": r.status, "global": _is_429(r, global_=True),
+            }) + "\n")  # fmt: skip
+    for r in requests:
+        if _is_429(r, global_=True):
+            before = [q for q in requests if r.time - 1.0 < q.time <= r.time and q.ok]
+            counts = Counter(who(q) for q in before)
+            print(
+                f"global 429 at kill{r.time - t_kill:+.3f}s from {who(r)} on {r.route}; "
+                f"accepted in the second before: {dict(counts)}",
+                file=sys.stderr,
+            )
 
 
 def _is_429(record: Any, *, global_: bool) -> bool:

@@ -19,6 +19,7 @@ from cogs.infra import replies
 from cogs.infra.buttons import NotifyButton, ShipButton
 from cogs.infra.cluster import Cluster
 from cogs.infra.notifier import DiscordNotifier
+from cogs.infra.pacing import GLOBAL_LIMIT, STANDBY_LIMIT, GlobalPacer
 from cogs.infra.proposals import ProposalPoster
 from cogs.web.server import BoardSite, WebSettings
 from tracker.app import Slipwatch
@@ -61,12 +62,16 @@ class SlipwatchBot(commands.Bot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels, roles and owners; no privileged intents
+        # Every request discord.py makes is paced at this process's share of the global limit:
+        # all of it alone, or a standby's share until elected deliverer (cogs/infra/cluster.py).
+        self.pacer = GlobalPacer(STANDBY_LIMIT if coordination is not None else GLOBAL_LIMIT)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             max_ratelimit_timeout=None,
+            http_trace=self.pacer.trace_config(app.settings.api_base),
             **options,
         )
         settings = app.settings

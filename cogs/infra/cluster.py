@@ -1,10 +1,10 @@
 """This process's part in a bot that runs as several processes on one PostgreSQL database.
 
 Every process answers the interactions of its own shards. Exactly one, the elected deliverer,
-runs the engine (sweeps, digests, probes), the outbox delivery (paced at Discord's global limit
-for the whole bot: it is the only process that sends anything but interaction replies) and the
-proposal poster. When it dies another takes over within about a second and resumes from the
-outbox. A change committed here (a new deadline) is announced to the deliverer at once.
+runs the engine (sweeps, digests, probes), the outbox delivery (at 48 of Discord's 50 requests/s
+for the whole bot; every other process keeps to 2, see cogs/infra/pacing.py) and the proposal
+poster. When it dies another takes over at once and resumes from the outbox. A change committed
+here (a new deadline) is announced to the deliverer at once.
 
 With SQLite there is one process, and it does everything: no Cluster is made.
 """
@@ -15,14 +15,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from cogs.infra.pacing import CLUSTER_DELIVERER_LIMIT, STANDBY_LIMIT
 from tracker.ports.cluster import Coordination
 
 if TYPE_CHECKING:
     from cogs.infra.bot import SlipwatchBot
 
 log = logging.getLogger(__name__)
-
-GLOBAL_WINDOW_S = 1.0  # the span over which Discord counts its 50 requests/s
 
 
 class Cluster:
@@ -73,12 +72,17 @@ class Cluster:
         # The previous deliverer is gone (its lock went with its session): its rows in flight
         # are pending again, and the first sweep catches up on what fell due in between.
         log.info("this process is now the deliverer")
-        if await self.bot.deliverer.resume():
-            # A deliverer died sending. Discord counts the global limit per bot over a sliding
-            # second, which still holds its last requests: wait that second out.
-            self.bot.notifier.pacer.pause(GLOBAL_WINDOW_S)
+        # The deliverer before us may have sent its last requests a moment ago, and Discord
+        # counts them for a second: we start with that second's budget spent, then take the
+        # deliverer's share. Whatever it sent is unknown here, so this holds after a crash and
+        # a clean hand-over alike.
+        pacer = self.bot.pacer
+        pacer.drain()
+        pacer.set_limit(CLUSTER_DELIVERER_LIMIT)
+        await self.bot.deliverer.resume()
         await self.bot.start_delivering()
 
     async def _deposed(self) -> None:
         log.warning("this process is no longer the deliverer")
         await self.bot.stop_delivering()
+        self.bot.pacer.set_limit(STANDBY_LIMIT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import time
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -38,43 +37,13 @@ SEND_TIMEOUT_S = 30.0
 CHART_NAME = "slipwatch-timeline.png"
 
 
-class Pacer:
-    """A token bucket for Discord's global limit (50 requests/s per bot): pacing ourselves
-    costs nothing, while a global 429 costs a wasted request and a pause for everyone."""
-
-    def __init__(self, rate: float, burst: int | None = None) -> None:
-        self.rate = rate
-        # A burst of 1 keeps any sliding one-second window at or under rate + 1 requests.
-        self.capacity = float(burst if burst is not None else 1)
-        self._tokens = self.capacity
-        self._last = time.monotonic()
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        """Send nothing for *seconds* (then resume the pace)."""
-        self._last = time.monotonic()
-        self._tokens = -seconds * self.rate
-
-    async def acquire(self) -> None:
-        """Wait for one request's worth of budget."""
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - self._tokens) / self.rate)
-
-
 class DiscordNotifier:
     """Sends one outbox row with its nonce (discord.py adds enforce_nonce), so that Discord
-    itself drops a resend after a crash."""
+    itself drops a resend after a crash. Every request is paced by the bot's GlobalPacer
+    (cogs/infra/pacing.py), which sits under discord.py's HTTP client."""
 
-    def __init__(self, *, rate: float = 49.0) -> None:
+    def __init__(self) -> None:
         self._bot: SlipwatchBot | None = None
-        self.pacer = Pacer(rate)
 
     def attach(self, bot: SlipwatchBot) -> None:
         """Send through *bot* (built after the services this notifier is given to)."""
@@ -147,7 +116,6 @@ class DiscordNotifier:
             files.append(discord.File(io.BytesIO(chart.png), filename=CHART_NAME))
             embeds[0].set_image(url=f"attachment://{CHART_NAME}")
         view = promise_view(message) if message.promise else alert_view(message)
-        await self.pacer.acquire()
         sent = await channel.send(
             content=content,
             embeds=embeds,
@@ -161,7 +129,6 @@ class DiscordNotifier:
     async def _send_dm(self, row: OutboxRow) -> DeliveryResult:
         channel_id = await self._dm_channel(row.dest_id)
         channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
-        await self.pacer.acquire()
         sent = await channel.send(
             embeds=render.message_embeds(row.payload),
             nonce=row.nonce,
@@ -174,7 +141,6 @@ class DiscordNotifier:
         known = await dm_channels.get(user_id)
         if known is not None:
             return known
-        await self.pacer.acquire()
         data = await self.bot.http.start_private_message(user_id)
         channel_id = int(data["id"])
         await dm_channels.remember(user_id, channel_id)
@@ -188,7 +154,6 @@ class DiscordNotifier:
         try:
             channel_id = await self._dm_channel(user_id)
             channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
-            await self.pacer.acquire()
             await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
         except discord.Forbidden:
             return "closed"

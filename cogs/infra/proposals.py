@@ -236,7 +236,6 @@ class ProposalPoster:
             view = proposal_view(detection)
             channel = self.bot.get_partial_messageable(config.alert_channel_id)
             try:
-                await self.bot.notifier.pacer.acquire()
                 message = await channel.send(
                     embed=proposal_embed(proposal),
                     view=view if view is not None else discord.utils.MISSING,

@@ -3,8 +3,8 @@ may IDENTIFY now.
 
 - :class:`DelivererElection`: the sweep and the outbox delivery run in exactly one process, the
   one holding a session advisory lock. PostgreSQL drops the lock the moment that process's
-  connection ends (a crash, a kill, a lost network), and the other processes, which try for it
-  every ``poll_s``, take over within about that long.
+  connection ends (a crash, a kill, a lost network) and hands it to the next process waiting in
+  the lock's queue, which takes over at once.
 - :class:`ChangeFeed`: a change committed in one process (a new deadline answered by a shard
   process) is announced with NOTIFY; the elected process LISTENs and re-arms at once.
 - :class:`IdentifyGate`: Discord lets one IDENTIFY per rate-limit key (shard_id %
@@ -58,15 +58,19 @@ class DelivererElection:
         on_deposed: Callback,
         poll_s: float = 0.5,
         check_s: float = 1.0,
+        queue_s: float = 5.0,
     ) -> None:
         self.url = url
         self.on_elected = on_elected
         self.on_deposed = on_deposed
-        self.poll_s = poll_s
-        self.check_s = check_s
+        self.poll_s = poll_s  # pause before campaigning again after a lost connection
+        self.check_s = check_s  # how often the holder checks that its session is alive
+        self.queue_s = queue_s  # longest single wait in the lock's queue
         self.elected = False
         self.terms = 0  # how many times this process was elected
         self._task: asyncio.Task[None] | None = None
+        self._holding = False  # the lock is ours (from the grant to the connection's end)
+        self._stopping = asyncio.Event()
         self._changed = asyncio.Event()
         # Set once the first try is over: lost, or won and on_elected done.
         self.first_try = asyncio.Event()
@@ -74,12 +78,19 @@ class DelivererElection:
     def start(self) -> None:
         """Start campaigning in the background."""
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name="slipwatch-election")
 
     async def stop(self) -> None:
-        """Step down (the deliverer stops first, then the lock is released) and stop trying."""
-        await _cancel(self._task)
-        self._task = None
+        """Step down and stop trying. A holder stops its deliverer first and only then releases
+        the lock, so that its successor never overlaps with its last sends."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping.set()
+            if not self._holding:
+                task.cancel()  # campaigning, perhaps queued for the lock: nothing to hand over
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self._step_down()
 
     async def wait_elected(self, timeout: float) -> None:  # noqa: ASYNC109
@@ -99,10 +110,13 @@ class DelivererElection:
                 log.exception("stopping the deliverer failed")
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 async with await connect(self.url, purpose="election") as conn:
-                    await self._campaign(conn)
+                    try:
+                        await self._campaign(conn)
+                    finally:
+                        self._holding = False  # the connection closes next, with the lock
             except (psycopg.Error, OSError) as exc:
                 if self.elected:
                     log.warning("lost the deliverer's lock (%s); stopping delivery here", exc)
@@ -110,16 +124,16 @@ class DelivererElection:
                     log.warning("cannot reach the database to campaign (%s); retrying", exc)
                 await self._step_down()
             self.first_try.set()
-            await asyncio.sleep(self.poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.poll_s)
 
     async def _campaign(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        while True:
-            cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (DELIVERER_LOCK_KEY,))
-            row = await cur.fetchone()
-            if row is not None and row[0]:
-                break
+        cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (DELIVERER_LOCK_KEY,))
+        row = await cur.fetchone()
+        if row is None or not row[0]:
             self.first_try.set()
-            await asyncio.sleep(self.poll_s)
+            await self._queue_for_lock(conn)
+        self._holding = True
         self.elected = True
         self.terms += 1
         self._changed.set()
@@ -128,10 +142,27 @@ class DelivererElection:
             await self.on_elected()
         finally:
             self.first_try.set()
-        while True:
+        while not self._stopping.is_set():
             # The lock lives as long as this session; a dead session raises here.
-            await asyncio.sleep(self.check_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.check_s)
             await conn.execute("SELECT 1")
+        await self._step_down()  # still holding the lock: nobody else delivers meanwhile
+
+    async def _queue_for_lock(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        # Wait in the lock's queue rather than poll: PostgreSQL hands the lock over the moment
+        # the holder's session ends, so a standby takes over within milliseconds of a crash.
+        # Each wait is bounded (lock_timeout), so a connection that died meanwhile is noticed.
+        await conn.execute(
+            "SELECT set_config('lock_timeout', %s, false)", (f"{int(self.queue_s * 1000)}ms",)
+        )
+        while True:
+            try:
+                await conn.execute("SELECT pg_advisory_lock(%s)", (DELIVERER_LOCK_KEY,))
+            except psycopg.errors.LockNotAvailable:
+                continue
+            await conn.execute("SELECT set_config('lock_timeout', '0', false)")
+            return
 
 
 class ChangeFeed:

@@ -250,6 +250,8 @@ class RequestRecord:
     response: Any = None
     route: str | None = None  # e.g. "POST /channels/{channel_id}/messages"
     injected: bool = False  # answered by a fault injection / rate limiter
+    peer_port: int | None = None  # the client's TCP port: which process sent it (benches)
+    global_limited: bool = False  # counted against the bot's global limit (interactions are not)
 
     @property
     def ok(self) -> bool:

@@ -373,6 +373,13 @@ def _compile_routes() -> list[_Route]:
     return routes
 
 
+def _peer_port(request: web.Request) -> int | None:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if isinstance(peer, tuple) and len(peer) >= 2 and isinstance(peer[1], int):
+        return peer[1]
+    return None
+
+
 def _snowflake_of(value: Any) -> int:
     """An int id from an int, a digit string, a record/discord object with .id, or a dict."""
     if isinstance(value, bool):
@@ -1730,6 +1737,7 @@ class LoopbackDiscord:
             files=[],
             headers=dict(request.headers),
             time=time.monotonic(),
+            peer_port=_peer_port(request),
         )
         self.requests.append(record)
         ctx = _Ctx(request=request, record=record, json=None, files={})
@@ -1757,6 +1765,7 @@ class LoopbackDiscord:
         matched = self._match_route(method, path)
         if matched is not None:
             ctx.record.route = f"{method} {matched[0].template}"
+            ctx.record.global_limited = matched[0].global_limited
 
         for injection in self._injections:
             if injection.matches(method, path):
