@@ -252,6 +252,9 @@ async def _measure(
         if heir is not None:
             roles[heir] += " (new deliverer)"
         _trace(Path(trace), server.requests, ports, roles, t_kill)
+        cpu = {roles[p.pid]: _cpu_s(p.pid) for p in procs if p.returncode is None}
+        cpu["bench (loopback Discord)"] = time.process_time()
+        print(f"CPU seconds so far: {cpu}", file=sys.stderr)
     first_dm = min(r.time for r in window if r.ok and r.path.startswith("/users/@me/"))
     before_kill = [t for t in posts if first_dm <= t <= t_kill]
     return {
@@ -332,12 +335,29 @@ def _is_429(record: Any, *, global_: bool) -> bool:
     return bool(record.status == 429 and bool(body.get("global")) == global_)
 
 
+def _profiler(log: Path) -> list[str]:
+    # SLIPWATCH_BENCH_PROFILE=DIR: each process under cProfile, DIR/bot<n>.prof on a clean exit
+    # (the killed deliverer writes none).
+    where = os.environ.get("SLIPWATCH_BENCH_PROFILE")
+    return ["-m", "cProfile", "-o", str(Path(where) / (log.stem + ".prof"))] if where else []
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds a live process has used (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _spawn(
     env: dict[str, str], cwd: Path, *args: str, log: Path
 ) -> asyncio.subprocess.Process:
     with log.open("wb") as out:
         return await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "bot.py"), *args,
+            sys.executable, *_profiler(log), str(ROOT / "bot.py"), *args,
             env=env, cwd=cwd, stdout=out, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
 

@@ -20,7 +20,7 @@ from storage.db import (
 from storage.session import SqlStore
 from tests.harness import CHANNEL, GUILD, RecordingNotifier, harness
 from tracker.clock import SimClock
-from tracker.engine import SWEEP_JOB_ID
+from tracker.engine import OUTBOX_RECHECK, SWEEP_JOB_ID
 from tracker.errors import InvalidInput, InvalidTransition, NotFound
 from tracker.models import (
     AlertKind,
@@ -33,6 +33,7 @@ from tracker.models import (
 )
 from tracker.outbox.delivery import (
     BrokenDestination,
+    Delivered,
     Deliverer,
     DeliveryResult,
     DeliverySettings,
@@ -479,3 +480,43 @@ def test_deliverer_backoff_is_bounded_and_jittered() -> None:
     assert all(0 < v <= 60 for v in values)
     assert values[0] <= 2.0 and values[-1] >= 30.0
     assert d.backoff(3, 12.5) == 12.5
+
+
+class HeldNotifier(RecordingNotifier):
+    """Keeps every send in flight until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def deliver(self, row: OutboxRow) -> DeliveryResult:
+        self.attempts.append(row)
+        await self.release.wait()
+        self.delivered.append(row)
+        return Delivered(message_id=1000 + len(self.delivered))
+
+
+async def test_rows_due_in_the_outbox_do_not_arm_the_sweep_again_at_once(
+    tmp_path: Path, db_target: str
+) -> None:
+    # A fan-out takes the deliverer minutes. Armed at those rows' due time, the sweep ran again
+    # the moment it finished, over and over, taking the deliverer's CPU: it looks once more
+    # after OUTBOX_RECHECK instead.
+    clock = SimClock(at(2024, 12, 31, 23))
+    notifier = HeldNotifier()
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
+        await h.tracker.configure(GUILD, reminder_offsets=(), late_milestones=())
+        await h.add()
+        clock.set(JAN1)
+        await h.engine.rearm()
+        for _ in range(500):
+            if notifier.attempts and h.engine.armed_at == JAN1 + OUTBOX_RECHECK:
+                break
+            await asyncio.sleep(0.02)
+        assert notifier.attempts
+        assert h.engine.armed_at == JAN1 + OUTBOX_RECHECK
+        notifier.release.set()
+        await h.engine.settle()
+        assert len(notifier.delivered) == 1
+        rows = await h.store.read.outbox.all_outbox()
+        assert [r.state for r in rows] == [OutboxState.SENT]

@@ -38,6 +38,9 @@ from tracker.records import Advance, NewEvent
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "slipwatch-sweep"
+# Outbox rows already due are the deliverer's to drain (every sweep kicks it); the sweep only
+# looks at them again this much later, in case one waits out another deliverer's claim.
+OUTBOX_RECHECK = dt.timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ class Engine:
         self._extra_due: list[ExtraDue] = []
         self._extra_sweep: list[ExtraSweep] = []
         self.armed_at: dt.datetime | None = None
+        self._recheck_at: dt.datetime | None = None  # armed only to look at due outbox rows
         self.sweeps = 0
         self.last_report = SweepReport()
 
@@ -159,11 +163,16 @@ class Engine:
     # ------------------------------------------------------------------ timer
 
     async def next_due(self) -> dt.datetime | None:
-        """The earliest pending due time of anything the engine watches."""
-        candidates = [
-            await self.store.read.launches.next_due(),
-            await self.store.read.outbox.next_outbox_attempt(),
-        ]
+        """The earliest pending due time of anything the engine watches. Outbox rows already
+        due count as due in OUTBOX_RECHECK: re-arming at them would sweep again at once, over
+        and over for as long as a fan-out drains (thousands of idle sweeps, each a dozen
+        queries, taking the deliverer's CPU)."""
+        outbox_at = await self.store.read.outbox.next_outbox_attempt()
+        now = self.clock.now()
+        self._recheck_at = None
+        if outbox_at is not None and outbox_at <= now:
+            outbox_at = self._recheck_at = now + OUTBOX_RECHECK
+        candidates = [await self.store.read.launches.next_due(), outbox_at]
         for source in self._extra_due:
             candidates.append(await source())
         present = [c for c in candidates if c is not None]
@@ -203,7 +212,12 @@ class Engine:
                 and (self.armed_at is None or self.armed_at > self.clock.now())
                 and not await self.deliverer.has_due()
             ):
-                return
+                if self._recheck_at is None or self.armed_at != self._recheck_at:
+                    return
+                # Armed to look at rows the deliverer has drained since: arm at what is
+                # really next, as the recheck would have.
+                await self.rearm()
+                continue
             await asyncio.sleep(0.002)
         raise TimeoutError("engine did not settle")
 
