@@ -174,3 +174,26 @@ async def test_global_limit_counts_every_connection_of_the_bot(server: LoopbackD
     results = await asyncio.gather(burst(), burst())
     statuses = sorted(s for r in results for s in r)
     assert statuses == [200] * 4 + [429] * 2
+
+
+@pytest.mark.asyncio
+async def test_interaction_replies_do_not_count_against_the_global_limit(
+    server: LoopbackDiscord,
+) -> None:
+    # Discord exempts interaction callbacks and their webhooks from the bot's global limit.
+    server.global_rate_limit = 2
+    headers = {"Authorization": f"Bot {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(5):
+            url = f"{server.api_base}/interactions/1/not-a-token/callback"
+            async with session.post(url, json={"type": 4, "data": {"content": "hi"}}) as resp:
+                assert resp.status != 429
+            async with session.post(f"{server.api_base}/webhooks/1/not-a-token", json={}) as resp:
+                assert resp.status != 429
+        statuses = []
+        for _ in range(3):
+            async with session.get(f"{server.api_base}/users/@me", headers=headers) as resp:
+                statuses.append(resp.status)
+    assert statuses == [200, 200, 429]
+    counted = [r.path for r in server.requests if r.global_limited]
+    assert counted == ["/users/@me"] * 3

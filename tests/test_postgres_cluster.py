@@ -100,6 +100,54 @@ async def test_a_dead_deliverers_lock_passes_to_the_standby(pg_url: str) -> None
         await second.stop()
 
 
+async def test_a_standby_waiting_in_the_locks_queue_takes_over_at_once(pg_url: str) -> None:
+    # The standby would next poll in 60 s: it is elected because it waits in the lock's queue.
+    rec = Recorder()
+    first = rec.election("first", pg_url, poll_s=60.0)
+    second = rec.election("second", pg_url, poll_s=60.0)
+    first.start()
+    await first.wait_elected(10)
+    second.start()
+    await asyncio.wait_for(second.first_try.wait(), 10)
+    try:
+        await first.stop()
+        await second.wait_elected(10)
+    finally:
+        await second.stop()
+    assert rec.log == ["first elected", "first deposed", "second elected", "second deposed"]
+
+
+async def test_a_deliverer_that_stops_releases_the_lock_only_once_it_has_stopped(
+    pg_url: str,
+) -> None:
+    log: list[str] = []
+
+    def election(name: str) -> DelivererElection:
+        async def elected() -> None:
+            log.append(f"{name} elected")
+
+        async def deposed() -> None:
+            await asyncio.sleep(0.3)  # a deliverer finishing its last sends
+            log.append(f"{name} stopped")
+
+        return DelivererElection(
+            pg_url, on_elected=elected, on_deposed=deposed, poll_s=0.01, check_s=0.1
+        )
+
+    first, second = election("first"), election("second")
+    first.start()
+    await first.wait_elected(10)
+    second.start()
+    await asyncio.wait_for(second.first_try.wait(), 10)
+    try:
+        await first.stop()
+        await second.wait_elected(10)
+        # Its successor never sends while it still does.
+        assert log == ["first elected", "first stopped", "second elected"]
+    finally:
+        await second.stop()
+
+
 async def test_a_change_in_one_process_reaches_the_other(pg_url: str) -> None:
     heard = {"a": 0, "b": 0}
     b_heard = asyncio.Event()
