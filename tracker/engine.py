@@ -279,6 +279,8 @@ class Engine:
                 rows += await fanout.write(tx, groups, now)
             if len(due) < self.settings.batch:
                 break
+        if rows:
+            self.deliverer.kick()  # the alerts go out while the other features sweep
         for extra in self._extra_sweep:
             await extra(now)
         # Rows may also come from outside the sweep (a manager marking a launch shipped), and
