@@ -41,7 +41,7 @@ WINDOW_S = 1.0  # the span over which Discord counts them
 # subscribing in both during a fan-out) may meet a 429, which discord.py waits out.
 STANDBY_LIMIT = 2
 CLUSTER_DELIVERER_LIMIT = GLOBAL_LIMIT - STANDBY_LIMIT
-CATCH_UP = 4  # sends that may follow at once to make up for a late one
+CATCH_UP = 12  # sends that may follow at once to make up for late ones (a quarter second)
 LOG_EVERY = 1000  # requests between two log lines on the pace kept
 # Paths that do not count against the global limit.
 EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
@@ -101,7 +101,7 @@ class GlobalPacer:
         self.started += 1
         self._sent_at.append(now)
         # Spaced from the schedule, not from this send: a send that woke a little late (the
-        # event loop's timer, a busy process) lets the next ones catch up, a few at most. Lost
+        # event loop's timer, a busy process) lets the next ones catch up, CATCH_UP at most. Lost
         # moments added up to 5% of the limit here; the slots keep any window under it.
         spacing = self.window_s / max(1, self.limit)
         self._next_start = max(self._next_start, now - CATCH_UP * spacing) + spacing
