@@ -53,7 +53,7 @@ from storage.session import SqlStore  # noqa: E402
 from tests.loopback import LoopbackDiscord  # noqa: E402
 from tests.loopback.gateway import shard_of  # noqa: E402
 from tracker.clock import SystemClock  # noqa: E402
-from tracker.service import Tracker  # noqa: E402
+from tracker.launches import Tracker  # noqa: E402
 
 GLOBAL_LIMIT = 50.0
 PROCESSES = 3

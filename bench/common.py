@@ -30,9 +30,9 @@ from tests.loopback.fixtures import (  # noqa: E402
     stop_client,
 )
 from tracker.clock import Clock, SystemClock  # noqa: E402
+from tracker.launches import Tracker  # noqa: E402
 from tracker.limits import Limits  # noqa: E402
 from tracker.models import NewLaunch  # noqa: E402
-from tracker.service import Tracker  # noqa: E402
 from tracker.settings import Secret, Settings  # noqa: E402
 
 UTC = dt.UTC

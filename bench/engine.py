@@ -50,9 +50,9 @@ from storage.db import SqliteDatabase, to_ms  # noqa: E402
 from storage.session import SqlStore  # noqa: E402
 from tracker.clock import SystemClock  # noqa: E402
 from tracker.engine import Engine, SweepReport  # noqa: E402
+from tracker.launches import Tracker  # noqa: E402
 from tracker.models import NewLaunch, OutboxRow  # noqa: E402
 from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult  # noqa: E402
-from tracker.service import Tracker  # noqa: E402
 
 UTC = dt.UTC
 GUILDS = 100_000

@@ -37,9 +37,9 @@ from storage.db import open_database  # noqa: E402
 from storage.session import SqlStore  # noqa: E402
 from tracker.clock import SimClock  # noqa: E402
 from tracker.engine import Engine  # noqa: E402
+from tracker.launches import Tracker  # noqa: E402
 from tracker.models import OutboxRow  # noqa: E402
 from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult  # noqa: E402
-from tracker.service import Tracker  # noqa: E402
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 1, 1, tzinfo=UTC)

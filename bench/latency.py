@@ -49,7 +49,7 @@ from tests.loopback.fixtures import (
 )
 from tracker.clock import SystemClock
 from tracker.digests import DEFAULT_SCHEDULE, next_run_after
-from tracker.service import Tracker
+from tracker.launches import Tracker
 from tracker.settings import Secret, Settings
 
 UTC = dt.UTC

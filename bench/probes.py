@@ -58,6 +58,7 @@ from storage.db import SqliteDatabase  # noqa: E402
 from storage.session import SqlStore  # noqa: E402
 from tests.probe_server import BENCH_KINDS, HOSTILE, bench_target  # noqa: E402
 from tracker.clock import SimClock  # noqa: E402
+from tracker.launches import Tracker  # noqa: E402
 from tracker.models import NewLaunch  # noqa: E402
 from tracker.probes import Probe  # noqa: E402
 from tracker.probes.fetch import Fetcher, FetchSettings  # noqa: E402
@@ -65,7 +66,6 @@ from tracker.probes.kinds import Endpoints  # noqa: E402
 from tracker.probes.netguard import AllowList, NetGuard  # noqa: E402
 from tracker.probes.reader import BodyReader  # noqa: E402
 from tracker.probes.service import ProbeRound, ProbeService, ProbeSettings, _Tally  # noqa: E402
-from tracker.service import Tracker  # noqa: E402
 
 UTC = dt.UTC
 START = dt.datetime(2025, 1, 6, 9, tzinfo=UTC)

@@ -587,7 +587,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         async def reannounce(answer: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
             phrase = choice.phrase if choice else window
             assert phrase is not None
-            updated = await self.bot.tracker.reannounce(
+            updated = await self.bot.tracker.delayed(
                 launch.guild_id,
                 launch.id,
                 actor,

@@ -17,11 +17,11 @@ from storage.session import SqlStore
 from tracker.app import Slipwatch, open_slipwatch
 from tracker.clock import SimClock
 from tracker.engine import Engine
+from tracker.launches import Tracker
 from tracker.models import NewLaunch, OutboxRow
 from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult, DeliverySettings
 from tracker.probes.fetch import Fetcher
 from tracker.probes.service import ProbeSettings
-from tracker.service import Tracker
 from tracker.settings import Settings
 
 UTC = dt.UTC

@@ -207,8 +207,8 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
 
     from storage.db import SqliteDatabase
     from tracker.clock import SimClock
+    from tracker.launches import Tracker
     from tracker.models import NewLaunch
-    from tracker.service import Tracker
 
     db = tmp_path / "cli.db"
 

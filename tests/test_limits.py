@@ -13,9 +13,9 @@ import pytest
 from storage.session import SqlStore
 from tests.harness import GUILD, harness
 from tracker.errors import InvalidInput
+from tracker.launches import Tracker
 from tracker.limits import Limits
 from tracker.models import NewLaunch
-from tracker.service import Tracker
 from tracker.transfer import MAX_IMPORT_ROWS, TransferFormat, TransferService, read_rows
 
 UTC = dt.UTC

@@ -15,8 +15,8 @@ from storage.session import SqlStore
 from tests.e2e import eventually
 from tests.loopback.fixtures import running_server
 from tracker.clock import SimClock
+from tracker.launches import Tracker
 from tracker.models import NewLaunch, SubscriptionScope
-from tracker.service import Tracker
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = dt.UTC

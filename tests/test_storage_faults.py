@@ -19,8 +19,8 @@ from tests.harness import GUILD, harness
 from tests.test_cli import run_cli
 from tracker.clock import SimClock
 from tracker.errors import DamagedDatabase, DiskFull
+from tracker.launches import Tracker
 from tracker.models import NewLaunch
-from tracker.service import Tracker
 from tracker.transfer import TransferFormat, TransferService
 
 UTC = dt.UTC

@@ -26,6 +26,7 @@ from tracker.clock import Clock, SystemClock
 from tracker.digests import DigestService
 from tracker.discovery import DiscoveryService
 from tracker.engine import Engine
+from tracker.launches import Tracker
 from tracker.models import OutboxRow
 from tracker.outbox.delivery import (
     Deliverer,
@@ -39,7 +40,6 @@ from tracker.ports import Store
 from tracker.probes.fetch import Fetcher
 from tracker.probes.netguard import NetGuard
 from tracker.probes.service import ProbeService, ProbeSettings
-from tracker.service import Tracker
 from tracker.settings import Settings
 from tracker.stats import StatsService
 from tracker.transfer import TransferService

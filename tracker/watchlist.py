@@ -1,5 +1,5 @@
 """The watchlist as people browse it: pages, counts, a search by name or id, and where a
-server's alerts stand. Read-only; every change goes through tracker.service.Tracker."""
+server's alerts stand. Read-only; every change goes through tracker.launches.Tracker."""
 
 from __future__ import annotations
 

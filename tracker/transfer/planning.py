@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from tracker import deadlines, eventlog
 from tracker.errors import InvalidInput
+from tracker.launches import MAX_ANNOUNCER, MAX_PRODUCT, MAX_QUOTE, MAX_VENDOR, clean_url
 from tracker.models import Evidence, GuildConfig, Launch, LaunchState, Precision
-from tracker.service import MAX_ANNOUNCER, MAX_PRODUCT, MAX_QUOTE, MAX_VENDOR, clean_url
 from tracker.transfer.reading import MAX_IMPORT_ROWS, NOT_AN_OBJECT
 from tracker.transfer.validation import (
     MAX_SOURCE_URL,
