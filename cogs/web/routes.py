@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 EventMap = dict[int, list[LaunchEvent]]
 P = ParamSpec("P")
 MAX_QUERY = 512
-RECORD_VERSIONS = 4  # data versions whose records are kept (one board changing, a few boards)
+RECORD_VERSIONS = 8  # data versions whose records are kept (as before the split: a few boards)
 VEVENTS = 4096  # serialised calendar events kept (one per open deadline)
 
 
