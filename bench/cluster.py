@@ -65,7 +65,7 @@ def _url_for(name: str) -> str:
     return f"{base}/{name}"
 
 
-def _admin(statement: sql.Composable) -> None:
+def _admin(statement: sql.Composed) -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(statement)
 

@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-import peer  # type: ignore[import-not-found]  # noqa: E402
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 
+from bench import peer  # noqa: E402
 from storage.bulk import BulkLaunch, insert_launches, set_alert_channel  # noqa: E402
 from storage.db import SqliteDatabase, to_ms  # noqa: E402
 from storage.session import SqlStore  # noqa: E402

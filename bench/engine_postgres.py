@@ -132,7 +132,7 @@ def measure_in_child(target: str) -> dict[str, float]:
     return result
 
 
-def _admin(statement: sql.Composable) -> None:
+def _admin(statement: sql.Composed) -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(statement)
 

@@ -12,15 +12,19 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from common import UTC, bot_and_server  # type: ignore[import-not-found]
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from tracker.clock import OffsetClock
-from tracker.models import NewLaunch, SubscriptionScope
+from bench.common import UTC, bot_and_server  # noqa: E402
+from tracker.clock import OffsetClock  # noqa: E402
+from tracker.models import NewLaunch, SubscriptionScope  # noqa: E402
 
 GLOBAL_LIMIT = 50.0
 

@@ -29,28 +29,33 @@ import json
 import random
 import re
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import discord
-from common import fill_server, percentile, summary  # type: ignore[import-not-found]
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from bot import running_resources
-from storage.bulk import BulkLaunch, insert_guilds, insert_launches
-from storage.db import SqliteDatabase
-from storage.session import SqlStore
-from tests.loopback import LoopbackDiscord
-from tests.loopback.fixtures import (
+import discord  # noqa: E402
+
+from bench.common import fill_server, percentile, summary  # noqa: E402
+from bot import running_resources  # noqa: E402
+from storage.bulk import BulkLaunch, insert_guilds, insert_launches  # noqa: E402
+from storage.db import SqliteDatabase  # noqa: E402
+from storage.session import SqlStore  # noqa: E402
+from tests.loopback import LoopbackDiscord  # noqa: E402
+from tests.loopback.fixtures import (  # noqa: E402
     discord_endpoints_restored,
     running_server,
     start_client,
     stop_client,
 )
-from tracker.clock import SystemClock
-from tracker.digests import DEFAULT_SCHEDULE, next_run_after
-from tracker.launches import Tracker
-from tracker.settings import Secret, Settings
+from tracker.clock import SystemClock  # noqa: E402
+from tracker.digests import DEFAULT_SCHEDULE, next_run_after  # noqa: E402
+from tracker.launches import Tracker  # noqa: E402
+from tracker.settings import Secret, Settings  # noqa: E402
 
 UTC = dt.UTC
 FOOTER = re.compile(r"launch #(\d+)")
@@ -92,7 +97,9 @@ def fill_scale(db_path: Path, guilds: int, pending: int, now: dt.datetime) -> No
         insert_launches(str(db_path), rows, now)
 
 
-async def run(guilds: int, pending: int, alerts: int, spread_s: float, rounds: int) -> dict:
+async def run(
+    guilds: int, pending: int, alerts: int, spread_s: float, rounds: int
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="slipwatch-latency-") as tmp:
         db_path = Path(tmp) / "bench.db"
         now = dt.datetime.now(UTC)
@@ -112,7 +119,7 @@ async def _run(
     alerts: int,
     spread_s: float,
     rounds: int,
-) -> dict:
+) -> dict[str, object]:
     home = server.add_guild(name="Bench")
     home_channel = server.add_channel(home.id, "alerts")
     member = server.add_user("reader", guild_id=home.id, permissions=0)

@@ -26,6 +26,7 @@ import contextlib
 import datetime as dt
 import json
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -34,19 +35,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import discord
-from common import fill_server  # type: ignore[import-not-found]
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from bot import running_resources
-from storage.bulk import insert_guilds
-from storage.db import SqliteDatabase
-from tests.loopback import LoopbackDiscord
-from tests.loopback.fixtures import discord_endpoints_restored, point_discord_at
-from tracker.clock import SystemClock
-from tracker.digests import DEFAULT_SCHEDULE, next_run_after, parse_schedule, period_for
-from tracker.limits import Limits
-from tracker.settings import Secret, Settings
-from tracker.transfer import TransferFormat
+import discord  # noqa: E402
+
+from bench.common import fill_server  # noqa: E402
+from bot import running_resources  # noqa: E402
+from storage.bulk import insert_guilds  # noqa: E402
+from storage.db import SqliteDatabase  # noqa: E402
+from tests.loopback import LoopbackDiscord  # noqa: E402
+from tests.loopback.fixtures import discord_endpoints_restored, point_discord_at  # noqa: E402
+from tracker.clock import SystemClock  # noqa: E402
+from tracker.digests import DEFAULT_SCHEDULE, next_run_after, parse_schedule, period_for  # noqa: E402
+from tracker.limits import Limits  # noqa: E402
+from tracker.settings import Secret, Settings  # noqa: E402
+from tracker.transfer import TransferFormat  # noqa: E402
 
 UTC = dt.UTC
 T = TypeVar("T")

@@ -131,9 +131,9 @@ class ProbeServer:
         )
         queue = self.script.get(path)
         if queue:
-            status, headers = queue.popleft()
+            status, scripted = queue.popleft()
             return web.json_response(
-                {"error": f"scripted {status}"}, status=status, headers=headers
+                {"error": f"scripted {status}"}, status=status, headers=scripted
             )
         if path == "/slow":
             return await self._slow(request)

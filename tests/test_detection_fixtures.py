@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness import GUILD
 from tests.probe_server import ProbeServer, hf_model
 from tests.service_fixtures import (
     anthropic_page,
@@ -28,7 +29,7 @@ from tests.service_fixtures import (
     openai_list,
     wordpress_rss,
 )
-from tests.test_probes import GUILD, world
+from tests.test_probes import world
 from tracker.models import LaunchState
 from tracker.probes import DetectionState
 

@@ -125,9 +125,11 @@ def test_cron_trigger_from_cron_fields_agrees_with_next_run_after(tz: ZoneInfo) 
             now = expected
 
 
-def ends(schedule: DigestSchedule, tz: ZoneInfo, start: dt.datetime, until: dt.datetime) -> list:
+def ends(
+    schedule: DigestSchedule, tz: ZoneInfo, start: dt.datetime, until: dt.datetime
+) -> list[dt.datetime]:
     """Every scheduled instant in (start, until]."""
-    out = []
+    out: list[dt.datetime] = []
     now = start
     while True:
         nxt = next_run_after(schedule, tz, now)
@@ -200,7 +202,9 @@ def test_jakarta_has_no_dst_so_every_period_is_24_hours() -> None:
 # --------------------------------------------------------------------------- building
 
 
-def event(event_id: int, launch_id: int, kind: EventKind, when: dt.datetime, **data: object):
+def event(
+    event_id: int, launch_id: int, kind: EventKind, when: dt.datetime, **data: object
+) -> LaunchEvent:
     return LaunchEvent(event_id, launch_id, 1, kind, when, "mod", None, None, dict(data))
 
 
@@ -300,7 +304,11 @@ async def settle(h: Harness) -> None:
 
 @asynccontextmanager
 async def with_digests(
-    path: Path, clock: SimClock, notifier: RecordingNotifier, *, configure: bool = True
+    path: str | Path,
+    clock: SimClock,
+    notifier: RecordingNotifier,
+    *,
+    configure: bool = True,
 ) -> AsyncIterator[tuple[Harness, DigestService]]:
     async with harness(
         path, clock=clock, notifier=notifier, configure=configure, digests=True

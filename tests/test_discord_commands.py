@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -25,7 +26,7 @@ async def test_every_manager_command_refuses_members_and_changes_nothing(
     async with world(db_target) as w:
         launch_id = str(await add_grok(w))
         role = str(w.server.add_role(w.guild, "r"))
-        calls = [
+        calls: list[tuple[str, dict[str, Any]]] = [
             ("launch add", {"product": "X", "vendor": "Y", "window": "Q1 2025"}),
             ("launch edit", {"launch": launch_id, "product": "Z"}),
             ("launch remove", {"launch": launch_id}),

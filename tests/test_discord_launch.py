@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from tests.e2e import UTC, World, eventually, world
 from tracker.models import EventKind, LaunchState
@@ -15,7 +16,7 @@ NOT_MANAGER = (
 
 
 async def add_grok(w: World, **extra: str) -> int:
-    options = {"product": "Grok 3", "vendor": "xAI", "window": "end of 2024"}
+    options: dict[str, Any] = {"product": "Grok 3", "vendor": "xAI", "window": "end of 2024"}
     options.update(extra)
     reply = await w.cmd("launch add", **options)
     assert reply.content.startswith("Added #"), reply.content
@@ -206,12 +207,13 @@ async def test_edit_remove_with_confirmation(tmp_path: Path, db_target: str) -> 
 async def test_guild_isolation(tmp_path: Path, db_target: str) -> None:
     async with world(db_target) as w:
         launch_id = await add_grok(w)
-        for name, extra in (
+        cases: list[tuple[str, dict[str, Any]]] = [
             ("launch show", {}),
             ("launch edit", {"product": "Stolen"}),
             ("launch shipped", {}),
             ("subscribe launch", {}),
-        ):
+        ]
+        for name, extra in cases:
             reply = await w.cmd(
                 name, user=w.outsider, guild=w.other_guild, launch=str(launch_id), **extra
             )

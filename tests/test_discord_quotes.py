@@ -57,7 +57,7 @@ async def test_several_windows_in_a_quote_are_chosen_from_a_menu(
         assert refused.content == "Only whoever gave the quote can choose its window."
         assert refused.ephemeral and await w.launch_count() == 0
         picked = await w.server.click(reply.message, "sw:quote-window", w.manager, values=["1"])
-        assert picked.message is reply.message
+        assert picked.message is not None and picked.message is reply.message
         assert reply.message.content == "Added #1 to the watchlist."
         assert reply.message.components == []
         assert "**later next year**" in reply.message.embeds[0]["description"]

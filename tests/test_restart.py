@@ -70,7 +70,7 @@ async def test_sigkill_mid_fanout_then_restart_delivers_to_everyone_exactly_once
 
         def delivered_users() -> set[int]:
             # One pass over what the server accepted, not one scan per user.
-            return {m.recipient_id for m in server.messages() if m.is_dm} & wanted
+            return wanted.intersection(m.recipient_id for m in server.messages() if m.is_dm)
 
         first = await spawn_bot(env, log)
         try:

@@ -61,10 +61,12 @@ def comparable(launch: Launch) -> dict[str, Any]:
     return fields
 
 
-async def snapshot(h: Harness, guild_id: int) -> list[tuple[dict[str, Any], list[tuple]]]:
+async def snapshot(
+    h: Harness, guild_id: int
+) -> list[tuple[dict[str, Any], list[tuple[object, ...]]]]:
     out = []
     for launch in await h.store.read.launches.all_launches(guild_id):
-        history = [
+        history: list[tuple[object, ...]] = [
             (e.kind, e.at, e.actor, e.source_url, e.note, e.data)
             for e in await h.store.read.events.launch_events(launch.id)
         ]

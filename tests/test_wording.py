@@ -21,6 +21,7 @@ from tracker.digests import Digest, DigestEntry, render_digest_text
 from tracker.models import (
     Alert,
     AlertKind,
+    Evidence,
     LaunchSnapshot,
     LaunchState,
     Message,
@@ -120,7 +121,7 @@ def test_every_summary_template_agrees_with_its_count(n: int) -> None:
         for i in range(n)
     ] + [
         launch(10, "R", "V", None, LaunchState.UPCOMING, D(2024, 1, 1), D(2024, 6, 30),
-               evidence=stats.Evidence.RUMOUR)
+               evidence=Evidence.RUMOUR)
         for _ in range(1 if n else 0)
     ]  # fmt: skip
     result = stats.compute_stats(launches, TODAY)
