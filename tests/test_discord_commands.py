@@ -73,6 +73,7 @@ async def test_the_manager_check_is_an_app_commands_check_on_every_changing_comm
             elif parent is not None and parent.name == "alerts":
                 # /alerts is managers-only as a whole: its cog checks every subcommand.
                 cog = command.binding
+                assert isinstance(cog, commands.Cog)
                 assert type(cog).interaction_check is not commands.Cog.interaction_check
                 guarded.add(command.qualified_name)
         verbs = ["add", "edit", "remove", "shipped", "cancelled", "revived", "delayed"]
