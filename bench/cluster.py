@@ -217,7 +217,7 @@ async def _measure(
     # process.
     await _wait(lambda: reached() >= recipients // 2, recipients, "half of the DMs", 0.25)
     victim = await asyncio.to_thread(_deliverer_pid, url)
-    if victim not in pid_of_shard.values():
+    if victim is None or victim not in pid_of_shard.values():
         raise RuntimeError(f"the deliverer's lock is held by {victim}, not by a bot of this run")
     ports = _ports_of([p.pid for p in procs])
     os.kill(victim, signal.SIGKILL)
@@ -297,9 +297,9 @@ def _ports_of(pids: list[int]) -> dict[int, int]:
             next(lines)
             for line in lines:
                 cols = line.split()
-                pid = inodes.get(cols[9])
-                if pid is not None:
-                    ports[int(cols[1].rsplit(":", 1)[1], 16)] = pid
+                owner = inodes.get(cols[9])
+                if owner is not None:
+                    ports[int(cols[1].rsplit(":", 1)[1], 16)] = owner
     return ports
 
 
