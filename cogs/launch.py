@@ -1,9 +1,9 @@
-"""/launch: add, edit, show, list, remove, history, shipped, cancelled, delayed."""
+"""/launch: add, edit, show, list, remove, history (cogs.lifecycle adds shipped, cancelled,
+revived and delayed; cogs.probes, cogs.discover and cogs.transfer add theirs)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -11,10 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.infra import render, replies
+from cogs.infra import window_choice as chooser
 from cogs.infra.bot import SlipwatchBot
-from tracker import quotes
 from tracker import stats as score
-from tracker.errors import InvalidInput, TrackerError
 from tracker.models import Evidence, Launch, LaunchState, NewLaunch
 from tracker.quotes import QuotedWindow
 
@@ -145,90 +144,6 @@ class ConfirmRemove(discord.ui.View):
         await interaction.response.edit_message(content="Kept it; nothing was removed.", view=None)
 
 
-Chosen = Callable[[discord.Interaction[Any], QuotedWindow], Awaitable[None]]
-
-
-class WindowChoice(discord.ui.View):
-    """A select menu of the windows a quote promises; the manager who asked picks one."""
-
-    def __init__(self, owner_id: int, choices: list[QuotedWindow], chosen: Chosen) -> None:
-        super().__init__(timeout=600)
-        self.owner_id = owner_id
-        self.choices = choices
-        self.chosen = chosen
-        menu: discord.ui.Select[WindowChoice] = discord.ui.Select(
-            custom_id="sw:quote-window",
-            placeholder="The window the launch is held to",
-            options=[
-                discord.SelectOption(
-                    label=render.cut(choice.window.phrase, 100),
-                    value=str(index),
-                    description=f"{choice.window.start:%Y-%m-%d} – {choice.window.end:%Y-%m-%d}",
-                )
-                for index, choice in enumerate(choices)
-            ],
-        )
-        menu.callback = self._picked  # type: ignore[method-assign]
-        self.menu = menu
-        self.add_item(menu)
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await replies.reply(interaction, "Only whoever gave the quote can choose its window.")
-            return False
-        return True
-
-    async def _picked(self, interaction: discord.Interaction[Any]) -> None:
-        choice = self.choices[int(self.menu.values[0])]
-        try:
-            await self.chosen(interaction, choice)
-        except TrackerError as exc:
-            await replies.reply(interaction, str(exc))
-            return
-        self.stop()
-
-
-def quote_choices_embed(quote: str, choices: list[QuotedWindow]) -> discord.Embed:
-    """The quote with every window it promises in bold, one field per window."""
-    embed = discord.Embed(title="Which window is the promise?", colour=discord.Colour.blurple())
-    embed.description = render.quoted(quote, None, render.DESCRIPTION)
-    for index, choice in enumerate(choices[: render.FIELDS], start=1):
-        window = choice.window
-        embed.add_field(
-            name=render.cut(f"{index}. {window.phrase}", render.FIELD_NAME),
-            value=render.cut(
-                f"{render.quoted(quote, choice.span, 700)}\n"
-                f"{window.start:%Y-%m-%d} – {window.end:%Y-%m-%d} (rule: {window.rule})",
-                render.FIELD_VALUE,
-            ),
-            inline=False,
-        )
-    return render.fit(embed)
-
-
-def _read_from(quote: str, choice: QuotedWindow) -> str:
-    """How the phrase was read, for a reply's description."""
-    window = choice.window
-    return (
-        f"{render.quoted(quote, choice.span, 1500)}\n"
-        f'Read "{render.safe(choice.window.phrase, 200)}" as {window.start:%Y-%m-%d} – '
-        f"{window.end:%Y-%m-%d} (rule: {window.rule})."
-    )
-
-
-def _window_or_quote(window: str | None, quote: str | None, day: Any) -> list[QuotedWindow]:
-    """[] when the window was typed; else the windows the quote promises (InvalidInput if
-    there is neither, or the quote promises none)."""
-    if window is not None:
-        return []
-    if quote is None:
-        raise InvalidInput(
-            'Give the window ("end of next year", "Q3 next year", "in 6 weeks") or a quote '
-            "that states it."
-        )
-    return quotes.windows_in_quote(quote, day)
-
-
 @app_commands.guild_only()
 class LaunchCog(commands.GroupCog, group_name="launch", group_description="Announced launches"):
     """The watchlist."""
@@ -271,7 +186,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
         )
         actor = replies.actor_of(interaction)
 
-        async def add(answer: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
+        async def add(answering: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
             phrase = choice.phrase if choice else window
             assert phrase is not None
             added = await self.bot.tracker.add(
@@ -293,7 +208,7 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
             day_now = await replies.guild_today(self.bot, guild_id)
             embed = render.launch_embed(launch, added.timezone, day_now)
             read = (
-                _read_from(quote, choice)
+                chooser.read_from(quote, choice)
                 if quote and choice
                 else f'Read "{render.safe(phrase, 200)}" as {added.window.start:%Y-%m-%d} – '
                 f"{added.window.end:%Y-%m-%d} (rule: {added.window.rule})."
@@ -305,25 +220,17 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
                 render.DESCRIPTION,
             )
             text = f"Added #{launch.id} to the watchlist."
-            if choice is not None and answer is not interaction:
-                await answer.response.edit_message(content=text, embed=embed, view=None)
-            else:
-                await replies.reply(answer, text, embed=embed, ephemeral=False)
+            await chooser.answer(interaction, answering, text, embed)
 
-        choices = _window_or_quote(window, quote, day)
-        if len(choices) > 1:
-            assert quote is not None
-            view = WindowChoice(interaction.user.id, choices, add)
-            await replies.reply(
-                interaction,
-                f"The quote promises {len(choices)} windows: choose the one "
-                f"{render.safe(product, 100)} is held to.",
-                embed=quote_choices_embed(quote, choices),
-                view=view,
-                ephemeral=False,
-            )
-            return
-        await add(interaction, choices[0] if choices else None)
+        await chooser.with_window(
+            interaction,
+            window=window,
+            quote=quote,
+            day=day,
+            product=product,
+            held="is held to",
+            act=add,
+        )
 
     @app_commands.command(name="edit", description="Correct a launch's details")
     @app_commands.describe(
@@ -433,200 +340,6 @@ class LaunchCog(commands.GroupCog, group_name="launch", group_description="Annou
             [render.history_line(e) for e in events],
         )
         await replies.reply(interaction, embed=embed)
-
-    @app_commands.command(name="shipped", description="Mark a launch shipped")
-    @app_commands.describe(
-        launch="The launch", on="The day it shipped, YYYY-MM-DD (default today)", source="A link"
-    )
-    @replies.manager_only
-    async def launch_shipped(
-        self,
-        interaction: discord.Interaction[Any],
-        launch: LaunchOption,
-        on: str | None = None,
-        source: app_commands.Range[str, 1, 500] | None = None,
-    ) -> None:
-        day = replies.parse_day(on, what="on")
-        updated = await self.bot.tracker.shipped(
-            launch.guild_id, launch.id, replies.actor_of(interaction), on=day, source_url=source
-        )
-        await replies.reply(
-            interaction,
-            f"Marked {render.launch_name(updated.product, updated.vendor)} shipped on "
-            f"{updated.shipped_on:%Y-%m-%d}: {score.shipped_verdict(updated)}.",
-            ephemeral=False,
-        )
-
-    @app_commands.command(name="cancelled", description="Mark a launch cancelled")
-    @app_commands.describe(
-        launch="The launch",
-        reason="Why, in a sentence",
-        source="A link",
-        on="The day it was cancelled, YYYY-MM-DD (default today)",
-        undated="It was quietly dropped and nobody knows the day",
-    )
-    @replies.manager_only
-    async def launch_cancelled(
-        self,
-        interaction: discord.Interaction[Any],
-        launch: LaunchOption,
-        reason: app_commands.Range[str, 1, 1000] | None = None,
-        source: app_commands.Range[str, 1, 500] | None = None,
-        on: str | None = None,
-        undated: bool = False,
-    ) -> None:
-        updated = await self.bot.tracker.cancelled(
-            launch.guild_id,
-            launch.id,
-            replies.actor_of(interaction),
-            on=replies.parse_day(on, what="on"),
-            reason=reason,
-            source_url=source,
-            undated=undated,
-        )
-        when = f" on {updated.cancelled_on:%Y-%m-%d}" if updated.cancelled_on else " (day unknown)"
-        await replies.reply(
-            interaction,
-            f"Marked {render.launch_name(updated.product, updated.vendor)} cancelled{when}.",
-            ephemeral=False,
-        )
-
-    @app_commands.command(
-        name="revived", description="A cancelled launch is back with a new window"
-    )
-    @app_commands.describe(
-        launch="The cancelled launch",
-        window='The new promised window, e.g. "in the coming weeks" (optional with a quote)',
-        announced_on="When it was revived, YYYY-MM-DD (default today)",
-        source="A link to the new promise",
-        quote="The new promise, word for word",
-    )
-    @replies.manager_only
-    async def launch_revived(
-        self,
-        interaction: discord.Interaction[Any],
-        launch: LaunchOption,
-        window: app_commands.Range[str, 1, 200] | None = None,
-        announced_on: str | None = None,
-        source: app_commands.Range[str, 1, 500] | None = None,
-        quote: app_commands.Range[str, 1, 1000] | None = None,
-    ) -> None:
-        actor = replies.actor_of(interaction)
-        day = replies.parse_day(announced_on, what="announced_on")
-        read_on = day or await replies.guild_today(self.bot, launch.guild_id)
-
-        async def revive(answer: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
-            phrase = choice.phrase if choice else window
-            assert phrase is not None
-            updated = await self.bot.tracker.revived(
-                launch.guild_id,
-                launch.id,
-                actor,
-                window_phrase=phrase,
-                announced_on=day,
-                source_url=source,
-                quote=quote,
-            )
-            slip = (
-                f"slip #{updated.slip_count}"
-                if updated.slip_count > launch.slip_count
-                else "not later than before, so not counted as a slip"
-            )
-            text = (
-                f"Revived #{updated.id} {render.launch_name(updated.product, updated.vendor)}: "
-                f"new deadline {render.ts(updated.deadline_at)} ({slip}). Its score still counts "
-                f"from the first promise, {updated.first_window_end:%Y-%m-%d}."
-            )
-            embed = None
-            if quote and choice:
-                embed = discord.Embed(
-                    colour=discord.Colour.blurple(),
-                    description=render.cut(_read_from(quote, choice), render.DESCRIPTION),
-                )
-            if choice is not None and answer is not interaction:
-                await answer.response.edit_message(content=text, embed=embed, view=None)
-            elif embed is not None:
-                await replies.reply(answer, text, embed=embed, ephemeral=False)
-            else:
-                await replies.reply(answer, text, ephemeral=False)
-
-        choices = _window_or_quote(window, quote, read_on)
-        if len(choices) > 1:
-            assert quote is not None
-            view = WindowChoice(interaction.user.id, choices, revive)
-            await replies.reply(
-                interaction,
-                f"The quote promises {len(choices)} windows: choose the one "
-                f"{render.safe(launch.product, 100)} is now held to.",
-                embed=quote_choices_embed(quote, choices),
-                view=view,
-                ephemeral=False,
-            )
-            return
-        await revive(interaction, choices[0] if choices else None)
-
-    @app_commands.command(name="delayed", description="Record a re-announcement with a new window")
-    @app_commands.describe(
-        launch="The launch",
-        window='The new promised window, e.g. "Q1 2025" (optional with a quote)',
-        source="A link to the new promise",
-        quote="The new promise, word for word",
-    )
-    @replies.manager_only
-    async def launch_delayed(
-        self,
-        interaction: discord.Interaction[Any],
-        launch: LaunchOption,
-        window: app_commands.Range[str, 1, 200] | None = None,
-        source: app_commands.Range[str, 1, 500] | None = None,
-        quote: app_commands.Range[str, 1, 1000] | None = None,
-    ) -> None:
-        actor = replies.actor_of(interaction)
-        today = await replies.guild_today(self.bot, launch.guild_id)
-
-        async def reannounce(answer: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
-            phrase = choice.phrase if choice else window
-            assert phrase is not None
-            updated = await self.bot.tracker.delayed(
-                launch.guild_id,
-                launch.id,
-                actor,
-                window_phrase=phrase,
-                source_url=source,
-                quote=quote,
-            )
-            config = await self.bot.tracker.guild(launch.guild_id)
-            embed = render.launch_embed(updated, updated.timezone or config.timezone, today)
-            if quote and choice:
-                embed.description = render.cut(_read_from(quote, choice), render.DESCRIPTION)
-            note = (
-                f"slip #{updated.slip_count}"
-                if updated.slip_count > launch.slip_count
-                else "not later than before, so not counted as a slip"
-            )
-            text = (
-                f"Re-announced #{updated.id}: new deadline {render.ts(updated.deadline_at)} "
-                f"({note})."
-            )
-            if choice is not None and answer is not interaction:
-                await answer.response.edit_message(content=text, embed=embed, view=None)
-            else:
-                await replies.reply(answer, text, embed=embed, ephemeral=False)
-
-        choices = _window_or_quote(window, quote, today)
-        if len(choices) > 1:
-            assert quote is not None
-            view = WindowChoice(interaction.user.id, choices, reannounce)
-            await replies.reply(
-                interaction,
-                f"The quote promises {len(choices)} windows: choose the one "
-                f"{render.safe(launch.product, 100)} is now held to.",
-                embed=quote_choices_embed(quote, choices),
-                view=view,
-                ephemeral=False,
-            )
-            return
-        await reannounce(interaction, choices[0] if choices else None)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 # cogs.probes adds its commands to the /launch group, so it loads after cogs.launch.
 EXTENSIONS = (
     "cogs.launch",
+    "cogs.lifecycle",
     "cogs.probes",
     "cogs.discover",
     "cogs.transfer",
