@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.infra import render, replies
+from cogs.infra import messages, render, replies
 from cogs.infra.bot import SlipwatchBot
 from tracker import stats as score
 from tracker.text import plural
@@ -152,7 +152,7 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         # Deferred first: over thousands of launches the answer can take more than a second.
         await interaction.response.defer(ephemeral=not public, thinking=True)
         digest = await self.bot.digests.preview(guild_id)
-        await replies.reply(interaction, embed=render.digest_embed(digest), ephemeral=not public)
+        await replies.reply(interaction, embed=messages.digest_embed(digest), ephemeral=not public)
 
     @app_commands.command(name="stats", description="On-time rate, days late, time multiplier")
     @app_commands.describe(

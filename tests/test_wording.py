@@ -13,7 +13,7 @@ import pytest
 
 from cogs import alerts as alerts_cog
 from cogs import slips
-from cogs.infra import render
+from cogs.infra import messages, render
 from tests.harness import GUILD, harness
 from tests.test_stats import TODAY, launch, load
 from tracker import stats
@@ -92,11 +92,11 @@ def test_every_alert_template_agrees_with_its_count(n: int) -> None:
         check(headline(alert))
         for fact in facts(alert):
             check(f"{fact.label}: {fact.value}")
-        check(embed_text(render.alert_embed(alert)))
+        check(embed_text(messages.alert_embed(alert)))
         check(render_text(Message(alerts=(alert,))))
     merged = Message(alerts=tuple(alerts[: max(n, 2)]))
     check(render_text(merged))
-    check(embed_text(render.merged_embed(merged)))
+    check(embed_text(messages.merged_embed(merged)))
 
 
 @pytest.mark.parametrize("n", [0, 1, 2])
@@ -114,7 +114,7 @@ def test_every_summary_template_agrees_with_its_count(n: int) -> None:
         still_late=entries, on_time_rate=0.5 if n else None, scored=n,
     )  # fmt: skip
     check(render_digest_text(digest))
-    check(embed_text(render.digest_embed(digest)))
+    check(embed_text(messages.digest_embed(digest)))
     launches = [
         launch(i + 1, f"P{i}", "V", "A", LaunchState.SHIPPED, D(2024, 1, 1), D(2024, 6, 30),
                shipped_on=D(2024, 6, 30) + dt.timedelta(days=n))
@@ -167,7 +167,7 @@ async def test_an_alert_for_a_launch_added_after_its_deadline_says_so(
         text = render_text(row.payload)
         assert "Added late: due 2025-01-01 00:00 UTC; added after its deadline" in text
         assert "bot was down" not in text
-        description = render.alert_embed(alert).description or ""
+        description = messages.alert_embed(alert).description or ""
         assert "it was added after its deadline." in description
         assert "offline" not in description
 
@@ -188,5 +188,5 @@ async def test_a_deadline_missed_while_the_bot_was_down_says_offline(
         assert "Detected late: due 2025-01-01 00:00 UTC; the bot was down" in render_text(
             row.payload
         )
-        description = render.alert_embed(alert).description or ""
+        description = messages.alert_embed(alert).description or ""
         assert "while slipwatch was offline" in description

@@ -39,5 +39,8 @@ def lateness(days: int, *, at_least: bool = False, still_out: bool = False) -> s
 
 
 def cut(text: str, limit: int) -> str:
-    """*text* cut to *limit* characters, ending in an ellipsis when it was longer."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """*text* cut to at most *limit* characters, ending in an ellipsis when it was longer (no
+    space is left before the ellipsis). Discord's limits and the bot's own notes use it."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"

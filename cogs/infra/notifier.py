@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from cogs.infra import render
+from cogs.infra import messages
 from cogs.infra.buttons import alert_view
 from cogs.infra.promises import promise_view
 from tracker.models import DestinationKind, OutboxRow
@@ -107,7 +107,7 @@ class DiscordNotifier:
                 roles=[discord.Object(message.mention_role_id)],
             )
         channel = self.bot.get_partial_messageable(row.dest_id)
-        embeds = render.message_embeds(message)
+        embeds = messages.message_embeds(message)
         files: list[discord.File] = []
         digest = message.digest
         if digest is not None and not digest.get("empty") and digest.get("user_id") is None:
@@ -130,7 +130,7 @@ class DiscordNotifier:
         channel_id = await self._dm_channel(row.dest_id)
         channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
         sent = await channel.send(
-            embeds=render.message_embeds(row.payload),
+            embeds=messages.message_embeds(row.payload),
             nonce=row.nonce,
             allowed_mentions=discord.AllowedMentions.none(),
         )
