@@ -231,7 +231,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_export(settings: Settings, guild: int, fmt: str, out: str | None) -> int:
-    from storage.db import MigrationError
+    from storage.schema import MigrationError
 
     try:
         export = asyncio.run(_export(settings, guild, fmt))
@@ -248,7 +248,7 @@ def _run_export(settings: Settings, guild: int, fmt: str, out: str | None) -> in
 
 
 def _run_import(settings: Settings, path: str, guild: int, dry_run: bool) -> int:
-    from storage.db import MigrationError
+    from storage.schema import MigrationError
     from tracker.transfer import detect_format
 
     try:

@@ -14,17 +14,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
 
+from storage.schema import Migration, MigrationError, shipped_migrations
 from tracker.clock import millis
 from tracker.errors import DamagedDatabase, DatabaseBusy, DiskFull
 from tracker.settings import is_postgres_url
@@ -32,11 +30,6 @@ from tracker.settings import is_postgres_url
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-
-
-class MigrationError(RuntimeError):
-    """A migration failed; the database was left at the version it had before."""
 
 
 def recovery_advice(path: str) -> str:
@@ -78,28 +71,9 @@ def storage_error(exc: sqlite3.Error, path: str) -> Exception:
     return exc
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One numbered SQL file."""
-
-    version: int
-    name: str
-    sql: str
-
-
 def bundled_migrations() -> list[Migration]:
     """The migrations shipped in storage/migrations, in order."""
-    found: list[Migration] = []
-    folder = resources.files("storage") / "migrations"
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise MigrationError(f"migration numbers must be 1..n without gaps: {migration.name}")
-    return found
+    return shipped_migrations("storage")
 
 
 to_ms = millis  # the storage format: integer UTC milliseconds

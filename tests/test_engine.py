@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 
 from storage.db import (
-    Migration,
-    MigrationError,
     SqliteDatabase,
     bundled_migrations,
     migrate,
     open_database,
 )
+from storage.schema import Migration, MigrationError
 from storage.session import SqlStore
 from tests.harness import CHANNEL, GUILD, RecordingNotifier, harness
 from tracker.clock import SimClock

@@ -10,7 +10,8 @@ import pytest
 
 from storage import db as sqlite_db
 from storage.postgres import db as pg
-from storage.postgres.db import Migration, MigrationError, PgDatabase, to_pyformat
+from storage.postgres.db import PgDatabase, to_pyformat
+from storage.schema import Migration, MigrationError
 from tracker.settings import is_postgres_url, redact
 
 

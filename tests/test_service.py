@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import MigrationError, SqliteDatabase
+from storage.db import SqliteDatabase
+from storage.schema import MigrationError
 from tests.harness import GUILD, harness
 from tracker.errors import InvalidInput, NotFound
 from tracker.models import SubscriptionScope

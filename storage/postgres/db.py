@@ -24,51 +24,25 @@ import asyncio
 import functools
 import logging
 import os
-import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import psycopg
 from psycopg.rows import RowMaker
 
+from storage.schema import Migration, MigrationError, shipped_migrations
 from tracker.settings import redact
 
 log = logging.getLogger(__name__)
 
-_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # pg_advisory_lock key that serialises migrations when several processes start at once.
 MIGRATION_LOCK_KEY = 0x736C_6970_0001  # "slip" 1
 
 
-class MigrationError(RuntimeError):
-    """A migration failed; the database was left at the version it had before."""
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One numbered SQL file of storage/postgres/migrations."""
-
-    version: int
-    name: str
-    sql: str
-
-
 def bundled_migrations() -> list[Migration]:
     """The PostgreSQL migrations shipped with slipwatch, in order (1..n, no gaps)."""
-    found: list[Migration] = []
-    folder = resources.files("storage.postgres") / "migrations"
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise MigrationError(f"migration numbers must be 1..n without gaps: {migration.name}")
-    return found
+    return shipped_migrations("storage.postgres")
 
 
 # ---------------------------------------------------------------------------------- rows
