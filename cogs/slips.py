@@ -13,6 +13,7 @@ from discord.ext import commands
 from cogs.infra import messages, render, replies
 from cogs.infra.bot import SlipwatchBot
 from tracker import stats as score
+from tracker.stats.report import days_words, percent_words
 from tracker.text import plural
 
 log = logging.getLogger(__name__)
@@ -21,19 +22,6 @@ BY_CHOICES = [
     app_commands.Choice(name="vendor", value="vendor"),
     app_commands.Choice(name="announcer", value="announcer"),
 ]
-
-
-def pct(value: float | None) -> str:
-    """ "83%", or "—" when there is nothing to compute it over."""
-    return "—" if value is None else f"{value:.0%}"
-
-
-def days(value: float | None) -> str:
-    """ "12 days", "3.5 days", or "—"."""
-    if value is None:
-        return "—"
-    shown = f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{shown} day{'' if shown == '1' else 's'}"
 
 
 def stats_embed(result: score.Stats) -> discord.Embed:
@@ -61,11 +49,13 @@ def stats_embed(result: score.Stats) -> discord.Embed:
     elif result.evidence == "all":
         parts.append("Rumours included.")
     embed.description = " ".join(parts)
-    embed.add_field(name="On time", value=f"{pct(result.on_time_rate)} ({result.on_time})")
+    embed.add_field(
+        name="On time", value=f"{percent_words(result.on_time_rate)} ({result.on_time})"
+    )
     embed.add_field(name="Shipped late", value=str(result.shipped_late))
     embed.add_field(name="Still out, overdue", value=str(result.overdue_open))
     embed.add_field(name="Cancelled", value=str(result.cancelled))
-    embed.add_field(name="Median late", value=days(result.median_days_late))
+    embed.add_field(name="Median late", value=days_words(result.median_days_late))
     multiplier = (
         "—"
         if result.time_multiplier is None
@@ -74,7 +64,7 @@ def stats_embed(result: score.Stats) -> discord.Embed:
     embed.add_field(name="Time multiplier", value=multiplier)
     embed.add_field(
         name="Kept the latest promise",
-        value=f"{pct(result.kept_latest_rate)} ({result.kept_latest})",
+        value=f"{percent_words(result.kept_latest_rate)} ({result.kept_latest})",
     )
     embed.add_field(name="Slips", value=str(result.slips))
     if result.worst is not None:
@@ -105,8 +95,8 @@ def stats_embed(result: score.Stats) -> discord.Embed:
 def board_embed(board: score.Leaderboard) -> discord.Embed:
     """/slips leaderboard as an embed."""
     lines = [
-        f"**{e.rank}.** {render.safe(e.name, 60)} · {pct(e.on_time_rate)} on time "
-        f"({e.on_time}/{e.scored}) · median {days(e.median_days_late)} late"
+        f"**{e.rank}.** {render.safe(e.name, 60)} · {percent_words(e.on_time_rate)} on time "
+        f"({e.on_time}/{e.scored}) · median {days_words(e.median_days_late)} late"
         for e in board.entries
     ]
     if not lines:
