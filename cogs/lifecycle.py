@@ -158,7 +158,7 @@ async def launch_delayed(
     async def redate(answering: discord.Interaction[Any], choice: QuotedWindow | None) -> None:
         phrase = choice.phrase if choice else window
         assert phrase is not None
-        updated = await bot.tracker.reannounce(
+        updated = await bot.tracker.delayed(
             launch.guild_id,
             launch.id,
             actor,

@@ -19,7 +19,7 @@ async def test_revived_launch_keeps_its_first_promise(tmp_path: Path, db_target:
         early = await w.cmd("launch revived", launch=str(o3), window="in the coming weeks")
         assert early.ephemeral and early.content == (
             "o3 is upcoming, not cancelled, so it cannot be revived. "
-            "Use /launch reannounce for a new window."
+            "Use /launch delayed for a new window."
         )
         refused = await w.cmd("launch revived", user=w.member, launch=str(o3), window="soon")
         assert refused.content == NOT_MANAGER
@@ -54,7 +54,7 @@ async def test_revived_launch_keeps_its_first_promise(tmp_path: Path, db_target:
         again = await w.cmd("launch revived", launch=str(o3), window="Q3 2025")
         assert again.content == (
             "o3 is upcoming, not cancelled, so it cannot be revived. "
-            "Use /launch reannounce for a new window."
+            "Use /launch delayed for a new window."
         )
 
 

@@ -130,7 +130,7 @@ def _require_cancelled(launch: Launch) -> None:
     if launch.state is not LaunchState.CANCELLED:
         raise InvalidTransition(
             f"{launch.product} is {launch.state.value}, not cancelled, so it cannot be "
-            "revived. Use /launch reannounce for a new window."
+            "revived. Use /launch delayed for a new window."
         )
 
 
