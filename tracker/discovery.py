@@ -10,7 +10,9 @@ channel; the rest are summed up in one more row. "Track it" adds the launch with
 source and the sentence as quote; "Ignore" closes the proposal. Either happens once.
 
 Polling shares the engine's one timer, like the release probes: ``attach(engine)`` registers
-the earliest ``next_check_at`` and a sweep that runs a background round.
+the earliest ``next_check_at`` and a sweep that runs a background round (both through
+``tracker.probes.rounds``, as the probes do); a failing source is asked again with the same
+backoff.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +33,7 @@ from tracker.probes import ProbeKind, kinds
 from tracker.probes.fetch import Fetcher, FetchError
 from tracker.probes.netguard import BlockedTarget
 from tracker.probes.reader import BodyReader, Feed, PageText, Unreadable
+from tracker.probes.rounds import BackgroundRounds, backoff
 from tracker.promises import (
     Discovery,
     DiscoveryKind,
@@ -78,9 +82,10 @@ class DiscoveryService:
         self.fetcher = fetcher
         self.reader = reader
         self.settings = settings or DiscoverySettings()
-        self._background: asyncio.Task[None] | None = None
-        self._round_lock = asyncio.Lock()
-        self._on_change: Any = None
+        self._on_change: Callable[[], None] | None = None
+        self.rounds = BackgroundRounds(
+            "discovery", lambda: self.store.read.discovery.next_due(), self.sweep, self._changed
+        )
 
     # ------------------------------------------------------------------ wiring
 
@@ -95,44 +100,19 @@ class DiscoveryService:
 
     async def due(self) -> dt.datetime | None:
         """The earliest next check of an enabled discovery; None while a round runs."""
-        if self._background is not None and not self._background.done():
-            return None
-        return await self.store.read.discovery.next_due()
+        return await self.rounds.due()
 
     async def start_sweep(self, now: dt.datetime) -> None:
         """The engine's hook: start a background round if discoveries are due."""
-        if self._background is not None and not self._background.done():
-            return
-        nxt = await self.store.read.discovery.next_due()
-        if nxt is None or nxt > now:
-            return
-        self._background = asyncio.create_task(self._round(now), name="slipwatch-discovery")
-
-    async def _round(self, now: dt.datetime) -> None:
-        try:
-            await self.sweep(now)
-        except Exception:
-            log.exception("discovery round failed")
-        finally:
-            self._background = None
-            self._changed()
+        await self.rounds.start(now)
 
     async def wait_idle(self, limit_s: float = 30.0) -> None:
         """Wait until no background round runs (tests, shutdown)."""
-        task = self._background
-        if task is not None:
-            async with asyncio.timeout(limit_s):
-                await asyncio.wait({task})
+        await self.rounds.wait_idle(limit_s)
 
     async def stop(self) -> None:
         """Cancel a running round."""
-        task, self._background = self._background, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await self.rounds.stop()
 
     # ------------------------------------------------------------------ commands
 
@@ -237,7 +217,7 @@ class DiscoveryService:
         """Poll every due discovery; returns how many proposals were posted."""
         now = now or self.clock.now()
         posted = 0
-        async with self._round_lock:
+        async with self.rounds.lock:
             due = await self.store.read.discovery.due(now, self.settings.batch)
             results = await asyncio.gather(*(self._poll(d) for d in due))
             posted = sum(results)
@@ -350,10 +330,8 @@ class DiscoveryService:
     async def _failed(self, discovery: Discovery, error: str) -> None:
         now = self.clock.now()
         failures = discovery.consecutive_failures + 1
-        delay = min(
-            dt.timedelta(minutes=discovery.interval_minutes) * (2 ** min(failures, 10)),
-            self.settings.max_backoff,
-        )
+        interval = discovery.interval_minutes * 60.0
+        delay = dt.timedelta(seconds=backoff(interval, failures, self.settings.max_backoff))
         async with self.store.transaction() as tx:
             await tx.discovery.record_failure(
                 discovery.id, now=now, next_check_at=now + delay, error=error[:300]

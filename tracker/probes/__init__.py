@@ -10,7 +10,11 @@ again). Modules:
 - ``netguard``: which addresses a probe may reach (public only, unless the operator allowed one).
 - ``fetch``: the one shared HTTP client (timeouts, body cap, redirects checked hop by hop).
 - ``kinds``: one module per kind (target, pattern, requests, parser) and their registry.
-- ``service``: ``ProbeService``, the API the Discord layer calls.
+- ``service``: ``ProbeService``, the API the Discord layer calls; its parts are ``core``
+  (settings and shared state), ``polling`` (rounds and their outcomes), ``proposals``
+  (detections and the decisions on them) and ``notices`` (the outbox notes a probe writes).
+- ``rounds``: background rounds on the engine's timer and the backoff, shared with promise
+  discovery (tracker.discovery).
 
 This module holds the records only, so that storage can import them without a cycle.
 """
