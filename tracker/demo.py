@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from tracker.app import Slipwatch, open_slipwatch
 from tracker.clock import SimClock
 from tracker.engine import Engine
+from tracker.launches import Tracker
 from tracker.models import DestinationKind, Launch, NewLaunch, OutboxRow, SubscriptionScope
 from tracker.outbox.alert_text import render_text
 from tracker.outbox.delivery import Delivered, DeliveryResult, DeliverySettings
@@ -112,15 +113,12 @@ async def run_demo(open_store: StoreOpener, out: TextIO, db_path: str | None = N
 
 
 async def _replay(app: Slipwatch, clock: SimClock, out: QuietOut) -> int:
-    engine, tracker = app.engine, app.tracker
-    ids: dict[str, int] = {}
-
     out.write(
         "slipwatch demo: replaying 2024-06-20 .. 2025-02-20 on a simulated clock\n"
         "(real engine, SQLite outbox and APScheduler; alerts go to #launch-alerts and to\n"
         " @alice, who follows xAI; reminders 7 and 1 days before each deadline)\n\n"
     )
-    await tracker.configure(
+    await app.tracker.configure(
         GUILD,
         timezone="UTC",
         alert_channel_id=CHANNEL,
@@ -128,6 +126,24 @@ async def _replay(app: Slipwatch, clock: SimClock, out: QuietOut) -> int:
         late_milestones=(7, 30, 90),
         digest_schedule="off",  # the story is about deadlines; digests have tests of their own
     )
+    steps = _story(app.tracker)
+    try:
+        await app.start()
+        for step in steps:
+            await _run_until(app.engine, clock, step.at)
+            said = await step.act()
+            out.write(f"[{clock.now():%Y-%m-%d %H:%M UTC}] {said}\n")
+            await app.engine.settle()
+        await _run_until(app.engine, clock, dt.datetime(2025, 2, 20, tzinfo=UTC))
+        await app.engine.settle()
+    finally:
+        await app.stop()
+    return await _closing(app, out)
+
+
+def _story(tracker: Tracker) -> list[Step]:
+    """The managers' and announcers' actions, each at its moment of the story."""
+    ids: dict[str, int] = {}
 
     async def add(product: str, vendor: str, window: str, announced: dt.date, **kw: Any) -> str:
         added = await tracker.add(
@@ -216,18 +232,11 @@ async def _replay(app: Slipwatch, clock: SimClock, out: QuietOut) -> int:
         Step(dt.datetime(2025, 2, 17, 18, 0, tzinfo=UTC), "Grok 3 ships", ship),
     ]
 
-    try:
-        await app.start()
-        for step in steps:
-            await _run_until(engine, clock, step.at)
-            said = await step.act()
-            out.write(f"[{clock.now():%Y-%m-%d %H:%M UTC}] {said}\n")
-            await engine.settle()
-        await _run_until(engine, clock, dt.datetime(2025, 2, 20, tzinfo=UTC))
-        await engine.settle()
-    finally:
-        await app.stop()
+    return steps
 
+
+async def _closing(app: Slipwatch, out: QuietOut) -> int:
+    """The closing table and the outbox's count; 1 if anything is still pending."""
     launches = await app.store.read.launches.all_launches(GUILD)
     out.write("\n" + summary_table(launches) + "\n")
     counts = await app.store.read.outbox.outbox_counts()

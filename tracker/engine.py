@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -324,27 +325,11 @@ class Engine:
         updated = dataclasses.replace(
             launch, state=state, days_late=days_late, next_due_at=next_due
         )
-        if item.kind is deadlines.DueKind.DEADLINE:
-            kind, event = AlertKind.SLIPPED, EventKind.SLIPPED
-        elif item.kind is deadlines.DueKind.MILESTONE:
-            kind, event = AlertKind.MILESTONE, EventKind.MILESTONE
-        else:
-            kind, event = AlertKind.REMINDER, EventKind.REMINDER
-        alert = Alert(
-            kind=kind,
-            launch=LaunchSnapshot.of(updated, tz.key),
-            at=item.at,
-            detected_late=detected_late,
-            added_late=added_late,
-            days_late=days_late if state is LaunchState.SLIPPED else None,
-            days_before=item.value if item.kind is deadlines.DueKind.REMINDER else None,
-            milestone=item.value if item.kind is deadlines.DueKind.MILESTONE else None,
-            actor="slipwatch",
-        )
+        alert = _due_alert(updated, item, tz, detected_late=detected_late, added_late=added_late)
         history = NewEvent(
             launch.id,
             launch.guild_id,
-            event,
+            _EVENT_OF[item.kind],
             now,
             "slipwatch",
             {
@@ -363,6 +348,42 @@ class Engine:
             history,
             f"L{launch.id}.r{launch.revision}.{item.key}",
         )
+
+
+# What each kind of due item becomes: the alert people see and the history row kept.
+_ALERT_OF = {
+    deadlines.DueKind.DEADLINE: AlertKind.SLIPPED,
+    deadlines.DueKind.MILESTONE: AlertKind.MILESTONE,
+    deadlines.DueKind.REMINDER: AlertKind.REMINDER,
+}
+_EVENT_OF = {
+    deadlines.DueKind.DEADLINE: EventKind.SLIPPED,
+    deadlines.DueKind.MILESTONE: EventKind.MILESTONE,
+    deadlines.DueKind.REMINDER: EventKind.REMINDER,
+}
+
+
+def _due_alert(
+    updated: Launch,
+    item: deadlines.DueItem,
+    tz: ZoneInfo,
+    *,
+    detected_late: bool,
+    added_late: bool,
+) -> Alert:
+    """The alert for a due *item* of a launch, as the launch stands after the sweep."""
+    slipped = updated.state is LaunchState.SLIPPED
+    return Alert(
+        kind=_ALERT_OF[item.kind],
+        launch=LaunchSnapshot.of(updated, tz.key),
+        at=item.at,
+        detected_late=detected_late,
+        added_late=added_late,
+        days_late=updated.days_late if slipped else None,
+        days_before=item.value if item.kind is deadlines.DueKind.REMINDER else None,
+        milestone=item.value if item.kind is deadlines.DueKind.MILESTONE else None,
+        actor="slipwatch",
+    )
 
 
 @dataclass(frozen=True, slots=True)

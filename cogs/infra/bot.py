@@ -104,16 +104,7 @@ class SlipwatchBot(commands.Bot):
         self.cluster = Cluster(self, coordination) if coordination is not None else None
         if self.cluster is not None:
             app.changes.route(self.cluster.changed)
-        self.web: BoardSite | None = None
-        if settings.web is not None:
-            host, port = settings.web
-            web = WebSettings(
-                host=host,
-                port=port,
-                public_url=settings.web_url,
-                trusted_proxies=settings.web_trusted_proxies,
-            )
-            self.web = BoardSite(self.boards, web)
+        self.web = _board_site(settings, app)
         self._max_concurrency: int | None = None
         self.tree.error(self.on_app_command_error)
 
@@ -233,6 +224,20 @@ class SlipwatchBot(commands.Bot):
         except discord.HTTPException:
             return None
         return self.get_partial_messageable(int(data["id"]), type=discord.ChannelType.private)
+
+
+def _board_site(settings: Settings, app: Slipwatch) -> BoardSite | None:
+    """The public boards' web server, when SLIPWATCH_WEB asks for one."""
+    if settings.web is None:
+        return None
+    host, port = settings.web
+    web = WebSettings(
+        host=host,
+        port=port,
+        public_url=settings.web_url,
+        trusted_proxies=settings.web_trusted_proxies,
+    )
+    return BoardSite(app.boards, web)
 
 
 class ShardedSlipwatchBot(SlipwatchBot, commands.AutoShardedBot):
