@@ -36,6 +36,7 @@ from tracker.text import plural
 
 if TYPE_CHECKING:
     from cogs.infra.bot import SlipwatchBot
+    from storage.db import CheckMode
     from tracker.app import Slipwatch
     from tracker.clock import Clock
     from tracker.transfer import ExportFile
@@ -70,15 +71,17 @@ def _setup_logging(level: str, sql_debug: bool = False) -> None:
 
 
 @asynccontextmanager
-async def open_app(settings: Settings, **adapters: Any) -> AsyncIterator[Slipwatch]:
+async def open_app(
+    settings: Settings, *, check: CheckMode = True, **adapters: Any
+) -> AsyncIterator[Slipwatch]:
     """The store SLIPWATCH_DB names, then every service on it (tracker.app.open_slipwatch with
     *adapters*: notifier, fetcher, clock, ...). The bot, the demo and the command line all
-    start here."""
+    start here (*check*: when the file is checked, see storage.db.SqliteDatabase.open)."""
     from storage.session import open_store
     from tracker.app import open_slipwatch
 
     async with (
-        open_store(settings.db_path) as store,
+        open_store(settings.db_path, check=check) as store,
         open_slipwatch(settings, store, **adapters) as app,
     ):
         yield app
@@ -91,18 +94,23 @@ async def running_resources(
     """Every service (:func:`open_app`) and the bot on top of them (not yet logged in)."""
     from cogs.infra.bot import ShardedSlipwatchBot, SlipwatchBot, point_at
     from cogs.infra.notifier import DiscordNotifier
-    from storage.postgres.cluster import PgCoordination
 
     point_at(settings)
     notifier = DiscordNotifier()
-    async with open_app(settings, notifier=notifier, clock=clock) as app:
+    # The file's check reads all of it (seconds at a million launches), so it runs beside the
+    # start: writes and deliveries wait for it, and damage stops the bot (raised on the way out).
+    async with open_app(settings, check="background", notifier=notifier, clock=clock) as app:
         kind: type[SlipwatchBot] = SlipwatchBot
         if settings.shard_count is not None:
             kind = ShardedSlipwatchBot
             options.setdefault("shard_ids", list(settings.shard_ids or ()))
             options.setdefault("shard_count", settings.shard_count)
         # On PostgreSQL several processes may share the database (cogs/infra/cluster.py).
-        coordination = PgCoordination(settings.db_path) if settings.on_postgres else None
+        coordination = None
+        if settings.on_postgres:  # imported only then: a bot on SQLite never loads psycopg
+            from storage.postgres.cluster import PgCoordination
+
+            coordination = PgCoordination(settings.db_path)
         bot = kind(
             app=app,
             notifier=notifier,
@@ -110,8 +118,19 @@ async def running_resources(
             sync_on_start=settings.sync_guild_id,
             **options,
         )
-        async with bot:
-            yield bot
+        watch = asyncio.create_task(_close_if_damaged(app, bot), name="slipwatch-check-watch")
+        try:
+            async with bot:
+                yield bot
+        finally:
+            watch.cancel()
+
+
+async def _close_if_damaged(app: Slipwatch, bot: SlipwatchBot) -> None:
+    try:
+        await app.store.checked()
+    except DamagedDatabase:
+        await bot.close()  # the store raises the damage again when it closes
 
 
 async def run_bot(settings: Settings, *, sync_only: bool = False, sync_guild: int | None) -> int:
@@ -140,6 +159,8 @@ async def run_bot(settings: Settings, *, sync_only: bool = False, sync_guild: in
                 synced = await bot.tree.sync()
                 print(f"synced {len(synced)} global commands (may take up to an hour to show)")
             return 0
+        if bot.is_closed():
+            return 1  # the database was found damaged: raised when it closes
         try:
             await bot.start(settings.token.get())
         except discord.LoginFailure:
@@ -363,6 +384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_bot(settings, sync_only=command == "sync", sync_guild=guild))
     except KeyboardInterrupt:
         return 0
+    except DamagedDatabase as exc:
+        print(f"slipwatch: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

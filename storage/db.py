@@ -6,7 +6,8 @@ for several processes) both provide it, with the same storage format, and
 :func:`open_database` picks one from SLIPWATCH_DB.
 
 SQLite: one writer connection, guarded by an asyncio lock so that coroutines never interleave
-statements inside one transaction, and one reader connection that sees only committed data (WAL).
+statements inside one transaction, and a few reader connections that see only committed data
+(WAL), each statement on the least busy one (:class:`ReaderPool`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import aiosqlite
 
@@ -30,6 +31,9 @@ from tracker.settings import is_postgres_url
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# Reader connections (each its own thread; SQLite reads run in parallel under WAL and release
+# the GIL): enough that the engine's one-row lookups never queue behind a server's long reads.
+READERS = 3
 
 
 def recovery_advice(path: str) -> str:
@@ -172,24 +176,36 @@ class Database(Protocol):
         """Raise DamagedDatabase when the storage is damaged (before a big read or write)."""
         ...
 
+    async def checked(self) -> None:
+        """Wait for the check started when the database was opened (if any); raise
+        DamagedDatabase when it found the storage damaged."""
+        ...
+
+
+# When the file is checked: True before anything else (refused at once when damaged), False
+# never (the `check` command reports the details itself), "background" beside the start: the
+# database opens at once and every write transaction waits for the verdict (see SqliteDatabase).
+CheckMode = bool | Literal["background"]
+
 
 def latest_version(target: str | Path) -> int:
     """The schema version this slipwatch brings for the backend *target* selects."""
-    from storage.postgres import db as postgres
-
     if is_postgres_url(str(target)):
+        from storage.postgres import db as postgres
+
         return postgres.bundled_migrations()[-1].version
     return bundled_migrations()[-1].version
 
 
 @asynccontextmanager
-async def open_database(target: str | Path, *, check: bool = True) -> AsyncIterator[Database]:
+async def open_database(target: str | Path, *, check: CheckMode = True) -> AsyncIterator[Database]:
     """Open (and migrate) the database SLIPWATCH_DB names: a ``postgresql://`` URL selects
     PostgreSQL, anything else is a SQLite file (*check*: see SqliteDatabase.open; PostgreSQL
     checks its own pages)."""
-    from storage.postgres.db import PgDatabase
-
     if is_postgres_url(str(target)):
+        # Imported only here: a bot on SQLite never loads psycopg.
+        from storage.postgres.db import PgDatabase
+
         async with PgDatabase.open(str(target)) as pg:
             yield pg
     else:
@@ -197,52 +213,161 @@ async def open_database(target: str | Path, *, check: bool = True) -> AsyncItera
             yield lite
 
 
+class ReaderPool:
+    """Several reader connections behind one :class:`Connection`: each statement goes to the
+    connection with the fewest statements queued, so a long read (a server's whole history for
+    /slips stats, an export) never holds up the engine's and the autocomplete's one-row lookups.
+    Every statement reads committed data in its own snapshot, as on one connection (the
+    repositories read in one step, never with a cursor held across an await)."""
+
+    def __init__(self, conns: list[aiosqlite.Connection]) -> None:
+        self._conns = conns
+        self._queued = [0] * len(conns)
+
+    def _pick(self) -> int:
+        return min(range(len(self._conns)), key=self._queued.__getitem__)
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
+        """Run one statement on the least busy reader."""
+        i = self._pick()
+        self._queued[i] += 1
+        try:
+            return await self._conns[i].execute(sql, parameters)
+        finally:
+            self._queued[i] -= 1
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
+        """Run one statement per parameter row on the least busy reader."""
+        i = self._pick()
+        self._queued[i] += 1
+        try:
+            return await self._conns[i].executemany(sql, parameters)
+        finally:
+            self._queued[i] -= 1
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[Any]:
+        """Run a query on the least busy reader and return its rows."""
+        i = self._pick()
+        self._queued[i] += 1
+        try:
+            return await self._conns[i].execute_fetchall(sql, parameters)
+        finally:
+            self._queued[i] -= 1
+
+
 class SqliteDatabase:
     """Owns the connections to one SQLite file. Use ``async with SqliteDatabase.open(path)``."""
 
-    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self, path: str, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]
+    ):
         self.path = path
         self._writer = writer
-        self._reader = reader
+        self._readers = ReaderPool(readers)
         self._lock = asyncio.Lock()
+        self._check: asyncio.Task[None] | None = None
+        self._damage: str | None = None
 
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, path: str | Path, *, migrations: list[Migration] | None = None, check: bool = True
+        cls,
+        path: str | Path,
+        *,
+        migrations: list[Migration] | None = None,
+        check: CheckMode = True,
     ) -> AsyncIterator[SqliteDatabase]:
-        """Open (creating if needed) and migrate the database at *path*. With *check* (the
-        default) a damaged file is refused at once (PRAGMA quick_check, DamagedDatabase); the
-        ``check`` command opens without it to report the details itself."""
+        """Open (creating if needed) and migrate the database at *path*.
+
+        *check* True (the default): a damaged file is refused at once (PRAGMA quick_check,
+        DamagedDatabase). False: not checked (the ``check`` command reports the details itself).
+        "background" (the bot's start): the check reads the whole file (seconds at a million
+        launches), so it runs on its own connection beside the start; reads go ahead, and every
+        write transaction, the outbox's claims included, waits for its verdict: nothing is
+        written into, or delivered from, a damaged file. The damage is raised again when the
+        database is closed. A file that needs a migration is checked before it is migrated.
+        """
         path = str(path)
+        wanted = bundled_migrations() if migrations is None else migrations
         try:
             writer = await _connect(path)
         except sqlite3.DatabaseError as exc:
             raise storage_error(exc, path) from exc
+        readers: list[aiosqlite.Connection] = []
         try:
-            if check:
+            if check is True or (check == "background" and await _behind(writer, wanted)):
                 await _quick_check(writer, path)
-            await migrate(writer, bundled_migrations() if migrations is None else migrations)
-            reader = await _connect(path)
+            await migrate(writer, wanted)
+            for _ in range(READERS):
+                readers.append(await _connect(path))
         except sqlite3.DatabaseError as exc:
+            for conn in readers:
+                await conn.close()
             await writer.close()
             raise storage_error(exc, path) from exc
         except BaseException:
+            for conn in readers:
+                await conn.close()
             await writer.close()
             raise
-        db = cls(path, writer, reader)
+        db = cls(path, writer, readers)
+        if check == "background":
+            db._check = asyncio.create_task(db._background_check(), name="slipwatch-quick-check")
         try:
             yield db
         finally:
-            await reader.close()
+            if db._check is not None and not db._check.done():
+                db._check.cancel()
+                await asyncio.gather(db._check, return_exceptions=True)
+            for conn in readers:
+                await conn.close()
             await writer.close()
+        if db._damage is not None:
+            raise DamagedDatabase(db._damage)
+
+    async def _background_check(self) -> None:
+        try:
+            conn = await _connect(self.path)
+        except sqlite3.DatabaseError as exc:
+            self._found_damage(damaged(self.path, str(exc)))
+            return
+        try:
+            await _quick_check(conn, self.path)
+        except DamagedDatabase as exc:
+            self._found_damage(exc)
+        except sqlite3.DatabaseError as exc:
+            self._found_damage(damaged(self.path, str(exc)))
+        except asyncio.CancelledError:
+            # Closing while the check reads: stop it, or closing waits for the whole read.
+            await conn.interrupt()
+            raise
+        finally:
+            await conn.close()
+
+    def _found_damage(self, exc: DamagedDatabase) -> None:
+        self._damage = str(exc)
+        log.critical("%s", exc)
+
+    async def checked(self) -> None:
+        """Wait for the background check (if one runs); DamagedDatabase when it found the
+        file damaged."""
+        if self._check is not None and not self._check.done():
+            await asyncio.shield(self._check)
+        if self._damage is not None:
+            raise DamagedDatabase(self._damage)
 
     @asynccontextmanager
     async def transaction(
         self, *, bookkeeping: bool = False
     ) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error). SQLite has
-        one writer for everything; in WAL mode no commit waits for the disk anyway."""
+        one writer for everything; in WAL mode no commit waits for the disk anyway. While the
+        start-up check runs beside the start, it waits for its verdict first: nothing is ever
+        written into, or claimed for delivery from, a file found damaged."""
+        if self._check is not None:
+            await self.checked()
         async with self._lock:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
@@ -279,27 +404,29 @@ class SqliteDatabase:
     async def quick_check(self) -> None:
         """DamagedDatabase when SQLite's quick check finds the file damaged (export and import
         call it before they read or write, so they never work on a damaged file)."""
+        if self._damage is not None:
+            raise DamagedDatabase(self._damage)
         try:
-            rows = list(await self._reader.execute_fetchall("PRAGMA quick_check"))
+            rows = list(await self._readers.execute_fetchall("PRAGMA quick_check"))
         except sqlite3.DatabaseError as exc:
             raise damaged(self.path, str(exc)) from exc
         if not rows or rows[0][0] != "ok":
             raise damaged(self.path, "; ".join(str(r[0]) for r in rows[:3]) or "no answer")
 
     @property
-    def read(self) -> aiosqlite.Connection:
-        """The reader connection, for repository functions that only read committed data."""
-        return self._reader
+    def read(self) -> ReaderPool:
+        """The reader connections, for repositories that only read committed data."""
+        return self._readers
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        """Run a read-only query on the reader connection."""
+        """Run a read-only query on a reader connection."""
         # One step (execute_fetchall): a cursor read across an await would keep its statement,
         # and so a stale read snapshot, open for every other coroutine on this connection.
-        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+        return list(await self._readers.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """Run a read-only query and return its first row, if any."""
-        rows = list(await self._reader.execute_fetchall(sql, tuple(params)))
+        rows = list(await self._readers.execute_fetchall(sql, tuple(params)))
         return rows[0] if rows else None
 
     async def user_version(self) -> int:
@@ -322,6 +449,13 @@ async def _quick_check(conn: aiosqlite.Connection, path: str) -> None:
     rows = list(await conn.execute_fetchall("PRAGMA quick_check"))
     if not rows or rows[0][0] != "ok":
         raise damaged(path, "; ".join(str(r[0]) for r in rows[:3]) or "no answer")
+
+
+async def _behind(conn: aiosqlite.Connection, migrations: list[Migration]) -> bool:
+    """Whether *migrations* would change the file (its version is older than theirs)."""
+    rows = list(await conn.execute_fetchall("PRAGMA user_version"))
+    current = int(rows[0][0]) if rows else 0
+    return bool(migrations) and current < migrations[-1].version
 
 
 async def _connect(path: str) -> aiosqlite.Connection:

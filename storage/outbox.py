@@ -134,6 +134,15 @@ class SqlOutbox(Repository):
         )
         return {int(r[0]) for r in rows}
 
+    async def has_claims(self) -> bool:
+        """Whether any pending row is claimed (a read: most starts find none to release)."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT 1 FROM outbox WHERE state = 'pending' AND claimed_until IS NOT NULL LIMIT 1"
+            )
+        )
+        return bool(rows)
+
     async def release_claims(self, row_ids: Sequence[int] | None = None) -> int:
         """End claims: these rows' (a deliverer stopping), or every claim (a new deliverer taking
         over from one that is gone). Returns how many rows were released."""

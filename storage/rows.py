@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Sequence
 
 from storage.db import Connection, from_ms, from_ms_or_none
-from storage.postgres.db import Connection as PgConnection
 from tracker.models import (
     DestinationKind,
     EventKind,
@@ -281,8 +281,10 @@ def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 
 def skip_locked(conn: Connection) -> str:
     # Row locks exist only on PostgreSQL, where several processes may share the database;
-    # SQLite's one writer is already alone.
-    return " FOR UPDATE SKIP LOCKED" if isinstance(conn, PgConnection) else ""
+    # SQLite's one writer is already alone. (A PostgreSQL connection exists only once its module
+    # is loaded: a bot on SQLite never imports psycopg.)
+    postgres = sys.modules.get("storage.postgres.db")
+    return " FOR UPDATE SKIP LOCKED" if postgres and isinstance(conn, postgres.Connection) else ""
 
 
 INLINE_ROWS = 500

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from storage.boards import SqlBoards
-from storage.db import Connection, Database, open_database
+from storage.db import CheckMode, Connection, Database, open_database
 from storage.destinations import SqlDestinations
 from storage.detections import SqlDetections
 from storage.digests import SqlDigests
@@ -98,10 +98,16 @@ class SqlStore:
         """Raise DamagedDatabase when the database is damaged."""
         await self.db.quick_check()
 
+    async def checked(self) -> None:
+        """Wait for the check started beside the start, if any; DamagedDatabase when it found
+        the database damaged."""
+        await self.db.checked()
+
 
 @asynccontextmanager
-async def open_store(target: str | Path, *, check: bool = True) -> AsyncIterator[SqlStore]:
+async def open_store(target: str | Path, *, check: CheckMode = True) -> AsyncIterator[SqlStore]:
     """Open (and migrate) the database SLIPWATCH_DB names, as the domain's store: a
-    ``postgresql://`` URL selects PostgreSQL, anything else is a SQLite file."""
+    ``postgresql://`` URL selects PostgreSQL, anything else is a SQLite file (*check*: see
+    storage.db.SqliteDatabase.open)."""
     async with open_database(target, check=check) as db:
         yield SqlStore(db)

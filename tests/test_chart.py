@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from tests.test_stats import launch
 from tracker.models import EventKind, Launch, LaunchEvent, LaunchState
+from tracker.stats import chart_process
 from tracker.stats.chart import (
     COLOURS,
     FOOTER_PX,
@@ -170,3 +171,11 @@ def test_colours_judge_the_first_promise_even_after_a_re_dating() -> None:
     assert outcome_of(early) is Outcome.ON_TIME
     late = dataclasses.replace(early, shipped_on=D(2025, 5, 10))  # on time vs the latest only
     assert outcome_of(late) is Outcome.LATE
+
+
+async def test_the_worker_process_draws_the_same_chart_from_only_the_rows_it_shows() -> None:
+    fifty = many(50)
+    events = {30: [reannounced(30, D(2024, 3, 1))], 5: [reannounced(5, D(2024, 2, 1))]}
+    here = render_timeline(fifty, events, TODAY, title="50", max_rows=40)
+    there = await chart_process.render_timeline(fifty, events, TODAY, title="50", max_rows=40)
+    assert there == here  # the same 40 rows, the same re-announcement, "latest 40 of 50"

@@ -12,15 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import running_resources
 from storage.db import SqliteDatabase
 from storage.session import SqlStore
-from tests.harness import GUILD, harness
+from tests.harness import GUILD, RecordingNotifier, harness
+from tests.loopback.fixtures import discord_endpoints_restored
 from tests.test_cli import run_cli
 from tracker.clock import SimClock
+from tracker.engine import Engine
 from tracker.errors import DamagedDatabase, DiskFull
 from tracker.launches import Tracker
 from tracker.models import NewLaunch
+from tracker.outbox.delivery import Deliverer
+from tracker.settings import Secret, Settings
 from tracker.transfer import TransferFormat, TransferService
 
 UTC = dt.UTC
@@ -239,3 +245,80 @@ def test_an_over_cap_csv_file_is_refused_while_streaming(tmp_path: Path) -> None
         "slipwatch: The file has more than 5000 launches; at most 5000 per import. Split it and "
         "import the parts.",
     )
+
+
+async def test_a_damaged_file_checked_beside_the_start_is_never_written_or_delivered_from(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    await seed_launches(path)  # 300 launches, due at the end of 2026, alerts to a channel
+    before = await asyncio.to_thread(corrupt, path)
+    notifier = RecordingNotifier()
+    clock = SimClock(dt.datetime(2027, 3, 1, tzinfo=UTC))  # every deadline has passed
+    with pytest.raises(DamagedDatabase) as on_close:
+        async with SqliteDatabase.open(path, check="background") as db:
+            scheduler = AsyncIOScheduler(timezone=UTC)
+            scheduler.start()
+            store = SqlStore(db)
+            engine = Engine(store, clock, scheduler, Deliverer(store, clock, notifier))
+            try:
+                # The catch-up sweep waits for the check's verdict, then fails (logged).
+                await engine.start()
+                with pytest.raises(DamagedDatabase):
+                    await db.checked()
+                with pytest.raises(DamagedDatabase):
+                    async with db.transaction():
+                        pass
+                with pytest.raises(DamagedDatabase):
+                    await Tracker(store, clock).add(launch(1), "mod")
+            finally:
+                await engine.stop()
+                scheduler.shutdown(wait=False)
+    assert str(on_close.value).startswith(f"The database file {path} is damaged (")
+    assert notifier.attempts == []
+    after = await asyncio.to_thread(path.read_bytes)
+    assert hashlib.sha256(after).hexdigest() == before
+
+
+async def test_a_sound_file_checked_beside_the_start_takes_writes(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    await seed_launches(path)
+    async with SqliteDatabase.open(path, check="background") as db:
+        tracker = Tracker(SqlStore(db), SimClock(START))
+        await tracker.add(launch(1000), "mod")  # waits for the verdict, then writes
+        await db.checked()
+        assert await SqlStore(db).read.launches.count_launches(GUILD) == 301
+
+
+async def test_a_file_that_needs_migrating_is_checked_before_it_is_migrated(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    await seed_launches(path)
+    await asyncio.to_thread(corrupt, path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 9")  # an older slipwatch's file
+    with pytest.raises(DamagedDatabase):
+        async with SqliteDatabase.open(path, check="background"):
+            pass
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 9
+
+
+async def test_the_bot_stops_when_the_check_beside_its_start_finds_damage(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    await seed_launches(path)
+    before = await asyncio.to_thread(corrupt, path)
+    settings = Settings(token=Secret("not-used"), db_path=str(path))
+    with discord_endpoints_restored(), pytest.raises(DamagedDatabase) as on_close:
+        async with running_resources(settings) as bot:
+            for _ in range(1000):  # the check of 300 launches takes milliseconds
+                if bot.is_closed():
+                    break
+                await asyncio.sleep(0.01)
+            assert bot.is_closed()
+    assert str(on_close.value).startswith(f"The database file {path} is damaged (")
+    after = await asyncio.to_thread(path.read_bytes)
+    assert hashlib.sha256(after).hexdigest() == before

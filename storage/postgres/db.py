@@ -310,6 +310,9 @@ class PgDatabase:
     async def quick_check(self) -> None:
         """Nothing to do: PostgreSQL checks its own pages (and reports damage as errors)."""
 
+    async def checked(self) -> None:
+        """Nothing to wait for: no check runs beside the start (see :meth:`quick_check`)."""
+
     async def integrity_check(self) -> list[str]:
         """PostgreSQL keeps its own constraints; report constraints left unvalidated."""
         rows = await self.fetchall(

@@ -122,6 +122,8 @@ class Deliverer:
     async def resume(self) -> int:
         """Release the claims of a deliverer that is gone (this process before a crash, or the
         elected deliverer of another process that died): its rows in flight are due again."""
+        if not await self.store.read.outbox.has_claims():
+            return 0  # no write: the start need not wait for a write transaction
         async with self.store.transaction() as tx:
             released = await tx.outbox.release_claims()
         if released:
@@ -198,11 +200,14 @@ class Deliverer:
                     continue
                 busy.add(row.dest_id)
                 chosen.append(row)
-            # Claimed before sending: no other deliverer takes them meanwhile.
-            async with self.store.transaction(bookkeeping=True) as tx:
-                claimed = await tx.outbox.claim_outbox(
-                    [r.id for r in chosen], now, now + self.settings.claim
-                )
+            # Claimed before sending: no other deliverer takes them meanwhile. (Nothing to
+            # claim, as after most sweeps' kicks: no write transaction at all.)
+            claimed: set[int] = set()
+            if chosen:
+                async with self.store.transaction(bookkeeping=True) as tx:
+                    claimed = await tx.outbox.claim_outbox(
+                        [r.id for r in chosen], now, now + self.settings.claim
+                    )
             started = 0
             for row in chosen:
                 if row.id not in claimed:

@@ -87,3 +87,8 @@ class Store(Protocol):
         """Raise tracker.errors.DamagedDatabase when the storage is damaged (before a big read
         or write, so that an export is never silently incomplete)."""
         ...
+
+    async def checked(self) -> None:
+        """Wait for the check the store started when it was opened, if any (it runs beside the
+        start); raise tracker.errors.DamagedDatabase when it found the storage damaged."""
+        ...

@@ -57,6 +57,9 @@ class Outbox(Protocol):
         deliverer holds, or that stopped being due, are left out). On PostgreSQL the rows are
         locked with SKIP LOCKED, so two deliverers claiming at once never get the same row."""
 
+    async def has_claims(self) -> bool:
+        """Whether any pending row is claimed (a read: most starts find none to release)."""
+
     async def release_claims(self, row_ids: Sequence[int] | None = None) -> int:
         """End claims: these rows' (a deliverer stopping), or every claim (a new deliverer taking
         over from one that is gone). Returns how many rows were released."""

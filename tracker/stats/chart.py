@@ -241,14 +241,17 @@ def render_timeline(
     *,
     title: str,
     max_rows: int = MAX_ROWS,
+    left_out: int = 0,
 ) -> bytes:
-    """Draw *launches* as a timeline and return the PNG bytes.
+    """Draw *launches* as a timeline and return the PNG bytes (*left_out*: launches the caller
+    already left out, counted with the rest not shown).
 
     The image is WIDTH_PX (1200) pixels wide and :func:`chart_height` tall. At most *max_rows*
     launches are drawn (the most recently announced); the rest are counted in the title and a
     footer. Re-announcements are taken from *events_by_launch* (events of kind REANNOUNCED, at
     their UTC day). No launches gives a small "nothing to show" image."""
     shown, hidden = select_rows(launches, max_rows)
+    hidden += left_out
     if not shown:
         return _empty(title, today)
     rows = len(shown)

@@ -11,6 +11,7 @@ from tracker.clock import Clock
 from tracker.errors import InvalidInput
 from tracker.models import EventKind, Launch
 from tracker.ports import Store
+from tracker.stats import chart_process
 from tracker.stats.as_of import AS_OF_KINDS, as_of
 from tracker.stats.leaderboard import DEFAULT_MIN_SCORED, GroupBy, Leaderboard, leaderboard
 from tracker.stats.score import EvidenceFilter, Stats, compute_stats, filter_launches
@@ -109,10 +110,9 @@ class StatsService:
         """A PNG timeline of the guild's launches (/slips chart, digests), optionally only those
         announced on or after *since*.
 
-        It is drawn in a worker thread, so the event loop goes on meanwhile, but not at full
-        speed: matplotlib holds the GIL for most of a render (a few hundred milliseconds for 40
-        rows, more on first use while it builds its font cache), and under chart traffic alerts
-        wait seconds (README, Performance). A worker process would free the loop entirely."""
+        It is drawn in a worker process (tracker.stats.chart_process): matplotlib holds the GIL
+        for most of a render (a few hundred milliseconds for 40 rows, more on first use while it
+        builds its font cache), which in a thread stalled the event loop, and alerts with it."""
         launches = await asyncio.to_thread(
             filter_launches,
             await self.store.read.launches.all_launches(guild_id),
@@ -130,9 +130,7 @@ class StatsService:
         if since is not None and title is None:
             heading += f" (since {since:%Y-%m-%d})"
 
-        def draw() -> bytes:
-            from tracker.stats.chart import render_timeline  # matplotlib loads on first use only
-
-            return render_timeline(launches, events, today, title=heading, max_rows=max_rows)
-
-        return Chart(png=await asyncio.to_thread(draw), launches=len(launches))
+        png = await chart_process.render_timeline(
+            launches, events, today, title=heading, max_rows=max_rows
+        )
+        return Chart(png=png, launches=len(launches))
