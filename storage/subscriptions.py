@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from storage.db import from_ms, to_ms
+from storage.db import to_ms
 from storage.rows import (
     Repository,
     chunks,
@@ -156,17 +156,4 @@ class SqlSubscriptions(Repository):
             "AND paused_reason IS NULL ORDER BY user_id, id",
             (guild_id,),
         )
-        return [
-            Subscription(
-                id=r["id"],
-                guild_id=r["guild_id"],
-                user_id=r["user_id"],
-                scope=SubscriptionScope(r["scope"]),
-                target=r["target"],
-                mode=r["mode"],
-                paused_reason=r["paused_reason"],
-                created_at=from_ms(r["created_at"]),
-                label=r["label"],
-            )
-            for r in rows
-        ]
+        return [row_to_subscription(r) for r in rows]
