@@ -6,9 +6,11 @@ The peer (bench/peer.py) is what popular reminder bots do: one APScheduler job p
 a running AsyncIOScheduler with a SQLAlchemyJobStore on SQLite. Both sides hold the same
 1,000,000 pending launches (--quick: 100,000) and are measured on:
 
-- add: one launch added and armed, one at a time (slipwatch: the service's add, then the
-  engine's sweep and re-arm exactly as its runner does; the peer: the same add of the launch row,
-  then add_job); and 10,000 in bulk (one bulk insert, then one re-arm / 10,000 add_job calls).
+- add: one launch added and armed, one at a time (slipwatch: the services wired as the bot
+  wires them, the add /launch add makes, until the engine is armed for it: at once when the
+  timer is already armed earlier, else after the sweep and re-arm the add wakes; the peer: the
+  same add of the launch row, then add_job); and 10,000 in bulk (one bulk insert, then one
+  sweep and re-arm / 10,000 add_job calls).
 - restart: from spawning a fresh process to armed (bench/restart.py): the interpreter, the bot's
   imports, opening the database, then (slipwatch) the bot's resources and services and the
   engine's start-up sweep and arm, the file's check running beside it / (the peer) discord's
@@ -51,11 +53,13 @@ from bench import peer  # noqa: E402
 from storage.bulk import BulkLaunch, insert_launches, set_alert_channel  # noqa: E402
 from storage.db import SqliteDatabase, to_ms  # noqa: E402
 from storage.session import SqlStore  # noqa: E402
+from tracker.app import open_slipwatch  # noqa: E402
 from tracker.clock import SystemClock  # noqa: E402
 from tracker.engine import Engine, SweepReport  # noqa: E402
 from tracker.launches import Tracker  # noqa: E402
 from tracker.models import NewLaunch, OutboxRow  # noqa: E402
 from tracker.outbox.delivery import Delivered, Deliverer, DeliveryResult  # noqa: E402
+from tracker.settings import Secret, Settings  # noqa: E402
 
 UTC = dt.UTC
 GUILDS = 100_000
@@ -143,15 +147,15 @@ def in_child(kind: str, path: str) -> dict[str, float]:
 
 
 async def add_slipwatch(path: str, n: int, bulk: int) -> tuple[list[float], float]:
-    async with SqliteDatabase.open(path) as db:
-        clock = SystemClock()
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.start()
-        engine = Engine(
-            SqlStore(db), clock, scheduler, Deliverer(SqlStore(db), clock, NullNotifier())
-        )
-        await engine.start()
-        tracker = Tracker(SqlStore(db), clock)  # the runner's work is done explicitly below, timed
+    settings = Settings(token=Secret("bench"), db_path=path)
+    async with (
+        SqliteDatabase.open(path) as db,
+        open_slipwatch(settings, SqlStore(db), notifier=NullNotifier()) as app,
+    ):
+        # Every service wired as the bot wires them (digests, probes and discovery share the
+        # engine's timer): /launch add calls app.tracker.add, which tells the engine.
+        await app.start()
+        tracker, engine = app.tracker, app.engine
         today = dt.datetime.now(UTC).date()
         times = []
         for i in range(n):
@@ -159,18 +163,15 @@ async def add_slipwatch(path: str, n: int, bulk: int) -> tuple[list[float], floa
             await tracker.add(
                 NewLaunch(1 + i % GUILDS, f"Added {i}", "Lab", "end of 2030", today), "bench"
             )
-            await engine.sweep()
-            await engine.rearm()
+            await engine.idle()  # armed: the runner's sweep and re-arm, if the add woke it
             times.append(time.perf_counter() - t0)
         now = dt.datetime.now(UTC)
         rows = pending_launches(bulk, now, 5_000_000)
         t0 = time.perf_counter()
         await asyncio.to_thread(insert_launches, path, rows, now)  # the loop keeps running
-        await engine.sweep()
-        await engine.rearm()
+        engine.poke()  # as the bot's import does after its commit
+        await engine.idle()
         bulk_s = time.perf_counter() - t0
-        await engine.stop()
-        scheduler.shutdown(wait=False)
     return times, bulk_s
 
 

@@ -26,6 +26,7 @@ from tracker.models import (
     DestinationKind,
     EventKind,
     LaunchState,
+    NewLaunch,
     OutboxRow,
     OutboxState,
     SubscriptionScope,
@@ -519,3 +520,72 @@ async def test_rows_due_in_the_outbox_do_not_arm_the_sweep_again_at_once(
         assert len(notifier.delivered) == 1
         rows = await h.store.read.outbox.all_outbox()
         assert [r.state for r in rows] == [OutboxState.SENT]
+
+
+async def test_a_launch_due_after_the_armed_time_is_added_without_a_sweep_and_still_alerts(
+    tmp_path: Path, db_target: str
+) -> None:
+    # The timer already fires first for an earlier launch: adding a later one changes nothing
+    # the engine must look at again (no sweep, no re-arm); an earlier one moves the timer.
+    clock = SimClock(at(2024, 12, 1))
+    notifier = TimedNotifier(clock)
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
+        await h.add("Grok 3", "xAI", "end of 2024")
+        assert h.engine.armed_at == at(2024, 12, 25)
+        sweeps = h.engine.sweeps
+        await h.add("Claude 3.5 Opus", "Anthropic", "end of 2025")
+        await h.engine.idle()
+        assert h.engine.sweeps == sweeps
+        assert h.engine.armed_at == at(2024, 12, 25)
+        await h.add("Gemini 2", "Google", "2024-12-20")
+        await h.engine.idle()
+        assert h.engine.sweeps == sweeps + 1
+        assert h.engine.armed_at == at(2024, 12, 14)  # 7 days before its deadline, 21 Dec
+
+        await h.run_until(at(2026, 1, 2))
+        slipped = [
+            (row.payload.alerts[0].launch.product, when)
+            for row, (kind, when) in zip(notifier.delivered, notifier.times, strict=True)
+            if kind == "slipped"
+        ]
+        assert slipped == [
+            ("Gemini 2", at(2024, 12, 21)),
+            ("Grok 3", JAN1),
+            ("Claude 3.5 Opus", at(2026, 1, 1)),
+        ]
+
+
+async def test_a_launch_added_while_a_sweep_re_arms_is_not_left_behind(
+    tmp_path: Path, db_target: str
+) -> None:
+    # The sweep's re-arm may read the store just before an add commits: that add is earlier
+    # than what the re-arm finds but later than the time armed before the sweep, so it must
+    # wake the runner again rather than trust the armed time. (No alert channel: no outbox
+    # row whose recheck would re-arm early and hide a timer armed too late.)
+    clock = SimClock(at(2024, 12, 20))
+    async with harness(db_target, clock=clock, configure=False) as h:
+        await h.add("Grok 3", "xAI", "end of 2024")  # reminders 25 and 31 Dec
+        assert h.engine.armed_at == at(2024, 12, 25)
+        added: list[int] = []
+
+        async def add_during_rearm() -> dt.datetime | None:
+            # In the runner's pass that swept the 25 Dec reminder, after its store read.
+            if not added and h.engine.last_report.handled:
+                launch = await h.tracker.add(
+                    NewLaunch(GUILD, "Gemini 2", "Google", "2024-12-27", dt.date(2024, 12, 20)),
+                    actor="tester",
+                )
+                added.append(launch.launch.id)
+            return None
+
+        async def nothing(now: dt.datetime) -> None:
+            return None
+
+        h.engine.add_due_source(add_during_rearm, nothing)
+        await h.run_until(at(2024, 12, 27, 12))
+        assert added
+        history = await h.tracker.history(GUILD, added[0])
+        assert [(e.kind, e.at) for e in history] == [
+            (EventKind.CREATED, at(2024, 12, 25)),
+            (EventKind.REMINDER, at(2024, 12, 27)),  # a day before its deadline, on time
+        ]

@@ -15,7 +15,8 @@ detection wakes, who is told of a broken channel).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import datetime as dt
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from tracker.digests import DigestService
 from tracker.discovery import DiscoveryService
 from tracker.engine import Engine
 from tracker.launches import Tracker
+from tracker.launches.base import OnChange
 from tracker.models import OutboxRow
 from tracker.outbox.delivery import (
     Deliverer,
@@ -51,15 +53,16 @@ class Changes:
     cluster, the elected deliverer's (the Discord adapter reroutes it)."""
 
     def __init__(self) -> None:
-        self._to: Callable[[], None] | None = None
+        self._to: OnChange | None = None
 
-    def route(self, to: Callable[[], None]) -> None:
+    def route(self, to: OnChange) -> None:
         """Send every later change to *to*."""
         self._to = to
 
-    def __call__(self) -> None:
+    def __call__(self, due: dt.datetime | None = None) -> None:
+        """A change was committed (*due*: it only added something due then)."""
         if self._to is not None:
-            self._to()
+            self._to(due)
 
 
 class Undelivered:

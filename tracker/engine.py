@@ -87,6 +87,7 @@ class Engine:
         self._runner: asyncio.Task[None] | None = None
         self._sweeping = False
         self._first_sweep_done = asyncio.Event()
+        self._idle = asyncio.Event()  # set while the runner waits with nothing to do
         self._extra_due: list[ExtraDue] = []
         self._extra_sweep: list[ExtraSweep] = []
         self.armed_at: dt.datetime | None = None
@@ -128,11 +129,32 @@ class Engine:
             except asyncio.CancelledError:
                 pass
             self._runner = None
+            self._idle.set()  # nothing runs any more: nobody waits for it
         await self.deliverer.stop()
 
-    def poke(self) -> None:
-        """Something changed: sweep now and re-arm (cheap; coalesces)."""
+    def poke(self, due: dt.datetime | None = None) -> None:
+        """Something changed: sweep now and re-arm (cheap; coalesces).
+
+        *due*: the change only added something due then (a new launch's first due time). When
+        the timer is already armed at or before it, and no sweep is running (whose re-arm may
+        have read the store before the change), the armed time is still the earliest: there is
+        nothing to sweep and nothing to re-arm, and the runner is not woken."""
+        if (
+            due is not None
+            and self._runner is not None
+            and not self._sweeping
+            and self.armed_at is not None
+            and self.armed_at <= due
+        ):
+            return
+        self._idle.clear()
         self._wake.set()
+
+    async def idle(self) -> None:
+        """Wait until the runner has swept and re-armed for every change so far (at once when
+        the engine is not running)."""
+        if self._runner is not None:
+            await self._idle.wait()
 
     async def _fire(self) -> None:
         # Runs as an APScheduler job in the event loop; the runner does the work so that a
@@ -142,6 +164,8 @@ class Engine:
     async def _run(self) -> None:
         catch_up = True
         while True:
+            if not self._wake.is_set():
+                self._idle.set()
             await self._wake.wait()
             self._wake.clear()
             self._sweeping = True

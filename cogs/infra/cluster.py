@@ -12,6 +12,7 @@ With SQLite there is one process, and it does everything: no Cluster is made.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
@@ -55,11 +56,11 @@ class Cluster:
         for task in list(self._publishing):
             await task
 
-    def changed(self) -> None:
-        """Something was committed here: wake the local engine, if it runs here, and tell the
-        deliverer elsewhere."""
+    def changed(self, due: dt.datetime | None = None) -> None:
+        """Something was committed here (*due*: it only added something due then): wake the
+        local engine, if it runs here, and tell the deliverer elsewhere."""
         if self.elected:
-            self.bot.engine.poke()
+            self.bot.engine.poke(due)
         task = asyncio.create_task(self.feed.publish())
         self._publishing.add(task)
         task.add_done_callback(self._publishing.discard)

@@ -69,7 +69,8 @@ class Adding(TrackerBase):
                     "evidence": new.evidence.value,
                 },
             )
-        self._changed()
+        # Only a due time was added: the engine need not look again unless it comes first.
+        self._changed(launch.next_due_at)
         return Added(launch=launch, window=window, timezone=new.timezone or config.timezone)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tracker import deadlines
@@ -28,6 +27,13 @@ from tracker.ports import Session, Store
 from tracker.windows import Window, WindowError, parse_window
 
 
+class OnChange(Protocol):
+    """Told of each commit that can change what is due (the engine's poke, or a cluster's
+    change feed). *due*: the change only added something due then (a new launch)."""
+
+    def __call__(self, due: dt.datetime | None = None) -> None: ...
+
+
 class TrackerBase:
     """The state and the steps the Tracker's parts share. *on_change* is called after each
     commit that can change what is due (the engine uses it to sweep and re-arm)."""
@@ -36,7 +42,7 @@ class TrackerBase:
         self,
         store: Store,
         clock: Clock,
-        on_change: Callable[[], None] | None = None,
+        on_change: OnChange | None = None,
         *,
         limits: Limits | None = None,
     ) -> None:
@@ -45,13 +51,13 @@ class TrackerBase:
         self._on_change = on_change
         self.limits = limits or Limits()
 
-    def set_on_change(self, callback: Callable[[], None]) -> None:
+    def set_on_change(self, callback: OnChange) -> None:
         """Wire the engine in after construction."""
         self._on_change = callback
 
-    def _changed(self) -> None:
+    def _changed(self, due: dt.datetime | None = None) -> None:
         if self._on_change is not None:
-            self._on_change()
+            self._on_change(due)
 
     async def get(self, guild_id: int, launch_id: int) -> Launch:
         """A launch of this guild, or NotFound (launches of other guilds are invisible)."""
