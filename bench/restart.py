@@ -5,7 +5,7 @@
 SPAWNED_AT is the parent's time.time() just before it started this process: the figures
 include the interpreter's start and every import the bot makes, then opening the database and
 arming. slipwatch starts as the bot does (cogs.infra.bot's resources and services, then its
-setup_hook, which runs after login: the extensions, then the engine's first sweep and arm);
+setup_hook, which runs after login: the engine's first sweep and arm, then the extensions);
 Discord's login is left out, as no Discord is reached here. The peer (a discord.py bot too)
 imports discord, then starts its scheduler over its job table. Prints one JSON line.
 """
@@ -50,7 +50,7 @@ async def slipwatch(path: str, spawned: float) -> dict[str, float]:
             armed_at.append(time.time())
 
         bot.start_delivering = timed  # type: ignore[method-assign]
-        await bot.setup_hook()  # what the bot runs after login: its extensions, then the engine
+        await bot.setup_hook()  # what the bot runs after login: the engine, then its extensions
         armed = armed_at[0]
         assert bot.engine.armed_at is not None or path.endswith("empty.db")
         await bot.app.store.checked()  # the file's check, which ran beside the start

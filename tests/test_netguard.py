@@ -350,3 +350,14 @@ async def test_tls_is_verified_for_the_name_while_connecting_to_the_checked_addr
         assert [r.headers["Host"] for r in tls_server.requests] == [f"probe.test:{tls_server.port}"]
     finally:
         await tls_server.close()
+
+
+async def test_a_fetcher_closed_before_its_first_request_refuses_one(server: ProbeServer) -> None:
+    # The client is built at the first request (the bot's start need not read the certificate
+    # store): closing a fetcher that never fetched leaves nothing to build one from later.
+    server.put_json("/feed", {"ok": True})
+    fetcher = Fetcher(NetGuard(AllowList.parse([server.allow])), FAST)
+    await fetcher.aclose()
+    with pytest.raises(RuntimeError, match="the fetcher is closed"):
+        await fetcher.get(server.url("/feed"))
+    assert server.requests == []

@@ -119,6 +119,17 @@ class SlipwatchBot(commands.Bot):
         self.tree.error(self.on_app_command_error)
 
     async def setup_hook(self) -> None:
+        if not self.sync_only:
+            # The engine first (logged in, so alerts can go out): what fell due while the bot
+            # was down is swept and the timer armed before the commands load, which nobody can
+            # use before the gateway connects, after this hook.
+            if not self.scheduler.running:
+                self.scheduler.start()
+            if self.cluster is None:
+                await self.start_delivering()
+            else:
+                # Deliver only when elected (now, or when the deliverer of the moment dies).
+                await self.cluster.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(NotifyButton, ShipButton)
@@ -128,13 +139,6 @@ class SlipwatchBot(commands.Bot):
             guild = discord.Object(self.sync_on_start)
             self.tree.copy_global_to(guild=guild)
             await self.tree.sync(guild=guild)
-        if not self.scheduler.running:
-            self.scheduler.start()
-        if self.cluster is None:
-            await self.start_delivering()
-        else:
-            # Deliver only when elected (now, or when the deliverer of the moment dies).
-            await self.cluster.start()
         if self.web is not None:
             await self.web.start()  # the boards, on this same event loop
         _freeze_startup_heap()

@@ -122,27 +122,47 @@ class Fetcher:
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self.key_hosts = KeyHosts.from_environ(self._environ)
         self.stats = FetchStats()
-        inner = httpx.AsyncHTTPTransport(
-            # No keep-alive: connections are keyed by the pinned IP, and a TLS connection made
-            # for one name must never carry a request for another name at the same address.
-            limits=httpx.Limits(
-                max_connections=max(1, s.concurrency) * 2, max_keepalive_connections=0
-            ),
-            retries=0,
-            trust_env=False,
-            verify=verify if verify is not None else True,
-        )
-        self.transport = GuardedTransport(guard, inner, self.key_hosts)
+        self._verify = verify
         self._jar = CookieJar(policy=_NeverStore())
-        self._client = httpx.AsyncClient(
-            transport=self.transport,
-            timeout=httpx.Timeout(s.total_timeout_s, connect=s.connect_timeout_s),
-            follow_redirects=False,
-            trust_env=False,  # no proxy, netrc or certificate settings from the environment
-            cookies=self._jar,
-            headers={"User-Agent": s.user_agent},
-        )
+        # Built at the first request: its TLS context reads the whole certificate store (about
+        # a tenth of a second), which the bot's start, before any probe is due, need not wait for.
+        self._client: tuple[httpx.AsyncClient, GuardedTransport] | None = None
+        self._closed = False
         self.turns = Turns(s.concurrency, s.per_owner, s.per_host_interval_s)
+
+    def _http(self) -> tuple[httpx.AsyncClient, GuardedTransport]:
+        """The shared client and its guarded transport (built on first use)."""
+        if self._client is None:
+            if self._closed:
+                raise RuntimeError("the fetcher is closed")
+            s = self.settings
+            inner = httpx.AsyncHTTPTransport(
+                # No keep-alive: connections are keyed by the pinned IP, and a TLS connection
+                # made for one name must never carry a request for another name at the same
+                # address.
+                limits=httpx.Limits(
+                    max_connections=max(1, s.concurrency) * 2, max_keepalive_connections=0
+                ),
+                retries=0,
+                trust_env=False,
+                verify=self._verify if self._verify is not None else True,
+            )
+            transport = GuardedTransport(self.guard, inner, self.key_hosts)
+            client = httpx.AsyncClient(
+                transport=transport,
+                timeout=httpx.Timeout(s.total_timeout_s, connect=s.connect_timeout_s),
+                follow_redirects=False,
+                trust_env=False,  # no proxy, netrc or certificate settings from the environment
+                cookies=self._jar,
+                headers={"User-Agent": s.user_agent},
+            )
+            self._client = (client, transport)
+        return self._client
+
+    @property
+    def transport(self) -> GuardedTransport:
+        """The guarded transport every request goes through."""
+        return self._http()[1]
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -157,7 +177,9 @@ class Fetcher:
 
     async def aclose(self) -> None:
         """Close the client and its connections."""
-        await self._client.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client[0].aclose()
 
     def has_env(self, name: str) -> bool:
         """Whether the environment variable *name* is set and not empty (the value is never
@@ -208,7 +230,7 @@ class Fetcher:
                 and self.key_hosts.allows(secret[0], *_host_port(current))
             ):
                 extensions[GuardedTransport.SECRET] = secret
-            request = self._client.build_request(
+            request = self._http()[0].build_request(
                 "GET", current, headers=hop_headers, extensions=extensions
             )
             outcome, spent = await self._hop(request, current, owner, remaining)
@@ -260,7 +282,7 @@ class Fetcher:
         try:
             # Straight to the transport: the client would parse every Location header itself
             # (and raise on a malformed one) even with redirects off; they are judged here.
-            response = await self.transport.handle_async_request(request)
+            response = await self._http()[1].handle_async_request(request)
             response.request = request
         except BlockedTarget as exc:
             raise FetchError(str(exc), kind="blocked") from exc
