@@ -156,6 +156,11 @@ class Database(Protocol):
         """The connection for reads of committed data."""
         ...
 
+    def snapshot(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection of its own for reads that must agree with each other (an export read
+        in pages): every statement in the block sees the same committed state. Read only."""
+        ...
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         """Run a read-only query."""
         ...
@@ -173,7 +178,9 @@ class Database(Protocol):
         ...
 
     async def quick_check(self) -> None:
-        """Raise DamagedDatabase when the storage is damaged (before a big read or write)."""
+        """Raise DamagedDatabase when the storage is damaged (before a big read or write): the
+        verdict of the check made when the database was opened (waiting for it while it runs),
+        or of one made now when none was."""
         ...
 
     async def checked(self) -> None:
@@ -223,9 +230,27 @@ class ReaderPool:
     def __init__(self, conns: list[aiosqlite.Connection]) -> None:
         self._conns = conns
         self._queued = [0] * len(conns)
+        self._lent: set[int] = set()
+        # At most all but one reader lent at once: the others' one-row lookups always have one.
+        self._lendable = asyncio.Semaphore(max(1, len(conns) - 1))
 
     def _pick(self) -> int:
-        return min(range(len(self._conns)), key=self._queued.__getitem__)
+        free = [i for i in range(len(self._conns)) if i not in self._lent] or range(
+            len(self._conns)
+        )
+        return min(free, key=self._queued.__getitem__)
+
+    @asynccontextmanager
+    async def lend(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One reader for the caller alone until the block ends (a read transaction across
+        several statements); the pool's statements go to the others meanwhile."""
+        async with self._lendable:
+            i = self._pick()
+            self._lent.add(i)
+            try:
+                yield self._conns[i]
+            finally:
+                self._lent.discard(i)
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
         """Run one statement on the least busy reader."""
@@ -269,6 +294,8 @@ class SqliteDatabase:
         self._lock = asyncio.Lock()
         self._check: asyncio.Task[None] | None = None
         self._damage: str | None = None
+        # True once a quick check of this file passed (at open, beside the start, or on demand).
+        self._verified = False
 
     @classmethod
     @asynccontextmanager
@@ -297,7 +324,8 @@ class SqliteDatabase:
             raise storage_error(exc, path) from exc
         readers: list[aiosqlite.Connection] = []
         try:
-            if check is True or (check == "background" and await _behind(writer, wanted)):
+            verified = check is True or (check == "background" and await _behind(writer, wanted))
+            if verified:
                 await _quick_check(writer, path)
             await migrate(writer, wanted)
             for _ in range(READERS):
@@ -313,6 +341,7 @@ class SqliteDatabase:
             await writer.close()
             raise
         db = cls(path, writer, readers)
+        db._verified = verified
         if check == "background":
             db._check = asyncio.create_task(db._background_check(), name="slipwatch-quick-check")
         try:
@@ -335,6 +364,7 @@ class SqliteDatabase:
             return
         try:
             await _quick_check(conn, self.path)
+            self._verified = True
         except DamagedDatabase as exc:
             self._found_damage(exc)
         except sqlite3.DatabaseError as exc:
@@ -402,21 +432,48 @@ class SqliteDatabase:
                 log.warning("rollback failed; the transaction was already ended", exc_info=True)
 
     async def quick_check(self) -> None:
-        """DamagedDatabase when SQLite's quick check finds the file damaged (export and import
-        call it before they read or write, so they never work on a damaged file)."""
+        """DamagedDatabase when the file is damaged (export and import call it before they read
+        or write). The check made when the file was opened answers (waited for while it runs
+        beside the start): PRAGMA quick_check reads the whole file, seconds at a million
+        launches, too much for every export. Only a file opened unchecked is checked here, once.
+        Damage that appears later is met by the reads themselves (:meth:`snapshot` raises
+        DamagedDatabase), so an export is never silently incomplete."""
+        if self._check is not None:
+            await self.checked()
         if self._damage is not None:
             raise DamagedDatabase(self._damage)
+        if self._verified:
+            return
         try:
             rows = list(await self._readers.execute_fetchall("PRAGMA quick_check"))
         except sqlite3.DatabaseError as exc:
             raise damaged(self.path, str(exc)) from exc
         if not rows or rows[0][0] != "ok":
             raise damaged(self.path, "; ".join(str(r[0]) for r in rows[:3]) or "no answer")
+        self._verified = True
 
     @property
     def read(self) -> ReaderPool:
         """The reader connections, for repositories that only read committed data."""
         return self._readers
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A reader of its own holding one read transaction: every statement in the block sees
+        the same committed state (WAL: writers go on meanwhile). A read that meets a damaged page
+        raises DamagedDatabase, as does any SQLite failure a person can act on."""
+        async with self._readers.lend() as conn:
+            try:
+                await conn.execute("BEGIN")
+                yield conn
+            except sqlite3.Error as exc:
+                mapped = storage_error(exc, self.path)
+                if mapped is exc:
+                    raise
+                raise mapped from exc
+            finally:
+                # Shielded: a reader handed back inside a transaction would serve stale reads.
+                await asyncio.shield(_end_read(conn))
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         """Run a read-only query on a reader connection."""
@@ -443,6 +500,17 @@ class SqliteDatabase:
         for row in await self.fetchall("PRAGMA foreign_key_check"):
             problems.append(f"foreign key violation in {row[0]} row {row[1]}")
         return problems
+
+
+async def _end_read(conn: aiosqlite.Connection) -> None:
+    """End a reader's read transaction, if one is open (statements run in order: once this
+    runs, the BEGIN before it has too)."""
+    try:
+        await conn.execute("SELECT 1")
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        log.warning("could not end a read transaction", exc_info=True)
 
 
 async def _quick_check(conn: aiosqlite.Connection, path: str) -> None:

@@ -13,6 +13,7 @@ from storage.db import to_ms
 from storage.rows import (
     INLINE_ROWS,
     Repository,
+    chunks,
     row_to_event,
 )
 from tracker.models import (
@@ -109,6 +110,29 @@ class SqlEvents(Repository):
                 for e in events
             ],
         )
+
+    async def events_of_launches(
+        self, guild_id: int, launch_ids: Sequence[int]
+    ) -> dict[int, list[LaunchEvent]]:
+        """The whole history of each of a guild's launches *launch_ids* (a page of an export),
+        grouped by launch, each list oldest first; launches without history are absent."""
+        if not launch_ids:
+            return {}
+        grouped: dict[int, list[LaunchEvent]] = {}
+        # In slices: SQLite binds at most 32,766 parameters per statement.
+        for part in chunks(launch_ids, 1000):
+            rows = list(
+                await self._conn.execute_fetchall(
+                    "SELECT * FROM launch_events WHERE guild_id = ? "
+                    f"AND launch_id IN ({','.join('?' * len(part))}) ORDER BY launch_id, id",
+                    (guild_id, *part),
+                )
+            )
+            if len(rows) > INLINE_ROWS:
+                grouped.update(await asyncio.to_thread(_group_events, rows))
+            else:
+                grouped.update(_group_events(rows))
+        return grouped
 
     async def events_by_launch(
         self, guild_id: int, kinds: Iterable[EventKind] | None = None

@@ -98,6 +98,10 @@ def _rows_to_launches(rows: list[sqlite3.Row]) -> list[Launch]:
     return [row_to_launch(r) for r in rows]
 
 
+def _rows_to_keys(rows: list[sqlite3.Row]) -> list[tuple[str, str, dt.date]]:
+    return [(r[0], r[1], dt.date.fromisoformat(r[2])) for r in rows]
+
+
 class SqlLaunches(Repository):
     """Launches and their deadlines."""
 
@@ -323,6 +327,35 @@ class SqlLaunches(Repository):
             # Tens of thousands of rows take a while to turn into records: not on the event loop.
             return await asyncio.to_thread(_rows_to_launches, rows)
         return _rows_to_launches(rows)
+
+    async def launches_after(
+        self, guild_id: int, after_id: int, limit: int, *, vendor: str | None = None
+    ) -> list[Launch]:
+        """One page of a guild's launches (of *vendor* only, if given) by id: the first *limit*
+        with an id above *after_id* (keyset paging: each page is one index range)."""
+        where, params = _launch_filter(guild_id, vendor, None)
+        rows = list(
+            await self._conn.execute_fetchall(
+                f"SELECT * FROM launches WHERE {where} AND id > ? ORDER BY id LIMIT ?",
+                (*params, after_id, limit),
+            )
+        )
+        if len(rows) > INLINE_ROWS:
+            return await asyncio.to_thread(_rows_to_launches, rows)
+        return _rows_to_launches(rows)
+
+    async def launch_keys(self, guild_id: int) -> list[tuple[str, str, dt.date]]:
+        """What tells a guild's launches apart for an import's duplicate check: product, vendor
+        and announcement day of each (as stored, not case-folded), without the whole records."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT product, vendor, announced_on FROM launches WHERE guild_id = ?",
+                (guild_id,),
+            )
+        )
+        if len(rows) > INLINE_ROWS:
+            return await asyncio.to_thread(_rows_to_keys, rows)
+        return _rows_to_keys(rows)
 
     async def search_launches(self, guild_id: int, prefix: str, limit: int = 25) -> list[Launch]:
         """Autocomplete: a guild's launches whose product or vendor starts with *prefix*."""

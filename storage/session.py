@@ -89,13 +89,20 @@ class SqlStore:
         return self._read
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[SqlSession]:
+        """Repositories reading one consistent state (see storage.db.Database.snapshot)."""
+        async with self.db.snapshot() as conn:
+            yield SqlSession(conn)
+
+    @asynccontextmanager
     async def transaction(self, *, bookkeeping: bool = False) -> AsyncIterator[SqlSession]:
         """One unit of work (see storage.db.Database.transaction for *bookkeeping*)."""
         async with self.db.transaction(bookkeeping=bookkeeping) as conn:
             yield SqlSession(conn)
 
     async def quick_check(self) -> None:
-        """Raise DamagedDatabase when the database is damaged."""
+        """Raise DamagedDatabase when the database is damaged (the verdict of the check made at
+        open, or of one made now when none was)."""
         await self.db.quick_check()
 
     async def checked(self) -> None:

@@ -120,6 +120,55 @@ async def test_export_and_import_refuse_a_damaged_file(tmp_path: Path) -> None:
     assert hashlib.sha256(after).hexdigest() == before
 
 
+def corrupt_table(path: Path, table: str) -> None:
+    """Overwrite the root page of *table* (every read of the table goes through it)."""
+    with sqlite3.connect(path) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()[0]
+    with open(path, "r+b") as f:
+        f.seek(page_size * (root - 1))
+        f.write(b"\xff" * page_size)
+
+
+async def test_damage_after_the_start_check_is_met_by_the_exports_own_reads(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    await seed_launches(path)
+    async with SqliteDatabase.open(path) as db:  # checked when opened: healthy
+        service = TransferService(SqlStore(db), SimClock(START))
+        # Damaged after that check, which an export does not repeat: its own reads meet the
+        # damage and say so, and no file is made.
+        await asyncio.to_thread(corrupt_table, path, "launches")
+        with pytest.raises(DamagedDatabase) as caught:
+            await service.export(GUILD, TransferFormat.CSV)
+        assert str(caught.value).startswith(
+            f"The database file {path} is damaged (database disk image is malformed); "
+        )
+        # The reader it used was handed back out of its read transaction: other reads go on.
+        for _ in range(3):
+            assert await SqlStore(db).read.guilds.get_guild(GUILD) is not None
+
+
+async def test_an_export_waits_for_the_check_running_beside_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    await seed_launches(path)
+    await asyncio.to_thread(corrupt, path)
+    export = json.dumps([{"product": "Grok 3", "vendor": "xAI", "window_phrase": "end of 2024"}])
+    with pytest.raises(DamagedDatabase):  # raised again on close
+        async with SqliteDatabase.open(path, check="background") as db:
+            service = TransferService(SqlStore(db), SimClock(START))
+            for attempt in (
+                service.export(GUILD, TransferFormat.JSON),
+                service.check(GUILD, export, TransferFormat.JSON),
+            ):
+                with pytest.raises(DamagedDatabase) as caught:
+                    await attempt
+                assert str(caught.value).startswith(f"The database file {path} is damaged (")
+
+
 def test_the_command_line_says_how_to_recover(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     before = make_damaged(path)

@@ -293,6 +293,14 @@ class PgDatabase:
         """The readers, for repository functions that only read committed data."""
         return self._reader
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Connection]:
+        """A reader of its own in one REPEATABLE READ, READ ONLY transaction: every statement in
+        the block sees the same committed state."""
+        async with self._readers.acquire() as conn, conn.raw.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         """Run a read-only query on the reader connection."""
         return await self._reader.execute_fetchall(sql, params)

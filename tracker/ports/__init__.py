@@ -76,6 +76,11 @@ class Store(Protocol):
         """Repositories for queries, on a connection that sees only committed data."""
         ...
 
+    def snapshot(self) -> AbstractAsyncContextManager[Session]:
+        """Repositories for queries that must agree with each other (an export read in pages):
+        every read in the block sees the same committed state. Read only."""
+        ...
+
     def transaction(self, *, bookkeeping: bool = False) -> AbstractAsyncContextManager[Session]:
         """One unit of work: commits when the block ends, rolls back if it raises.
 
@@ -85,7 +90,9 @@ class Store(Protocol):
 
     async def quick_check(self) -> None:
         """Raise tracker.errors.DamagedDatabase when the storage is damaged (before a big read
-        or write, so that an export is never silently incomplete)."""
+        or write, so that an export is never silently incomplete): the verdict of the check
+        made when the store was opened (waited for while it runs), or of one made now when none
+        was. Reads that meet damage later raise DamagedDatabase themselves."""
         ...
 
     async def checked(self) -> None:

@@ -43,6 +43,12 @@ class Events(Protocol):
     async def append_events(self, events: Sequence[NewEvent]) -> None:
         """Batch form of :meth:`append_event`."""
 
+    async def events_of_launches(
+        self, guild_id: int, launch_ids: Sequence[int]
+    ) -> dict[int, list[LaunchEvent]]:
+        """The whole history of each of a guild's launches *launch_ids*, grouped by launch, each
+        list oldest first; launches without history are absent."""
+
     async def events_by_launch(
         self, guild_id: int, kinds: Iterable[EventKind] | None = None
     ) -> dict[int, list[LaunchEvent]]:

@@ -104,6 +104,16 @@ class Launches(Protocol):
     async def all_launches(self, guild_id: int | None = None) -> list[Launch]:
         """Every launch (of one guild), by id."""
 
+    async def launches_after(
+        self, guild_id: int, after_id: int, limit: int, *, vendor: str | None = None
+    ) -> list[Launch]:
+        """One page of a guild's launches (of *vendor* only, case-insensitive, if given) by id:
+        the first *limit* with an id above *after_id* (keyset paging)."""
+
+    async def launch_keys(self, guild_id: int) -> list[tuple[str, str, dt.date]]:
+        """Product, vendor and announcement day of each of a guild's launches (as stored): what
+        an import's duplicate check needs, without the whole records."""
+
     async def search_launches(self, guild_id: int, prefix: str, limit: int = 25) -> list[Launch]:
         """Autocomplete: a guild's launches whose product or vendor starts with *prefix*."""
 
