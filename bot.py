@@ -288,19 +288,29 @@ def _run_export(settings: Settings, guild: int, fmt: str, out: str | None) -> in
 
 
 def _run_import(settings: Settings, path: str, guild: int, dry_run: bool) -> int:
+    import gzip
+    import zlib
+
     from storage.schema import MigrationError
     from tracker.transfer import detect_format
 
     try:
-        # Read as a stream: a file over the row cap is refused at the first row past it.
-        with open(path, encoding="utf-8-sig", newline="") as stream:
+        with open(path, "rb") as raw:
+            packed = raw.read(2) == b"\x1f\x8b"  # a .gz made by /launch export
+        # Read as a stream (unpacked as it is read): a file over the row cap is refused at the
+        # first row past it, a JSON file past its size cap.
+        opener: Any = gzip.open if packed else open
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as stream:
             try:
                 peek = stream.read(64)
             except UnicodeDecodeError:
                 peek = ""
             stream.seek(0)
-            fmt = detect_format(path, peek)
+            fmt = detect_format(path.removesuffix(".gz") if packed else path, peek)
             return asyncio.run(_import(settings, stream, fmt.value, guild, dry_run))
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        print(f"slipwatch: {path} is not a whole gzip file ({exc}).", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"slipwatch: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2

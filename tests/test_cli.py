@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import subprocess
@@ -235,6 +236,19 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
     missing = run_cli("import", "nope.json", "--guild", "8", env=env, cwd=tmp_path)
     assert missing.returncode == 2
     assert "cannot read nope.json: No such file or directory" in missing.stderr
+    # A .gz file, as /launch export sends a file too large for Discord, is read as it is.
+    packed = gzip.compress((tmp_path / "grok.json").read_bytes())
+    (tmp_path / "grok.json.gz").write_bytes(packed)
+    unpacked = run_cli("import", "grok.json.gz", "--guild", "9", env=env, cwd=tmp_path)
+    assert unpacked.returncode == 0 and unpacked.stdout.startswith("Imported 1 launch with")
+    (tmp_path / "cut.json.gz").write_bytes(packed[: len(packed) // 2])
+    cut = run_cli("import", "cut.json.gz", "--guild", "9", env=env, cwd=tmp_path)
+    assert cut.returncode == 2
+    assert (
+        cut.stderr.strip()
+        .splitlines()[-1]
+        .startswith("slipwatch: cut.json.gz is not a whole gzip file (")
+    )
 
 
 def test_debug_logging_leaves_sql_out_unless_asked(tmp_path: Path) -> None:

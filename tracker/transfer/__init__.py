@@ -24,7 +24,14 @@ from tracker.transfer.formats import (
 )
 from tracker.transfer.planning import ImportIssue, PlannedLaunch, plan_event_log, plan_import
 from tracker.transfer.reading import MAX_IMPORT_ROWS, read_rows
-from tracker.transfer.service import ExportFile, ImportReport, TransferService
+from tracker.transfer.service import (
+    ExportFile,
+    ImportReport,
+    TransferService,
+    Upload,
+    mib,
+    smaller_export_advice,
+)
 
 __all__ = [
     "CSV_FIELDS",
@@ -37,11 +44,14 @@ __all__ = [
     "PlannedLaunch",
     "TransferFormat",
     "TransferService",
+    "Upload",
     "detect_format",
     "export_csv",
     "export_json",
     "launch_to_dict",
+    "mib",
     "plan_event_log",
     "plan_import",
     "read_rows",
+    "smaller_export_advice",
 ]

@@ -26,7 +26,14 @@ from tracker.transfer.validation import (
     read_events,
 )
 
-__all__ = ["ImportIssue", "PlannedLaunch", "plan_event_log", "plan_import"]
+__all__ = [
+    "ImportIssue",
+    "ImportPlanner",
+    "PlannedLaunch",
+    "launch_key",
+    "plan_event_log",
+    "plan_import",
+]
 
 MAX_WINDOW_PHRASE = 200
 IMPORTED_RULE = "imported"
@@ -56,6 +63,61 @@ class PlannedLaunch:
     events: tuple[PlannedEvent, ...]
 
 
+def launch_key(product: str, vendor: str, announced_on: dt.date) -> tuple[str, str, dt.date]:
+    """What makes two launches look like the same one to an import: same product and vendor
+    (case-insensitive) announced the same day."""
+    return (product.casefold(), vendor.casefold(), announced_on)
+
+
+class ImportPlanner:
+    """Plans an import a part at a time (:meth:`plan`), keeping only the planned launches it
+    hands back, the problems and the counts: a big file is never held as records whole.
+
+    *existing* are the target guild's launch keys (:func:`launch_key`); a row that looks like
+    one of them, or like an earlier row, is warned about (it would be added again)."""
+
+    def __init__(
+        self,
+        config: GuildConfig,
+        now: dt.datetime,
+        existing: Iterable[tuple[str, str, dt.date]] = (),
+    ) -> None:
+        self.config = config
+        self.now = now
+        self.seen = set(existing)
+        self.rows = 0  # rows read so far
+        self.valid = 0  # rows that make a launch
+        self.events = 0  # history rows among them
+        self.errors: list[ImportIssue] = []  # any error means nothing may be written
+        self.warnings: list[ImportIssue] = []
+
+    def plan(self, rows: Iterable[Mapping[str, Any]]) -> list[PlannedLaunch]:
+        """Check the next *rows* of the file; the launches the valid ones make."""
+        planned: list[PlannedLaunch] = []
+        for raw in rows:
+            self.rows += 1
+            number = self.rows
+            plan, problems = plan_row(number, raw, self.config, self.now)
+            self.errors.extend(ImportIssue(number, p) for p in problems)
+            if plan is None:
+                continue
+            launch = plan.launch
+            key = launch_key(launch.product, launch.vendor, launch.announced_on)
+            if key in self.seen:
+                self.warnings.append(
+                    ImportIssue(
+                        number,
+                        f"{launch.product} ({launch.vendor}) announced {launch.announced_on} is "
+                        "already there; it would be added again",
+                    )
+                )
+            self.seen.add(key)
+            self.valid += 1
+            self.events += len(plan.events)
+            planned.append(plan)
+        return planned
+
+
 def plan_import(
     rows: Sequence[Mapping[str, Any]],
     config: GuildConfig,
@@ -67,28 +129,11 @@ def plan_import(
     Returns the planned launches, the errors (any error means nothing may be written) and
     warnings (a launch that looks like one already in the guild, or earlier in the file: same
     product, vendor and announcement day; it would be added again)."""
-    planned: list[PlannedLaunch] = []
-    errors: list[ImportIssue] = []
-    warnings: list[ImportIssue] = []
-    seen = {(x.product.casefold(), x.vendor.casefold(), x.announced_on) for x in existing}
-    for number, raw in enumerate(rows, start=1):
-        plan, problems = plan_row(number, raw, config, now)
-        errors.extend(ImportIssue(number, p) for p in problems)
-        if plan is None:
-            continue
-        launch = plan.launch
-        key = (launch.product.casefold(), launch.vendor.casefold(), launch.announced_on)
-        if key in seen:
-            warnings.append(
-                ImportIssue(
-                    number,
-                    f"{launch.product} ({launch.vendor}) announced {launch.announced_on} is "
-                    "already there; it would be added again",
-                )
-            )
-        seen.add(key)
-        planned.append(plan)
-    return planned, errors, warnings
+    planner = ImportPlanner(
+        config, now, (launch_key(x.product, x.vendor, x.announced_on) for x in existing)
+    )
+    planned = planner.plan(rows)
+    return planned, planner.errors, planner.warnings
 
 
 def plan_event_log(
