@@ -20,7 +20,10 @@ from tracker.models import (
     OutboxRow,
     OutboxState,
 )
-from tracker.records import Outgoing
+from tracker.records import Outgoing, SentMark
+
+# Rows per INSERT statement: 11 parameters each, well under SQLite's and PostgreSQL's limits.
+INSERT_CHUNK = 500
 
 
 class SqlOutbox(Repository):
@@ -51,35 +54,38 @@ class SqlOutbox(Repository):
         key: where delivery stands now) and one past its own last pending key, so its message waits
         behind at most one message of each other guild, however many those have queued. Ties go to
         the older row."""
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT fair_key FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
-                "ORDER BY fair_key LIMIT 1",
-                (to_ms(now),),
-            )
+        # One statement (one round trip inside the sweep's write transaction): where delivery
+        # stands, the last key handed out, and one index probe per guild (outbox_guild_fair)
+        # for each guild's last pending key, however many rows each holds.
+        head_sql = (
+            "(SELECT fair_key FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY fair_key LIMIT 1)"
         )
-        if rows:
-            head = int(rows[0][0])
-        else:
-            rows = list(
-                await self._conn.execute_fetchall(
-                    "SELECT MAX(fair_key) FROM outbox WHERE state = 'pending'"
-                )
-            )
-            head = int(rows[0][0] or 0) + 1 if rows else 1
-        last: dict[int, int] = {}
+        top_sql = "(SELECT MAX(fair_key) FROM outbox WHERE state = 'pending')"
         known = sorted({g for g in guild_ids if g is not None})
-        for chunk in chunks(known, 400):
-            values = ", ".join("(?)" for _ in chunk)
-            # One index probe per guild (outbox_guild_fair), however many rows each holds.
-            for gid, key in await self._conn.execute_fetchall(
-                "SELECT g.column1, (SELECT MAX(o.fair_key) FROM outbox o "
-                "WHERE o.state = 'pending' AND o.guild_id = g.column1) "
-                f"FROM (VALUES {values}) AS g",
-                chunk,
-            ):
-                if key is not None:
-                    last[int(gid)] = int(key)
+        last: dict[int, int] = {}
+        head: int | None = None
+        top: int | None = None
+        batches: list[Sequence[int]] = list(chunks(known, 400)) or [[]]
+        for index, chunk in enumerate(batches):
+            ends = f", {head_sql}, {top_sql}" if index == 0 else ""
+            params: list[Any] = [to_ms(now)] if index == 0 else []
+            if chunk:
+                values = ", ".join("(?)" for _ in chunk)
+                sql = (
+                    "SELECT g.column1, (SELECT MAX(o.fair_key) FROM outbox o "
+                    f"WHERE o.state = 'pending' AND o.guild_id = g.column1){ends} "
+                    f"FROM (VALUES {values}) AS g"
+                )
+                params.extend(chunk)
+            else:
+                sql = f"SELECT NULL, NULL{ends}"
+            for row in await self._conn.execute_fetchall(sql, params):
+                if index == 0:
+                    head, top = row[2], row[3]
+                if row[0] is not None and row[1] is not None:
+                    last[int(row[0])] = int(row[1])
+        head = int(head) if head is not None else int(top or 0) + 1
         keys: list[int] = []
         for gid in guild_ids:
             key = max(head, last.get(gid, 0) + 1 if gid is not None else 0)
@@ -178,10 +184,16 @@ class SqlOutbox(Repository):
 
     async def mark_sent(self, row_id: int, message_id: int | None, now: dt.datetime) -> None:
         """Record a confirmed delivery."""
-        await self._conn.execute(
+        await self.mark_sent_many([SentMark(row_id, message_id, now)])
+
+    async def mark_sent_many(self, marks: Sequence[SentMark]) -> None:
+        """Record several confirmed deliveries in one statement (the deliverer's group commit)."""
+        if not marks:
+            return
+        await self._conn.executemany(
             "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_message_id = ?, "
             "sent_at = ?, last_error = NULL WHERE id = ? AND state = 'pending'",
-            (message_id, to_ms(now), row_id),
+            [(mark.message_id, to_ms(mark.at), mark.row_id) for mark in marks],
         )
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: dt.datetime) -> None:
@@ -224,27 +236,33 @@ class SqlOutbox(Repository):
             return 0
         stamp = to_ms(now)
         keys = await self.fair_keys([row.guild_id for row in rows], now)
-        cur = await self._conn.executemany(
-            "INSERT INTO outbox (guild_id, dest_kind, dest_id, idem_key, nonce, payload, "
-            "state, next_attempt_at, created_at, queued_at, fair_key) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                (
-                    row.guild_id,
-                    row.dest_kind.value,
-                    row.dest_id,
-                    row.idem_key,
-                    row.nonce,
-                    json.dumps(row.message.to_json(), separators=(",", ":")),
-                    row.state.value,
-                    stamp,
-                    stamp,
-                    stamp,
-                    fair,
-                )
-                for row, fair in zip(rows, keys, strict=True)
-            ],
-        )
-        inserted = cur.rowcount
-        await cur.close()
+        values = [
+            (
+                row.guild_id,
+                row.dest_kind.value,
+                row.dest_id,
+                row.idem_key,
+                row.nonce,
+                json.dumps(row.message.to_json(), separators=(",", ":")),
+                row.state.value,
+                stamp,
+                stamp,
+                stamp,
+                fair,
+            )
+            for row, fair in zip(rows, keys, strict=True)
+        ]
+        # One multi-row statement per chunk (one round trip inside the sweep's transaction);
+        # RETURNING lists only the rows inserted, a repeated key being skipped.
+        inserted = 0
+        for start in range(0, len(values), INSERT_CHUNK):
+            chunk = values[start : start + INSERT_CHUNK]
+            marks = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+            returned = await self._conn.execute_fetchall(
+                "INSERT INTO outbox (guild_id, dest_kind, dest_id, idem_key, nonce, payload, "
+                f"state, next_attempt_at, created_at, queued_at, fair_key) VALUES {marks} "
+                "ON CONFLICT DO NOTHING RETURNING id",
+                [value for row in chunk for value in row],
+            )
+            inserted += len(list(returned))
         return inserted

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -15,17 +17,19 @@ from storage.db import (
     migrate,
     open_database,
 )
+from storage.outbox import SqlOutbox
 from storage.schema import Migration, MigrationError
-from storage.session import SqlStore
+from storage.session import SqlSession, SqlStore
 from tests.harness import CHANNEL, GUILD, RecordingNotifier, harness
 from tracker.clock import SimClock
 from tracker.engine import OUTBOX_RECHECK, SWEEP_JOB_ID
-from tracker.errors import InvalidInput, InvalidTransition, NotFound
+from tracker.errors import DiskFull, InvalidInput, InvalidTransition, NotFound
 from tracker.models import (
     AlertKind,
     DestinationKind,
     EventKind,
     LaunchState,
+    Message,
     NewLaunch,
     OutboxRow,
     OutboxState,
@@ -40,6 +44,8 @@ from tracker.outbox.delivery import (
     RetryLater,
     UnreachableUser,
 )
+from tracker.outbox.fanout import nonce_for
+from tracker.records import Outgoing, SentMark
 
 UTC = dt.UTC
 JAN1 = dt.datetime(2025, 1, 1, tzinfo=UTC)
@@ -589,3 +595,98 @@ async def test_a_launch_added_while_a_sweep_re_arms_is_not_left_behind(
             (EventKind.CREATED, at(2024, 12, 25)),
             (EventKind.REMINDER, at(2024, 12, 27)),  # a day before its deadline, on time
         ]
+
+
+def _outgoing(count: int) -> list[Outgoing]:
+    """One message for each of *count* servers' alert channels."""
+    return [
+        Outgoing(
+            guild,
+            DestinationKind.CHANNEL,
+            500 + guild,
+            f"k{guild}",
+            nonce_for(f"k{guild}"),
+            Message(alerts=()),
+        )
+        for guild in range(1, count + 1)
+    ]
+
+
+async def _until_idle(deliverer: Deliverer, done: Callable[[], bool]) -> None:
+    for _ in range(2000):
+        if done() and deliverer.idle:
+            return
+        await asyncio.sleep(0.005)
+    raise TimeoutError("the deliverer did not finish")
+
+
+async def test_sends_confirmed_together_are_each_recorded_with_their_own_message(
+    tmp_path: Path, db_target: str
+) -> None:
+    notifier = RecordingNotifier()
+    async with open_database(db_target) as db:
+        store = SqlStore(db)
+        async with store.transaction() as conn:
+            assert await conn.outbox.enqueue_many(_outgoing(40), JAN1) == 40
+        deliverer = Deliverer(store, SimClock(JAN1), notifier, DeliverySettings(concurrency=16))
+        deliverer.start()
+        deliverer.kick()
+        try:
+            await _until_idle(deliverer, lambda: len(notifier.delivered) == 40)
+        finally:
+            await deliverer.stop()
+        message_of = {row.id: 1001 + i for i, row in enumerate(notifier.delivered)}
+        rows = await store.read.outbox.all_outbox()
+    assert len(message_of) == 40
+    assert [(r.state, r.attempts, r.sent_message_id) for r in rows] == [
+        (OutboxState.SENT, 1, message_of[r.id]) for r in rows
+    ]
+
+
+class _SentMarksFail(SqlOutbox):
+    async def mark_sent_many(self, marks: Sequence[SentMark]) -> None:
+        raise DiskFull("The disk is full, so nothing was saved.")
+
+
+class _SessionWhoseMarksFail(SqlSession):
+    @property
+    def outbox(self) -> SqlOutbox:
+        return _SentMarksFail(self.conn)
+
+
+class _StoreWhoseMarksFail(SqlStore):
+    @asynccontextmanager
+    async def transaction(self, *, bookkeeping: bool = False) -> AsyncIterator[SqlSession]:
+        async with self.db.transaction(bookkeeping=bookkeeping) as conn:
+            yield _SessionWhoseMarksFail(conn)
+
+
+async def test_sends_whose_record_fails_stay_pending_and_go_again_with_the_same_nonce(
+    tmp_path: Path, db_target: str
+) -> None:
+    first, second = RecordingNotifier(), RecordingNotifier()
+    async with open_database(db_target) as db:
+        async with SqlStore(db).transaction() as conn:
+            await conn.outbox.enqueue_many(_outgoing(5), JAN1)
+        failing = Deliverer(_StoreWhoseMarksFail(db), SimClock(JAN1), first)
+        failing.start()
+        failing.kick()
+        try:
+            await _until_idle(failing, lambda: len(first.delivered) == 5)
+        finally:
+            await failing.stop()
+        # Sent, but never recorded as sent: still pending (the process is as good as gone).
+        rows = await SqlStore(db).read.outbox.all_outbox()
+        assert [r.state for r in rows] == [OutboxState.PENDING] * 5
+        again = Deliverer(SqlStore(db), SimClock(JAN1), second)
+        assert await again.resume() == 5
+        again.start()
+        again.kick()
+        try:
+            await _until_idle(again, lambda: len(second.delivered) == 5)
+        finally:
+            await again.stop()
+        rows = await SqlStore(db).read.outbox.all_outbox()
+    # The resend carries the same nonces, so Discord shows each message once.
+    assert sorted(r.nonce for r in second.delivered) == sorted(r.nonce for r in first.delivered)
+    assert [r.state for r in rows] == [OutboxState.SENT] * 5

@@ -92,6 +92,7 @@ class Engine:
         self._extra_sweep: list[ExtraSweep] = []
         self.armed_at: dt.datetime | None = None
         self._recheck_at: dt.datetime | None = None  # armed only to look at due outbox rows
+        self._launch_due: dt.datetime | None = None  # the launches' next due, as last read
         self.sweeps = 0
         self.last_report = SweepReport()
 
@@ -192,15 +193,19 @@ class Engine:
         due count as due in OUTBOX_RECHECK: re-arming at them would sweep again at once, over
         and over for as long as a fan-out drains (thousands of idle sweeps, each a dozen
         queries, taking the deliverer's CPU)."""
-        outbox_at = await self.store.read.outbox.next_outbox_attempt()
+        # The lookups go out together (the reader pool runs them side by side): the next sweep
+        # waits for the slowest of them, not for their sum.
+        outbox_at, launch_at, *extra = await asyncio.gather(
+            self.store.read.outbox.next_outbox_attempt(),
+            self.store.read.launches.next_due(),
+            *(source() for source in self._extra_due),
+        )
         now = self.clock.now()
         self._recheck_at = None
         if outbox_at is not None and outbox_at <= now:
             outbox_at = self._recheck_at = now + OUTBOX_RECHECK
-        candidates = [await self.store.read.launches.next_due(), outbox_at]
-        for source in self._extra_due:
-            candidates.append(await source())
-        present = [c for c in candidates if c is not None]
+        self._launch_due = launch_at
+        present = [c for c in (launch_at, outbox_at, *extra) if c is not None]
         return min(present) if present else None
 
     async def rearm(self) -> dt.datetime | None:
@@ -254,8 +259,11 @@ class Engine:
         handled = rows = 0
         self.sweeps += 1
         # Most sweeps follow a change that made nothing due: one index lookup on the reader
-        # then, instead of taking the write lock for nothing.
-        earliest = await self.store.read.launches.next_due()
+        # then, instead of taking the write lock for nothing. A sweep the timer started for a
+        # launch that was due by then needs no lookup: the re-arm just read its due time.
+        earliest, self._launch_due = self._launch_due, None  # used once: sweeps change it
+        if earliest is None or earliest > now:
+            earliest = await self.store.read.launches.next_due()
         while earliest is not None and earliest <= now:
             # Read and write in one IMMEDIATE transaction: nobody can move these launches
             # between our read and our compare-and-set update.
@@ -306,8 +314,15 @@ class Engine:
                 break
         if rows:
             self.deliverer.kick()  # the alerts go out while the other features sweep
-        for extra in self._extra_sweep:
-            await extra(now)
+        # The other features' sweeps are independent of each other: side by side, the next
+        # launch sweep waits for the slowest, not for their sum. A failure is raised once all
+        # are done, as if they ran one after another.
+        results = await asyncio.gather(
+            *(extra(now) for extra in self._extra_sweep), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         # Rows may also come from outside the sweep (a manager marking a launch shipped), and
         # retries fall due here: the deliverer looks every time (one index lookup).
         self.deliverer.kick()

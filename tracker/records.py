@@ -86,6 +86,15 @@ class NewEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class SentMark:
+    """A delivery the destination confirmed, to record on its outbox row."""
+
+    row_id: int
+    message_id: int | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """A message to queue in the outbox; a repeated *idem_key* is ignored."""
 

@@ -18,6 +18,7 @@ from typing import Protocol
 from tracker.clock import Clock
 from tracker.models import DestinationKind, OutboxRow, OutboxState
 from tracker.ports import Store
+from tracker.records import SentMark
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,11 @@ class Deliverer:
         self._busy_dests: dict[int, int] = {}  # row id in flight -> its destination id
         self._task: asyncio.Task[None] | None = None
         self._busy = False
+        # Group commit of sent marks: the marks confirmed while one write waits for the lock
+        # (SQLite has one writer: the sweep, claims, commands) all go in the next transaction.
+        self._marks: list[SentMark] = []
+        self._marks_written: asyncio.Future[None] | None = None  # the queued marks' batch
+        self._marker: asyncio.Task[None] | None = None
         self.sent = 0
         self.failed = 0
         self.dead = 0
@@ -152,6 +158,10 @@ class Deliverer:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
         self._in_flight.clear()
         self._busy_dests.clear()
+        if self._marker is not None:
+            # Sends that succeeded are recorded before their claims are released.
+            await asyncio.gather(self._marker, return_exceptions=True)
+            self._marker = None
         if in_flight:
             async with self.store.transaction() as tx:
                 await tx.outbox.release_claims(in_flight)
@@ -264,8 +274,7 @@ class Deliverer:
             result = RetryLater(f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
         if isinstance(result, Delivered):
-            async with self.store.transaction(bookkeeping=True) as tx:
-                await tx.outbox.mark_sent(row.id, result.message_id, now)
+            await self._mark_sent(SentMark(row.id, result.message_id, now))
             self.sent += 1
         elif isinstance(result, RetryLater):
             delay = self.backoff(row.attempts, result.after_s)
@@ -302,6 +311,45 @@ class Deliverer:
             self.failed += 1
             log.info("user %s cannot be reached; subscriptions paused", row.dest_id)
         return result
+
+    async def _mark_sent(self, mark: SentMark) -> None:
+        """Record a confirmed delivery; returns once it is committed. Marks that arrive while
+        the write before them waits for the lock share one transaction (one per send cost
+        the sweep's alerts a wait behind each of them)."""
+        if self._marks_written is None:
+            self._marks_written = asyncio.get_running_loop().create_future()
+        written = self._marks_written
+        self._marks.append(mark)
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._write_marks(), name="slipwatch-sent-marks")
+        # Shielded: a send cancelled now (the deliverer stopping) still has its mark written.
+        await asyncio.shield(written)
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            marks: list[SentMark] = []
+            written: asyncio.Future[None] | None = None
+            try:
+                async with self.store.transaction(bookkeeping=True) as tx:
+                    # Taken once the lock is ours: everything queued meanwhile goes too.
+                    marks, self._marks = self._marks, []
+                    written, self._marks_written = self._marks_written, None
+                    await tx.outbox.mark_sent_many(marks)
+            except BaseException as exc:
+                if written is None:  # failed before taking the batch: fail the queued marks
+                    self._marks = []
+                    written, self._marks_written = self._marks_written, None
+                if written is not None and not written.done():
+                    if isinstance(exc, Exception):
+                        written.set_exception(exc)
+                        written.exception()  # retrieved here too: every waiter may be gone
+                    else:
+                        written.cancel()
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                if written is not None and not written.done():
+                    written.set_result(None)
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Seconds to wait before the next try: the server's word if given, else exponential

@@ -14,6 +14,7 @@ from tracker.models import (
 )
 from tracker.records import (
     Outgoing,
+    SentMark,
 )
 
 
@@ -72,6 +73,9 @@ class Outbox(Protocol):
 
     async def mark_sent(self, row_id: int, message_id: int | None, now: dt.datetime) -> None:
         """Record a confirmed delivery."""
+
+    async def mark_sent_many(self, marks: Sequence[SentMark]) -> None:
+        """Record several confirmed deliveries in one statement."""
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: dt.datetime) -> None:
         """Record a failed attempt that will be tried again."""
