@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -272,8 +273,14 @@ class Engine:
                 if not due:
                     break
                 guild_ids = {launch.guild_id for launch in due}
-                configs = await tx.guilds.get_guilds(guild_ids)
-                subscriptions = await tx.subscriptions.instant_subscriptions(guild_ids)
+                # Independent statements go out together: the writer's thread runs them back
+                # to back, where one after another each waited for the event loop (and, while
+                # other threads compute, for the GIL) in between.
+                configs, subscriptions, broken = await _together(
+                    tx.guilds.get_guilds(guild_ids),
+                    tx.subscriptions.instant_subscriptions(guild_ids),
+                    tx.destinations.broken_set(),
+                )
                 advances: list[Advance] = []
                 events: list[NewEvent] = []
                 pending: list[fanout.Pending] = []
@@ -301,15 +308,18 @@ class Engine:
                             config, step.alert, step.key, subscriptions[launch.guild_id]
                         )
                     )
-                changed = await tx.launches.advance_many(advances, now)
-                if changed != len(advances):  # cannot happen inside one IMMEDIATE transaction
-                    raise RuntimeError(f"sweep moved {changed} of {len(advances)} launches")
-                await tx.events.append_events(events)
                 # A burst into one destination (a catch-up, or many deadlines in the same
                 # minute) is merged: Discord takes 5 messages per 5 s in a channel, so 100
                 # separate alerts would trickle in over 100 s.
                 groups = fanout.merge(pending, self.settings.merge_threshold)
-                rows += await fanout.write(tx, groups, now)
+                changed, _, written = await _together(
+                    tx.launches.advance_many(advances, now),
+                    tx.events.append_events(events),
+                    fanout.write(tx, groups, now, broken=broken),
+                )
+                if changed != len(advances):  # cannot happen inside one IMMEDIATE transaction
+                    raise RuntimeError(f"sweep moved {changed} of {len(advances)} launches")
+                rows += written
             if len(due) < self.settings.batch:
                 break
         if rows:
@@ -317,12 +327,7 @@ class Engine:
         # The other features' sweeps are independent of each other: side by side, the next
         # launch sweep waits for the slowest, not for their sum. A failure is raised once all
         # are done, as if they ran one after another.
-        results = await asyncio.gather(
-            *(extra(now) for extra in self._extra_sweep), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        await _together(*(extra(now) for extra in self._extra_sweep))
         # Rows may also come from outside the sweep (a manager marking a launch shipped), and
         # retries fall due here: the deliverer looks every time (one index lookup).
         self.deliverer.kick()
@@ -387,6 +392,17 @@ class Engine:
             history,
             f"L{launch.id}.r{launch.revision}.{item.key}",
         )
+
+
+async def _together(*steps: Awaitable[Any]) -> tuple[Any, ...]:
+    """Run *steps* side by side and return their results in order. Every step has finished
+    before this returns or raises (the first failure, once all are done): none may still be
+    running on the transaction's connection when its caller rolls back."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return tuple(results)
 
 
 # What each kind of due item becomes: the alert people see and the history row kept.

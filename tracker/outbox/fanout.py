@@ -110,14 +110,22 @@ def merge(pending: list[Pending], threshold: int = MERGE_THRESHOLD) -> list[tupl
     return groups
 
 
-async def write(tx: Session, groups: list[tuple[Pending, ...]], now: dt.datetime) -> int:
-    """Write each group as one outbox row (held if its destination is broken).
+async def write(
+    tx: Session,
+    groups: list[tuple[Pending, ...]],
+    now: dt.datetime,
+    *,
+    broken: set[tuple[DestinationKind, int]] | None = None,
+) -> int:
+    """Write each group as one outbox row (held if its destination is broken: *broken*, when
+    the caller already read the broken destinations in this transaction).
 
     A merged row's key is derived from its members' keys, so re-running the same catch-up
     writes nothing new. Returns how many rows were inserted."""
     if not groups:
         return 0
-    broken = await tx.destinations.broken_set()
+    if broken is None:
+        broken = await tx.destinations.broken_set()
     rows = []
     for group in groups:
         first = group[0]
