@@ -261,7 +261,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     async with open_app(settings) as app:
         service = app.stats
         filters = {"vendor": args.vendor, "announcer": args.announcer, "evidence": evidence}
-        result = await service.stats(args.guild, today=today, **filters)
+        result = await service.stats(args.guild, today=today, every_launch=args.json, **filters)
         board = await service.leaderboard(args.guild, today=today, **filters)
     if args.json:
         print(json.dumps(stats.to_json(result, board), ensure_ascii=False))

@@ -18,6 +18,9 @@ from tracker.text import plural
 
 log = logging.getLogger(__name__)
 
+# Launches still out that /slips stats names (the field says how many there are in all).
+STILL_LATE_LISTED = 10
+
 BY_CHOICES = [
     app_commands.Choice(name="vendor", value="vendor"),
     app_commands.Choice(name="announcer", value="announcer"),
@@ -79,12 +82,12 @@ def stats_embed(result: score.Stats) -> discord.Embed:
     if result.still_late:
         lines = [
             f"• {render.launch_name(f.product, f.vendor)}: {f.words()}"
-            for f in result.still_late[:10]
+            for f in result.still_late[:STILL_LATE_LISTED]
         ]
-        if len(result.still_late) > 10:
-            lines.append(f"…and {len(result.still_late) - 10} more")
+        if result.overdue_open > STILL_LATE_LISTED:
+            lines.append(f"…and {result.overdue_open - STILL_LATE_LISTED} more")
         embed.add_field(
-            name=f"Still out past the first promise ({len(result.still_late)})",
+            name=f"Still out past the first promise ({result.overdue_open})",
             value=render.cut("\n".join(lines), 1024),
             inline=False,
         )
@@ -162,7 +165,11 @@ class SlipsCog(commands.GroupCog, group_name="slips", group_description="The sco
         guild_id = replies.guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.stats.stats(
-            guild_id, vendor=vendor, announcer=announcer, evidence=_evidence(evidence)
+            guild_id,
+            vendor=vendor,
+            announcer=announcer,
+            evidence=_evidence(evidence),
+            still_late=STILL_LATE_LISTED,
         )
         if result.total == 0 and result.rumours_left_out == 0:
             await replies.reply(

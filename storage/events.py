@@ -79,16 +79,23 @@ class SqlEvents(Repository):
         return [row_to_event(r) for r in rows]
 
     async def guild_events_between(
-        self, guild_id: int, start: dt.datetime, end: dt.datetime
+        self,
+        guild_id: int,
+        start: dt.datetime,
+        end: dt.datetime,
+        kinds: Iterable[EventKind] | None = None,
     ) -> list[LaunchEvent]:
-        """A guild's history rows with start <= at < end, oldest first."""
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT * FROM launch_events "
-                "WHERE guild_id = ? AND at >= ? AND at < ? ORDER BY at, id",
-                (guild_id, to_ms(start), to_ms(end)),
-            )
-        )
+        """A guild's history rows with start <= at < end (only of *kinds*, if given), oldest
+        first."""
+        sql = "SELECT * FROM launch_events WHERE guild_id = ? AND at >= ? AND at < ?"
+        params: list[Any] = [guild_id, to_ms(start), to_ms(end)]
+        if kinds is not None:
+            wanted = [k.value for k in kinds]
+            if not wanted:
+                return []
+            sql += f" AND kind IN ({','.join('?' * len(wanted))})"
+            params.extend(wanted)
+        rows = list(await self._conn.execute_fetchall(sql + " ORDER BY at, id", params))
         if len(rows) > INLINE_ROWS:
             return await asyncio.to_thread(_rows_to_events, rows)
         return _rows_to_events(rows)
@@ -151,5 +158,27 @@ class SqlEvents(Repository):
         rows = list(await self._conn.execute_fetchall(sql, params))
         if len(rows) > 500:
             # A big server's whole history: turned into records off the event loop.
+            return await asyncio.to_thread(_group_events, rows)
+        return _group_events(rows)
+
+    async def events_for(
+        self, launch_ids: Sequence[int], kinds: Iterable[EventKind]
+    ) -> dict[int, list[LaunchEvent]]:
+        """The history rows of *kinds* of these launches, grouped by launch, each list oldest
+        first. Launches without any matching event are absent."""
+        wanted = [k.value for k in kinds]
+        if not wanted or not launch_ids:
+            return {}
+        rows: list[sqlite3.Row] = []
+        for part in chunks(sorted(set(launch_ids)), 500):
+            rows.extend(
+                await self._conn.execute_fetchall(
+                    f"SELECT * FROM launch_events WHERE launch_id IN "
+                    f"({','.join('?' * len(part))}) AND kind IN ({','.join('?' * len(wanted))}) "
+                    "ORDER BY launch_id, id",
+                    (*part, *wanted),
+                )
+            )
+        if len(rows) > INLINE_ROWS:
             return await asyncio.to_thread(_group_events, rows)
         return _group_events(rows)

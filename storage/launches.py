@@ -6,22 +6,24 @@ import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from storage.db import from_ms_or_none, to_ms
 from storage.rows import (
     INLINE_ROWS,
     Repository,
+    chunks,
     row_to_launch,
     skip_locked,
 )
+from storage.scores import ScoreSql, row_to_name_tally, row_to_tally
 from tracker.models import (
     Evidence,
     Launch,
     LaunchState,
     Precision,
 )
-from tracker.records import Advance
+from tracker.records import Advance, LaunchScope, NameTally, ScoreTally
 
 _LAUNCH_FIELDS = (
     "product",
@@ -100,6 +102,13 @@ def _rows_to_launches(rows: list[sqlite3.Row]) -> list[Launch]:
 
 def _rows_to_keys(rows: list[sqlite3.Row]) -> list[tuple[str, str, dt.date]]:
     return [(r[0], r[1], dt.date.fromisoformat(r[2])) for r in rows]
+
+
+async def _launches(rows: list[sqlite3.Row]) -> list[Launch]:
+    """Rows to records; many of them off the event loop."""
+    if len(rows) > INLINE_ROWS:
+        return await asyncio.to_thread(_rows_to_launches, rows)
+    return _rows_to_launches(rows)
 
 
 class SqlLaunches(Repository):
@@ -393,3 +402,77 @@ class SqlLaunches(Repository):
         changed = cur.rowcount
         await cur.close()
         return changed
+
+    # ------------------------------------------------------------- the score, in SQL
+
+    async def tally(self, scope: LaunchScope, today: dt.date) -> ScoreTally:
+        """The score's counts and medians over *scope* as of *today* (tracker.stats' rules)."""
+        sql, params = ScoreSql(self._conn).tally(scope, today.isoformat())
+        rows = list(await self._conn.execute_fetchall(sql, params))
+        return row_to_tally(rows[0])
+
+    async def tally_by(
+        self, scope: LaunchScope, today: dt.date, by: Literal["vendor", "announcer"]
+    ) -> list[NameTally]:
+        """:meth:`tally` per stored spelling of the vendor (or announcer), in order of first
+        appearance; launches without an announcer are left out of the announcer tallies."""
+        sql, params = ScoreSql(self._conn).tally_by(scope, today.isoformat(), by)
+        rows = list(await self._conn.execute_fetchall(sql, params))
+        return [row_to_name_tally(r) for r in rows]
+
+    async def late_launches(
+        self, scope: LaunchScope, today: dt.date, *, open_only: bool, limit: int | None
+    ) -> list[Launch]:
+        """The launches of *scope* late as of *today* (still out past their first promise
+        only, with *open_only*), most late first, at most *limit* (None: all)."""
+        sql, params = ScoreSql(self._conn).late_ones(
+            scope, today.isoformat(), open_only=open_only, limit=limit
+        )
+        return await _launches(list(await self._conn.execute_fetchall(sql, params)))
+
+    async def newest_launches(
+        self, scope: LaunchScope, since: dt.date | None, limit: int
+    ) -> tuple[list[Launch], int]:
+        """The *limit* most recently announced launches of *scope* announced on or after
+        *since* (newest first, ties: the higher id), and how many there are in all."""
+        score = ScoreSql(self._conn)
+        day = since.isoformat() if since else None
+        count_sql, count_params = score.count_since(scope, day)
+        counted = list(await self._conn.execute_fetchall(count_sql, count_params))
+        sql, params = score.newest(scope, day, limit)
+        rows = list(await self._conn.execute_fetchall(sql, params))
+        return await _launches(rows), int(counted[0][0])
+
+    async def names(self, guild_id: int, by: Literal["vendor", "announcer"]) -> list[str]:
+        """Every stored spelling of a guild's vendors (or announcers)."""
+        rows = await self._conn.execute_fetchall(
+            f"SELECT DISTINCT {by} FROM launches WHERE guild_id = ? AND {by} IS NOT NULL",
+            (guild_id,),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def launches_by_ids(self, guild_id: int, ids: Sequence[int]) -> list[Launch]:
+        """The guild's launches with these ids, by id (unknown ids are left out)."""
+        rows: list[sqlite3.Row] = []
+        for part in chunks(sorted(set(ids)), 500):
+            rows.extend(
+                await self._conn.execute_fetchall(
+                    f"SELECT * FROM launches WHERE guild_id = ? AND id IN "
+                    f"({','.join('?' * len(part))}) ORDER BY id",
+                    (guild_id, *part),
+                )
+            )
+        return await _launches(rows)
+
+    async def upcoming_launches(
+        self, guild_id: int, start: dt.datetime, end: dt.datetime
+    ) -> list[Launch]:
+        """The guild's upcoming launches whose deadline is in [start, end), soonest first."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT * FROM launches WHERE guild_id = ? AND state = 'upcoming' "
+                "AND deadline_at >= ? AND deadline_at < ? ORDER BY deadline_at, id",
+                (guild_id, to_ms(start), to_ms(end)),
+            )
+        )
+        return await _launches(rows)

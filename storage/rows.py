@@ -279,12 +279,17 @@ def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield items[i : i + size]
 
 
+def is_postgres(conn: Connection) -> bool:
+    """Whether *conn* is a PostgreSQL connection. (One exists only once its module is loaded:
+    a bot on SQLite never imports psycopg.)"""
+    postgres = sys.modules.get("storage.postgres.db")
+    return postgres is not None and isinstance(conn, postgres.Connection)
+
+
 def skip_locked(conn: Connection) -> str:
     # Row locks exist only on PostgreSQL, where several processes may share the database;
-    # SQLite's one writer is already alone. (A PostgreSQL connection exists only once its module
-    # is loaded: a bot on SQLite never imports psycopg.)
-    postgres = sys.modules.get("storage.postgres.db")
-    return " FOR UPDATE SKIP LOCKED" if postgres and isinstance(conn, postgres.Connection) else ""
+    # SQLite's one writer is already alone.
+    return " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
 
 
 INLINE_ROWS = 500

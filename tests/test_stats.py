@@ -325,9 +325,10 @@ def test_the_rules_fit_an_embed_footer() -> None:
 async def test_the_service_off_the_event_loop_gives_the_pure_figures_at_scale(
     tmp_path: Path, db_target: str
 ) -> None:
-    """StatsService reads a guild's launches from SQLite and scores them in a worker thread
-    (rows to records in chunks off the loop past 500 launches): the figures are exactly those
-    of the pure rules over the same history, here 40 copies of the real one (600 launches)."""
+    """StatsService has the store count a guild's score (only the launches a figure names are
+    read), or with every_launch reads the launches in chunks and scores them in a worker
+    thread: the figures are exactly those of the pure rules over the same history, here 40
+    copies of the real one (600 launches)."""
     from tracker.clock import SimClock
     from tracker.stats import StatsService
 
@@ -337,15 +338,20 @@ async def test_the_service_off_the_event_loop_gives_the_pure_figures_at_scale(
             stored = [await conn.launches.insert_launch_record(x) for x in history]
         service = StatsService(SqlStore(db), SimClock(NOW))
         got = await service.stats(7, today=TODAY)
+        listed = await service.stats(7, today=TODAY, still_late=2)
+        full = await service.stats(7, today=TODAY, every_launch=True)
         board = await service.leaderboard(7, today=TODAY, min_scored=1)
         everything = await service.stats(7, today=TODAY, evidence="all")
     mirror = [dataclasses.replace(x, id=i) for x, i in zip(history, stored, strict=True)]
-    assert got == compute_stats(mirror, TODAY)
+    pure = compute_stats(mirror, TODAY)
+    assert got == dataclasses.replace(pure, launches=())
+    assert listed == dataclasses.replace(pure, launches=(), still_late=pure.still_late[:2])
+    assert full == pure
     assert board == leaderboard(mirror, TODAY, min_scored=1)
-    assert everything == compute_stats(mirror, TODAY, evidence="all")
-    assert to_json(got, board) == to_json(
-        compute_stats(mirror, TODAY), leaderboard(mirror, TODAY, min_scored=1)
+    assert everything == dataclasses.replace(
+        compute_stats(mirror, TODAY, evidence="all"), launches=()
     )
+    assert to_json(full, board) == to_json(pure, leaderboard(mirror, TODAY, min_scored=1))
     assert (got.scored, got.on_time, got.median_days_late) == (13 * 40, 6 * 40, 55.5)
 
 

@@ -105,3 +105,43 @@ class Outgoing:
     nonce: str
     message: Message
     state: OutboxState = OutboxState.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchScope:
+    """Which of a guild's launches a figure is computed over. Names are stored spellings,
+    matched exactly (tracker.stats folds what a person typed into them); None: any."""
+
+    guild_id: int
+    vendors: tuple[str, ...] | None = None
+    announcers: tuple[str, ...] | None = None
+    rumours: bool = True  # False: launches with evidence "rumour" are left out
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreTally:
+    """The counts of the score (tracker.stats' rules) over a scope on one day, as the store
+    computes them without handing over the launches. A median is given by its middle values:
+    (lo, hi), equal when the count is odd; None when there is nothing to take it over."""
+
+    matching: int  # launches in the scope, rumours included
+    total: int  # after the rumour filter
+    scored: int
+    on_time: int
+    shipped_late: int
+    overdue_open: int
+    cancelled: int
+    kept_latest: int
+    slips: int  # over the scored launches
+    late_middle: tuple[int, int] | None  # days late over shipped late + overdue open
+    multiplier_middle: tuple[float, float] | None
+    multiplier_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NameTally:
+    """The score of one stored vendor (or announcer) spelling within a scope."""
+
+    name: str
+    first_id: int  # its launch with the lowest id, in the scope
+    tally: ScoreTally

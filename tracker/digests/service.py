@@ -20,7 +20,13 @@ from zoneinfo import ZoneInfo
 
 from tracker import deadlines
 from tracker.clock import Clock
-from tracker.digests.content import Digest, build_digest
+from tracker.digests.content import (
+    DIGEST_KINDS,
+    UPCOMING_DAYS,
+    Digest,
+    assemble_digest,
+    build_digest,
+)
 from tracker.digests.posting_times import (
     DEFAULT_SCHEDULE,
     DigestPeriod,
@@ -43,6 +49,8 @@ from tracker.models import (
 from tracker.outbox.fanout import nonce_for
 from tracker.ports import Session, Store
 from tracker.records import DigestRun
+from tracker.stats import Stats
+from tracker.stats.tallies import stored_record
 
 if TYPE_CHECKING:
     from tracker.engine import Engine
@@ -53,6 +61,8 @@ __all__ = ["MAX_CATCH_UP", "DigestReport", "DigestService"]
 
 # A late digest covers everything since the previous one, but never more than this.
 MAX_CATCH_UP = dt.timedelta(days=31)
+# Launches read at a time when looking for a subscriber's.
+CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,46 @@ class DigestReport:
 
 
 @dataclass(frozen=True, slots=True)
+class _Parts:
+    """What a guild's digest is made of, read without loading every launch: the launches the
+    period's events are about, the record so far with the launches it lists as still late,
+    and the launches due soon."""
+
+    changed: dict[int, Launch]
+    events: list[LaunchEvent]
+    record: Stats
+    still_late: list[Launch]
+    upcoming: list[Launch]
+
+
+async def _read_parts(
+    session: Session,
+    guild_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    today: dt.date,
+    now: dt.datetime,
+) -> _Parts:
+    """The parts of the guild's digest of the events in [start, end)."""
+    events = await session.events.guild_events_between(guild_id, start, end, DIGEST_KINDS)
+    changed = await session.launches.launches_by_ids(guild_id, [e.launch_id for e in events])
+    record, still_late = await stored_record(session, guild_id, today)
+    horizon = now + dt.timedelta(days=UPCOMING_DAYS)
+    upcoming = [
+        x
+        for x in await session.launches.upcoming_launches(guild_id, now, horizon)
+        if now <= x.deadline_at < horizon  # to the microsecond; the store keeps milliseconds
+    ]
+    return _Parts(
+        changed={x.id: x for x in changed},
+        events=events,
+        record=record,
+        still_late=still_late,
+        upcoming=upcoming,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class _DuePeriod:
     """A guild's period to post, with everything read for it."""
 
@@ -77,19 +127,36 @@ class _DuePeriod:
     key: str  # the period's key (idempotency keys and digest_runs)
     covered: DigestPeriod  # the period, reaching back over missed ones
     late: bool
-    launches: list[Launch]
-    events: list[LaunchEvent]
+    parts: _Parts
     today: dt.date
     now: dt.datetime
 
-    async def build(self, launches: list[Launch], user_id: int | None = None) -> Digest:
-        """The digest of *launches* for this period, summed up off the event loop (a server
-        with 20,000 launches takes a while)."""
+    async def build(self) -> Digest:
+        """The guild's digest for this period, put together off the event loop (in a server
+        with 20,000 launches a period can name thousands)."""
+        parts = self.parts
+        return await asyncio.to_thread(
+            assemble_digest,
+            self.config,
+            parts.changed,
+            parts.events,
+            self.today,
+            self.now,
+            record=parts.record,
+            still_late=parts.still_late,
+            upcoming=parts.upcoming,
+            period=self.covered,
+            late=self.late,
+            schedule=self.setting,
+        )
+
+    async def build_for(self, launches: list[Launch], user_id: int) -> Digest:
+        """The digest of a subscriber's *launches* for this period, off the event loop."""
         return await asyncio.to_thread(
             build_digest,
             self.config,
             launches,
-            self.events,
+            self.parts.events,
             self.today,
             self.now,
             period=self.covered,
@@ -237,8 +304,7 @@ class DigestService:
         start = period.start
         if previous.period_end < start:
             start = max(previous.period_end, period.end - MAX_CATCH_UP)
-        events = await tx.events.guild_events_between(config.guild_id, start, period.end)
-        launches = await tx.launches.all_launches(config.guild_id)
+        today = deadlines.local_today(now, tz)
         return _DuePeriod(
             config=config,
             setting=setting,
@@ -246,9 +312,8 @@ class DigestService:
             key=period.key,
             covered=DigestPeriod(start, period.end, period.key),
             late=now - period.end > self.late_tolerance,
-            launches=launches,
-            events=events,
-            today=deadlines.local_today(now, tz),
+            parts=await _read_parts(tx, config.guild_id, start, period.end, today, now),
+            today=today,
             now=now,
         )
 
@@ -256,7 +321,7 @@ class DigestService:
         """Queue the channel digest and the subscribers' DM digests, and record the period."""
         config = due.config
         gid = config.guild_id
-        digest = await due.build(due.launches)
+        digest = await due.build()
         channel = config.digest_channel_id or config.alert_channel_id
         if channel is None:
             outcome = "no_channel"
@@ -266,26 +331,31 @@ class DigestService:
             outcome = "posted"
             key = f"digest:{gid}:{due.key}"
             await _enqueue(tx, gid, DestinationKind.CHANNEL, channel, key, digest, due.now)
-        dm_count = await self._post_dms(tx, due)
+        dm_count = await self._post_dms(tx, due, digest)
         await _record_run(
             tx, gid, due.setting, due.timezone, due.covered, outcome, due.late, dm_count, due.now
         )
         return outcome, dm_count
 
-    async def _post_dms(self, tx: Session, due: _DuePeriod) -> int:
-        """Queue a DM digest to each digest subscriber something happened to; how many."""
+    async def _post_dms(self, tx: Session, due: _DuePeriod, digest: Digest) -> int:
+        """Queue a DM digest to each digest subscriber something happened to; how many.
+
+        *digest* is the guild's: a subscriber to everything gets it as theirs. Anyone else's
+        launches are read (in chunks, keeping only theirs) only when one of them changed."""
         gid = due.config.guild_id
         by_user: dict[int, list[Subscription]] = {}
         for sub in await tx.subscriptions.digest_subscriptions(gid):
             by_user.setdefault(sub.user_id, []).append(sub)
         dm_count = 0
         for user_id, subs in by_user.items():
-            mine = [x for x in due.launches if any(_follows(s, x) for s in subs)]
-            if not mine:
-                continue
-            personal = await due.build(mine, user_id)
-            if personal.changes == 0:
+            if not any(_follows(s, x) for x in due.parts.changed.values() for s in subs):
                 continue  # DMs only when something happened to their launches
+            if any(s.scope is SubscriptionScope.ALL for s in subs):
+                personal = dataclasses.replace(digest, user_id=user_id)
+            else:
+                personal = await due.build_for(await _followed(tx, gid, subs), user_id)
+            if personal.changes == 0:
+                continue
             key = f"digest:{gid}:{due.key}:u{user_id}"
             if await _enqueue(tx, gid, DestinationKind.USER, user_id, key, personal, due.now):
                 dm_count += 1
@@ -319,18 +389,37 @@ class DigestService:
         tz = plan[1] if plan else deadlines.zone_or_utc(config.timezone)
         period = period_for(plan[0], plan[1], now) if plan and days is None else None
         start = period.end if period else now - dt.timedelta(days=days or 7)
-        events = await self.store.read.events.guild_events_between(
-            guild_id, start, now + dt.timedelta(milliseconds=1)
+        today = deadlines.local_today(now, tz)
+        parts = await _read_parts(
+            self.store.read, guild_id, start, now + dt.timedelta(milliseconds=1), today, now
         )
-        launches = await self.store.read.launches.all_launches(guild_id)
         digest = await asyncio.to_thread(
-            build_digest, config, launches, events, deadlines.local_today(now, tz), now, schedule=""
+            assemble_digest,
+            config,
+            parts.changed,
+            parts.events,
+            today,
+            now,
+            record=parts.record,
+            still_late=parts.still_late,
+            upcoming=parts.upcoming,
+            schedule="",
         )
         return dataclasses.replace(digest, period_start=start, period_end=now)
 
     async def history(self, guild_id: int, limit: int = 10) -> list[DigestRun]:
         """The guild's recent digest periods, newest first (for /alerts digest status)."""
         return await self.store.read.digests.digest_runs(guild_id, limit)
+
+
+async def _followed(tx: Session, guild_id: int, subs: list[Subscription]) -> list[Launch]:
+    """The guild's launches that *subs* follow, read CHUNK at a time (only theirs are kept)."""
+    mine: list[Launch] = []
+    after = 0
+    while chunk := await tx.launches.launches_after(guild_id, after, CHUNK):
+        after = chunk[-1].id
+        mine.extend(x for x in chunk if any(_follows(s, x) for s in subs))
+    return mine
 
 
 def _follows(sub: Subscription, launch: Launch) -> bool:

@@ -36,9 +36,14 @@ class Events(Protocol):
         """A launch's history, oldest first."""
 
     async def guild_events_between(
-        self, guild_id: int, start: dt.datetime, end: dt.datetime
+        self,
+        guild_id: int,
+        start: dt.datetime,
+        end: dt.datetime,
+        kinds: Iterable[EventKind] | None = None,
     ) -> list[LaunchEvent]:
-        """A guild's history rows with start <= at < end, oldest first."""
+        """A guild's history rows with start <= at < end (only of *kinds*, if given), oldest
+        first."""
 
     async def append_events(self, events: Sequence[NewEvent]) -> None:
         """Batch form of :meth:`append_event`."""
@@ -54,3 +59,9 @@ class Events(Protocol):
     ) -> dict[int, list[LaunchEvent]]:
         """Every history row of a guild (only of *kinds*, if given), grouped by launch, each list
         oldest first. Launches without any matching event are absent."""
+
+    async def events_for(
+        self, launch_ids: Sequence[int], kinds: Iterable[EventKind]
+    ) -> dict[int, list[LaunchEvent]]:
+        """The history rows of *kinds* of these launches, grouped by launch, each list oldest
+        first. Launches without any matching event are absent."""

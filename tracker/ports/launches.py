@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from tracker.models import (
     Evidence,
@@ -14,6 +14,9 @@ from tracker.models import (
 )
 from tracker.records import (
     Advance,
+    LaunchScope,
+    NameTally,
+    ScoreTally,
 )
 
 
@@ -119,3 +122,40 @@ class Launches(Protocol):
 
     async def advance_many(self, advances: Sequence[Advance], now: dt.datetime) -> int:
         """Batch form of :meth:`advance_due`. Returns how many rows changed."""
+
+    # The score, computed by the store (tracker.stats' rules), so that no command loads a whole
+    # server's launches to count them.
+
+    async def tally(self, scope: LaunchScope, today: dt.date) -> ScoreTally:
+        """The score's counts and medians over *scope* as of *today*."""
+
+    async def tally_by(
+        self, scope: LaunchScope, today: dt.date, by: Literal["vendor", "announcer"]
+    ) -> list[NameTally]:
+        """:meth:`tally` per stored spelling of the vendor (or announcer), in order of first
+        appearance (its tally counts the launches after the rumour filter: matching = total);
+        launches without an announcer are left out of the announcer tallies."""
+
+    async def late_launches(
+        self, scope: LaunchScope, today: dt.date, *, open_only: bool, limit: int | None
+    ) -> list[Launch]:
+        """The launches of *scope* late as of *today* (only those still out past their first
+        promise, with *open_only*), most late first (ties: the earlier first window end, then
+        the lower id; with *open_only*: the lower id), at most *limit* (None: all)."""
+
+    async def newest_launches(
+        self, scope: LaunchScope, since: dt.date | None, limit: int
+    ) -> tuple[list[Launch], int]:
+        """The *limit* most recently announced launches of *scope* announced on or after
+        *since* (newest first, ties: the higher id), and how many there are in all."""
+
+    async def names(self, guild_id: int, by: Literal["vendor", "announcer"]) -> list[str]:
+        """Every stored spelling of a guild's vendors (or announcers)."""
+
+    async def launches_by_ids(self, guild_id: int, ids: Sequence[int]) -> list[Launch]:
+        """The guild's launches with these ids, by id (unknown ids are left out)."""
+
+    async def upcoming_launches(
+        self, guild_id: int, start: dt.datetime, end: dt.datetime
+    ) -> list[Launch]:
+        """The guild's upcoming launches whose deadline is in [start, end), soonest first."""

@@ -55,14 +55,16 @@ async def render_timeline(
     *,
     title: str,
     max_rows: int,
+    left_out: int = 0,
 ) -> bytes:
-    """tracker.stats.chart.render_timeline, drawn in the worker process."""
+    """tracker.stats.chart.render_timeline, drawn in the worker process (*left_out*: launches
+    the caller already left out, counted with the rest not shown)."""
     # The rows the chart keeps (chart.select_rows: the most recently announced), so that only
     # they are sent to the process; the chart counts the rest as not shown.
     limit = max(1, max_rows)
     shown = heapq.nlargest(limit, launches, key=lambda x: (x.announced_on, x.id))
     events = {l.id: events_by_launch[l.id] for l in shown if l.id in events_by_launch}  # noqa: E741
-    args = (shown, events, today, title, max_rows, len(launches) - len(shown))
+    args = (shown, events, today, title, max_rows, left_out + len(launches) - len(shown))
     loop = asyncio.get_running_loop()
     try:
         return await loop.run_in_executor(_executor(), _draw, *args)

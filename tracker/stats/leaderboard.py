@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from tracker.models import Launch
-from tracker.stats.score import EvidenceFilter, compute_stats, filter_launches, fold_name
+from tracker.records import NameTally
+from tracker.stats.score import EvidenceFilter, Stats, compute_stats, filter_launches, fold_name
 
-__all__ = ["DEFAULT_MIN_SCORED", "GroupBy", "Leaderboard", "LeaderboardEntry", "leaderboard"]
+__all__ = [
+    "DEFAULT_MIN_SCORED",
+    "GroupBy",
+    "Leaderboard",
+    "LeaderboardEntry",
+    "leaderboard",
+    "rank",
+    "spelling_groups",
+]
 
 DEFAULT_MIN_SCORED = 3
 
@@ -61,10 +70,24 @@ def leaderboard(
     board."""
     if min_scored < 1:
         raise ValueError("min_scored must be at least 1")
+    records = [
+        (name, compute_stats(members, today, evidence="all"))
+        for name, members in _groups(filter_launches(launches, evidence=evidence), by)
+    ]
+    return rank(records, by=by, min_scored=min_scored, evidence=evidence)
+
+
+def rank(
+    records: Iterable[tuple[str, Stats]],
+    *,
+    by: GroupBy,
+    min_scored: int,
+    evidence: EvidenceFilter,
+) -> Leaderboard:
+    """The leaderboard of each name's record (see :func:`leaderboard`)."""
     ranked: list[tuple[tuple[float, float, str], LeaderboardEntry]] = []
     too_few: list[str] = []
-    for name, members in _groups(filter_launches(launches, evidence=evidence), by):
-        record = compute_stats(members, today, evidence="all")
+    for name, record in records:
         if record.scored < min_scored or record.on_time_rate is None:
             too_few.append(name)
             continue
@@ -93,6 +116,25 @@ def leaderboard(
         entries=entries,
         too_few=tuple(sorted(too_few, key=str.casefold)),
     )
+
+
+def spelling_groups(tallies: Sequence[NameTally]) -> list[tuple[str, tuple[NameTally, ...]]]:
+    """The stored spellings' tallies grouped as :func:`leaderboard` groups launches (spaces
+    folded, case ignored; empty names left out), each group named by its most common spelling
+    (the earliest seen among equals)."""
+    groups: dict[str, list[NameTally]] = {}
+    for tally in sorted(tallies, key=lambda t: t.first_id):
+        folded = fold_name(tally.name)
+        if folded:
+            groups.setdefault(folded, []).append(tally)
+    named: list[tuple[str, tuple[NameTally, ...]]] = []
+    for members in groups.values():
+        counts: dict[str, int] = {}  # in order of first appearance
+        for member in members:
+            shown = " ".join(member.name.split())
+            counts[shown] = counts.get(shown, 0) + member.tally.total
+        named.append((max(counts, key=lambda s: counts[s]), tuple(members)))
+    return named
 
 
 def _groups(launches: list[Launch], by: GroupBy) -> list[tuple[str, list[Launch]]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tracker.models import Evidence, Launch, LaunchState, Precision
+from tracker.records import ScoreTally
 from tracker.text import lateness
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "fold_name",
     "score_launch",
     "state_on",
+    "stats_from_tally",
 ]
 
 EvidenceFilter = Literal["counted", "all"]  # counted: official and reported (no rumours)
@@ -157,8 +159,10 @@ class Stats:
     time_multiplier: float | None  # median; see tracker.stats' docstring
     time_multiplier_count: int  # launches it is the median of
     slips: int  # total slips over the scored launches
-    still_late: tuple[LaunchFigure, ...]  # overdue open, most late first
-    launches: tuple[LaunchScore, ...]  # every launch counted (by id)
+    # Overdue open, most late first: all of them, or the first few when fewer were asked for
+    # (overdue_open counts them all).
+    still_late: tuple[LaunchFigure, ...]
+    launches: tuple[LaunchScore, ...]  # every launch counted (by id); () unless asked for
 
 
 def fold_name(text: str | None) -> str | None:
@@ -236,6 +240,54 @@ def compute_stats(
         ),
         launches=tuple(scores),
     )
+
+
+def stats_from_tally(
+    tally: ScoreTally,
+    today: dt.date,
+    *,
+    worst: Launch | None,
+    still_late: Iterable[Launch],
+    vendor: str | None = None,
+    announcer: str | None = None,
+    evidence: EvidenceFilter = "counted",
+) -> Stats:
+    """The :class:`Stats` of a tally the store computed (the same rules as
+    :func:`compute_stats`), with the worst slip and the still-late launches it found; no
+    per-launch scores."""
+    n = tally.scored
+    return Stats(
+        today=today,
+        vendor=vendor,
+        announcer=announcer,
+        evidence=evidence,
+        total=tally.total,
+        rumours_left_out=tally.matching - tally.total,
+        scored=n,
+        on_time=tally.on_time,
+        shipped_late=tally.shipped_late,
+        overdue_open=tally.overdue_open,
+        cancelled=tally.cancelled,
+        not_yet_due=tally.total - n,
+        kept_latest=tally.kept_latest,
+        on_time_rate=tally.on_time / n if n else None,
+        kept_latest_rate=tally.kept_latest / n if n else None,
+        median_days_late=_middle(tally.late_middle),
+        worst=None if worst is None else _figure(score_launch(worst, today)),
+        time_multiplier=_middle(tally.multiplier_middle),
+        time_multiplier_count=tally.multiplier_count,
+        slips=tally.slips,
+        still_late=tuple(_figure(score_launch(x, today)) for x in still_late),
+        launches=(),
+    )
+
+
+def _middle(values: tuple[float, float] | None) -> float | None:
+    """A median from its middle values, as statistics.median takes it (equal when odd)."""
+    if values is None:
+        return None
+    low, high = values
+    return (float(low) + float(high)) / 2
 
 
 def _worst(late: list[LaunchScore]) -> LaunchFigure | None:

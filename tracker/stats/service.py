@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tracker import deadlines
 from tracker.clock import Clock
 from tracker.errors import InvalidInput
-from tracker.models import EventKind, Launch
+from tracker.models import EventKind, Launch, LaunchEvent
 from tracker.ports import Store
 from tracker.stats import chart_process
 from tracker.stats.as_of import AS_OF_KINDS, as_of
 from tracker.stats.leaderboard import DEFAULT_MIN_SCORED, GroupBy, Leaderboard, leaderboard
 from tracker.stats.score import EvidenceFilter, Stats, compute_stats, filter_launches
+from tracker.stats.tallies import scope_of, stored_leaderboard, stored_stats
 
-__all__ = ["Chart", "StatsService"]
+__all__ = ["CHUNK", "Chart", "StatsService"]
+
+# Launches read (and rebuilt as of a past day) at a time.
+CHUNK = 1000
+
+EventsByLaunch = Mapping[int, Sequence[LaunchEvent]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +36,12 @@ class Chart:
 
 
 class StatsService:
-    """Loads a guild's launches and computes its record, leaderboards and timeline chart.
+    """Computes a guild's record, leaderboards and timeline chart.
 
-    The pure rules run in worker threads, so a server with 20,000 launches does not hold the
-    event loop for the whole computation (threads still share the GIL with it)."""
+    As the guild stands (today), the store counts (tracker.stats.tallies): only the launches a
+    figure names are read. As of a past day, each launch is rebuilt from its history
+    (tracker.stats.as_of), read in chunks and rebuilt in worker threads; so is the per-launch
+    list of ``bot.py stats --json``."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
@@ -50,14 +60,32 @@ class StatsService:
         announcer: str | None = None,
         evidence: EvidenceFilter = "counted",
         today: dt.date | None = None,
+        still_late: int | None = None,
+        every_launch: bool = False,
     ) -> Stats:
         """The guild's score (/slips stats, the CLI) as of *today* (default: the guild's
-        calendar day now), optionally for one vendor and/or announcer."""
-        day = today or await self.today(guild_id)
-        launches = await self._launches_on(guild_id, day)
-        return await asyncio.to_thread(
+        calendar day now), optionally for one vendor and/or announcer, listing the first
+        *still_late* launches still out past their first promise (None: all); with
+        *every_launch*, each launch's score too (``Stats.launches``)."""
+        now = await self.today(guild_id)
+        day = today or now
+        if day >= now and not every_launch:
+            return await stored_stats(
+                self.store.read,
+                guild_id,
+                day,
+                vendor=vendor,
+                announcer=announcer,
+                evidence=evidence,
+                still_late=still_late,
+            )
+        launches = await self._launches_on(guild_id, day, now)
+        result = await asyncio.to_thread(
             compute_stats, launches, day, vendor=vendor, announcer=announcer, evidence=evidence
         )
+        if still_late is None:
+            return result
+        return dataclasses.replace(result, still_late=result.still_late[:still_late])
 
     async def leaderboard(
         self,
@@ -74,27 +102,46 @@ class StatsService:
         optionally over the launches of one vendor and/or announcer only."""
         if not 1 <= min_scored <= 1000:
             raise InvalidInput("The minimum number of scored launches must be 1 to 1000.")
-        day = today or await self.today(guild_id)
+        now = await self.today(guild_id)
+        day = today or now
+        if day >= now:
+            return await stored_leaderboard(
+                self.store.read,
+                guild_id,
+                day,
+                by=by,
+                min_scored=min_scored,
+                evidence=evidence,
+                vendor=vendor,
+                announcer=announcer,
+            )
         launches = filter_launches(
-            await self._launches_on(guild_id, day), vendor=vendor, announcer=announcer
+            await self._launches_on(guild_id, day, now), vendor=vendor, announcer=announcer
         )
         return await asyncio.to_thread(
             leaderboard, launches, day, by=by, min_scored=min_scored, evidence=evidence
         )
 
-    async def _launches_on(self, guild_id: int, day: dt.date) -> list[Launch]:
-        """The guild's launches as they stood on *day*: as stored when *day* is today or later,
-        else rebuilt from their history (see :func:`tracker.stats.as_of.as_of`)."""
-        launches = await self.store.read.launches.all_launches(guild_id)
-        if day >= await self.today(guild_id):
-            return launches
-        events = await self.store.read.events.events_by_launch(guild_id, kinds=AS_OF_KINDS)
+    async def _launches_on(self, guild_id: int, day: dt.date, today: dt.date) -> list[Launch]:
+        """The guild's launches as they stood on *day*: as stored when *day* is *today* or
+        later, else rebuilt from their history (see :func:`tracker.stats.as_of.as_of`); read
+        CHUNK launches at a time, each chunk rebuilt in a worker thread."""
+        read = self.store.read
+        out: list[Launch] = []
+        after = 0
+        while chunk := await read.launches.launches_after(guild_id, after, CHUNK):
+            after = chunk[-1].id
+            if day >= today:
+                out.extend(chunk)
+                continue
+            events = await read.events.events_for([x.id for x in chunk], AS_OF_KINDS)
 
-        def rewind() -> list[Launch]:
-            rebuilt = (as_of(x, events.get(x.id, ()), day) for x in launches)
-            return [x for x in rebuilt if x is not None]
+            def rewind(part: list[Launch] = chunk, history: EventsByLaunch = events) -> None:
+                rebuilt = (as_of(x, history.get(x.id, ()), day) for x in part)
+                out.extend(x for x in rebuilt if x is not None)
 
-        return await asyncio.to_thread(rewind)
+            await asyncio.to_thread(rewind)
+        return out
 
     async def chart(
         self,
@@ -110,20 +157,18 @@ class StatsService:
         """A PNG timeline of the guild's launches (/slips chart, digests), optionally only those
         announced on or after *since*.
 
-        It is drawn in a worker process (tracker.stats.chart_process): matplotlib holds the GIL
-        for most of a render (a few hundred milliseconds for 40 rows, more on first use while it
-        builds its font cache), which in a thread stalled the event loop, and alerts with it."""
-        launches = await asyncio.to_thread(
-            filter_launches,
-            await self.store.read.launches.all_launches(guild_id),
-            vendor=vendor,
-            announcer=announcer,
-            evidence=evidence,
+        The store picks the rows drawn (the most recently announced) and counts the rest;
+        only those rows and their re-datings are read. It is drawn in a worker process
+        (tracker.stats.chart_process): matplotlib holds the GIL for most of a render (a few
+        hundred milliseconds for 40 rows, more on first use while it builds its font cache),
+        which in a thread stalled the event loop, and alerts with it."""
+        read = self.store.read
+        scope = await scope_of(
+            read, guild_id, vendor=vendor, announcer=announcer, evidence=evidence
         )
-        if since is not None:
-            launches = [launch for launch in launches if launch.announced_on >= since]
-        events = await self.store.read.events.events_by_launch(
-            guild_id, kinds=(EventKind.REANNOUNCED, EventKind.REVIVED)
+        shown, count = await read.launches.newest_launches(scope, since, max(1, max_rows))
+        events = await read.events.events_for(
+            [x.id for x in shown], (EventKind.REANNOUNCED, EventKind.REVIVED)
         )
         today = await self.today(guild_id)
         heading = title or "Promised vs. delivered" + (f": {vendor}" if vendor else "")
@@ -131,6 +176,6 @@ class StatsService:
             heading += f" (since {since:%Y-%m-%d})"
 
         png = await chart_process.render_timeline(
-            launches, events, today, title=heading, max_rows=max_rows
+            shown, events, today, title=heading, max_rows=max_rows, left_out=count - len(shown)
         )
-        return Chart(png=png, launches=len(launches))
+        return Chart(png=png, launches=count)
