@@ -443,13 +443,16 @@ async def _enqueue(
     """Queue *digest* for one destination (held while it is broken); False if *key* was
     queued already."""
     broken = await tx.destinations.is_broken(dest_kind, dest_id)
+    entries = digest.changes + len(digest.upcoming) + len(digest.still_late)
+    # A big server's digest names thousands of launches: made into JSON off the event loop.
+    data = await asyncio.to_thread(digest.to_json) if entries > 200 else digest.to_json()
     return await tx.outbox.enqueue(
         guild_id=guild_id,
         dest_kind=dest_kind,
         dest_id=dest_id,
         idem_key=key,
         nonce=nonce_for(key),
-        payload=Message(alerts=(), digest=digest.to_json()),
+        payload=Message(alerts=(), digest=data),
         now=now,
         state=OutboxState.HELD if broken else OutboxState.PENDING,
     )

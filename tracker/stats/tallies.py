@@ -8,8 +8,10 @@ heap for every /slips command, and the garbage collector's walks over them stop 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import functools
 
 from tracker.models import Launch
 from tracker.ports import Session
@@ -18,6 +20,9 @@ from tracker.stats.leaderboard import GroupBy, Leaderboard, rank, spelling_group
 from tracker.stats.score import EvidenceFilter, Stats, fold_name, stats_from_tally
 
 __all__ = ["scope_of", "stored_leaderboard", "stored_record", "stored_stats"]
+
+# Still-late launches scored on the event loop; more are scored in a worker thread.
+INLINE = 200
 
 
 async def _spellings(session: Session, guild_id: int, by: GroupBy, wanted: str) -> tuple[str, ...]:
@@ -93,7 +98,8 @@ async def stored_record(
         overdue = await session.launches.late_launches(
             scope, today, open_only=True, limit=still_late
         )
-    record = stats_from_tally(
+    build = functools.partial(
+        stats_from_tally,
         tally,
         today,
         worst=worst[0] if worst else None,
@@ -102,6 +108,8 @@ async def stored_record(
         announcer=announcer,
         evidence=evidence,
     )
+    # Scoring thousands of still-late launches takes a while: not on the event loop.
+    record = await asyncio.to_thread(build) if len(overdue) > INLINE else build()
     return record, overdue
 
 
