@@ -390,9 +390,10 @@ class DigestService:
         period = period_for(plan[0], plan[1], now) if plan and days is None else None
         start = period.end if period else now - dt.timedelta(days=days or 7)
         today = deadlines.local_today(now, tz)
-        parts = await _read_parts(
-            self.store.read, guild_id, start, now + dt.timedelta(milliseconds=1), today, now
-        )
+        async with self.store.snapshot() as read:  # its several reads agree
+            parts = await _read_parts(
+                read, guild_id, start, now + dt.timedelta(milliseconds=1), today, now
+            )
         digest = await asyncio.to_thread(
             assemble_digest,
             config,

@@ -70,15 +70,16 @@ class StatsService:
         now = await self.today(guild_id)
         day = today or now
         if day >= now and not every_launch:
-            return await stored_stats(
-                self.store.read,
-                guild_id,
-                day,
-                vendor=vendor,
-                announcer=announcer,
-                evidence=evidence,
-                still_late=still_late,
-            )
+            async with self.store.snapshot() as read:  # its several reads agree
+                return await stored_stats(
+                    read,
+                    guild_id,
+                    day,
+                    vendor=vendor,
+                    announcer=announcer,
+                    evidence=evidence,
+                    still_late=still_late,
+                )
         launches = await self._launches_on(guild_id, day, now)
         result = await asyncio.to_thread(
             compute_stats, launches, day, vendor=vendor, announcer=announcer, evidence=evidence
@@ -105,16 +106,17 @@ class StatsService:
         now = await self.today(guild_id)
         day = today or now
         if day >= now:
-            return await stored_leaderboard(
-                self.store.read,
-                guild_id,
-                day,
-                by=by,
-                min_scored=min_scored,
-                evidence=evidence,
-                vendor=vendor,
-                announcer=announcer,
-            )
+            async with self.store.snapshot() as read:
+                return await stored_leaderboard(
+                    read,
+                    guild_id,
+                    day,
+                    by=by,
+                    min_scored=min_scored,
+                    evidence=evidence,
+                    vendor=vendor,
+                    announcer=announcer,
+                )
         launches = filter_launches(
             await self._launches_on(guild_id, day, now), vendor=vendor, announcer=announcer
         )
@@ -126,21 +128,21 @@ class StatsService:
         """The guild's launches as they stood on *day*: as stored when *day* is *today* or
         later, else rebuilt from their history (see :func:`tracker.stats.as_of.as_of`); read
         CHUNK launches at a time, each chunk rebuilt in a worker thread."""
-        read = self.store.read
         out: list[Launch] = []
         after = 0
-        while chunk := await read.launches.launches_after(guild_id, after, CHUNK):
-            after = chunk[-1].id
-            if day >= today:
-                out.extend(chunk)
-                continue
-            events = await read.events.events_for([x.id for x in chunk], AS_OF_KINDS)
+        async with self.store.snapshot() as read:  # the chunks agree with each other
+            while chunk := await read.launches.launches_after(guild_id, after, CHUNK):
+                after = chunk[-1].id
+                if day >= today:
+                    out.extend(chunk)
+                    continue
+                events = await read.events.events_for([x.id for x in chunk], AS_OF_KINDS)
 
-            def rewind(part: list[Launch] = chunk, history: EventsByLaunch = events) -> None:
-                rebuilt = (as_of(x, history.get(x.id, ()), day) for x in part)
-                out.extend(x for x in rebuilt if x is not None)
+                def rewind(part: list[Launch] = chunk, history: EventsByLaunch = events) -> None:
+                    rebuilt = (as_of(x, history.get(x.id, ()), day) for x in part)
+                    out.extend(x for x in rebuilt if x is not None)
 
-            await asyncio.to_thread(rewind)
+                await asyncio.to_thread(rewind)
         return out
 
     async def chart(
@@ -162,14 +164,14 @@ class StatsService:
         (tracker.stats.chart_process): matplotlib holds the GIL for most of a render (a few
         hundred milliseconds for 40 rows, more on first use while it builds its font cache),
         which in a thread stalled the event loop, and alerts with it."""
-        read = self.store.read
-        scope = await scope_of(
-            read, guild_id, vendor=vendor, announcer=announcer, evidence=evidence
-        )
-        shown, count = await read.launches.newest_launches(scope, since, max(1, max_rows))
-        events = await read.events.events_for(
-            [x.id for x in shown], (EventKind.REANNOUNCED, EventKind.REVIVED)
-        )
+        async with self.store.snapshot() as read:
+            scope = await scope_of(
+                read, guild_id, vendor=vendor, announcer=announcer, evidence=evidence
+            )
+            shown, count = await read.launches.newest_launches(scope, since, max(1, max_rows))
+            events = await read.events.events_for(
+                [x.id for x in shown], (EventKind.REANNOUNCED, EventKind.REVIVED)
+            )
         today = await self.today(guild_id)
         heading = title or "Promised vs. delivered" + (f": {vendor}" if vendor else "")
         if since is not None and title is None:
