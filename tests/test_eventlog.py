@@ -26,7 +26,7 @@ HEADER = "product,vendor,date,event,window,announcer,source,quote,evidence\n"
 
 
 async def _score(service: StatsService, guild: int) -> dict[str, object]:
-    result = await service.stats(guild, today=TODAY)
+    result = await service.stats(guild, today=TODAY, every_launch=True)  # as bot.py stats --json
     board = await service.leaderboard(guild, today=TODAY)
     return to_json(result, board)
 
