@@ -14,8 +14,9 @@ queued and posted with its chart) and a re-arm of the engine (timed alone too: t
 re-arms over all servers is "rearm_ms_100k_guilds").
 
 Prints one final JSON line: max_block_ms, worst (the operation during which it happened),
-rearm_ms_100k_guilds, the longest block per operation, and the longest garbage-collector pause
-per operation (a pause stops the loop too, whichever thread triggered it).
+rearm_ms_100k_guilds, the longest block per operation, the longest garbage-collector pause
+per operation (a pause stops the loop too, whichever thread triggered it), and the file
+/launch export sent (a failed export is an error, not a timing).
 """
 
 from __future__ import annotations
@@ -215,7 +216,11 @@ async def _run(
                 server.autocomplete(home.id, channel, manager, "launch show", launch="Model 1")
             ),
         )
-        await op("launch export", command("launch export"))
+        exported = await op("launch export", command("launch export"))
+        # A failed export answers too (with an error): only the file Discord took counts.
+        if not exported.files:
+            raise RuntimeError(f"/launch export sent no file: {exported.text!r}")
+        export_file = exported.files[0]
         export_json = await op(
             "export json", lambda: bot.transfer.export(home.id, TransferFormat.JSON)
         )
@@ -266,6 +271,8 @@ async def _run(
         "block_ms": {k: round(v * 1000, 1) for k, v in sorted(probe.worst.items())},
         "gc_pause_ms": {k: round(v * 1000, 1) for k, v in sorted(probe.gc_worst.items())},
         "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "launch_export_file": export_file.filename,
+        "launch_export_bytes": export_file.size,
     }
 
 
