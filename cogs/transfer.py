@@ -83,8 +83,8 @@ async def launch_import(
     if file.size > MAX_IMPORT_BYTES:
         await replies.reply(
             interaction,
-            f"That file is {file.size // 1024} KiB; imports take at most "
-            f"{MAX_IMPORT_BYTES // 1024 // 1024} MiB (a .gz file: compressed). Split it and "
+            f"That file is {mib(file.size)}; imports take at most "
+            f"{mib(MAX_IMPORT_BYTES)} (a .gz file: compressed). Split it and "
             "import the parts.",
         )
         return

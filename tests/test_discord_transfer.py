@@ -18,6 +18,11 @@ from tracker.transfer import TransferFormat, reading
 PRODUCTS = ["Alpha 1", "Alpha 2", "Beta 1", "Beta 2", "Beta 3"]
 
 
+def kib(size: int) -> int:
+    """Bytes in KiB, rounded up, as the bot words sizes under one MiB."""
+    return -(-size // 1024)
+
+
 def products(data: bytes) -> list[str]:
     return [r["product"] for r in json.loads(data)]
 
@@ -35,8 +40,8 @@ async def test_an_export_over_the_upload_limit_comes_gzipped_and_imports_as_it_i
         assert len(sent.data) <= 4096 and gzip.decompress(sent.data) == plain.content
         assert export.content == (
             f"5 launches, every field and the full history. The file is "
-            f"{len(plain.content) / 1048576:.1f} MiB, more than the 0.0 MiB Discord takes "
-            f"here, so it comes compressed with gzip ({len(sent.data) / 1048576:.1f} MiB); "
+            f"{kib(len(plain.content))} KiB, more than the 4 KiB Discord takes "
+            f"here, so it comes compressed with gzip ({kib(len(sent.data))} KiB); "
             "/launch import reads it as it is."
         )
         dry = await w.cmd("launch import", guild=w.other_guild, file=(sent.filename, sent.data))
@@ -58,9 +63,9 @@ async def test_an_export_too_large_even_gzipped_says_what_to_do(
         w.server.attachment_size_limit = 800
         export = await w.cmd("launch export")
         assert export.files == []
-        assert export.content.startswith("The export of 5 launches is 0.0 MiB (0.0 MiB compressed)")
+        assert export.content.startswith("The export of 5 launches is 8 KiB (1 KiB compressed)")
         assert export.content.endswith(
-            "more than the 0.0 MiB Discord takes in this server. Export one vendor at a time "
+            "more than the 1 KiB Discord takes in this server. Export one vendor at a time "
             "(/launch export vendor: ...), or ask the bot's operator to run `python bot.py "
             f"export --guild {w.guild}`, which writes a file of any size."
         )
@@ -91,7 +96,7 @@ async def test_a_file_discord_refuses_anyway_is_said_as_such(
         monkeypatch.setattr(w.bot.transfer, "export", shrinking)
         reply = await w.cmd("launch export")
         assert reply.files == []
-        assert reply.content.startswith("Discord refused the file (0.0 MiB) as too large for ")
+        assert reply.content.startswith("Discord refused the file (8 KiB) as too large for ")
         assert reply.content.endswith(
             "this server. Export one vendor at a time (/launch export vendor: ...), or ask the "
             f"bot's operator to run `python bot.py export --guild {w.guild}`, which writes a "
@@ -103,10 +108,10 @@ async def test_uploads_over_the_caps_are_refused_with_the_reason(
     tmp_path: Path, db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with world(db_target) as w:
-        big = b"[" + b" " * (5 * 1024 * 1024) + b"]"
+        big = b"[" + b" " * (6 * 1024 * 1024) + b"]"
         refused = await w.cmd("launch import", file=("big.json", big))
         assert refused.content == (
-            "That file is 5120 KiB; imports take at most 5 MiB (a .gz file: compressed). "
+            "That file is 6 MiB; imports take at most 5 MiB (a .gz file: compressed). "
             "Split it and import the parts."
         )
         monkeypatch.setattr(reading, "MAX_UNPACKED_BYTES", 1_000_000)

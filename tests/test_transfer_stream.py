@@ -17,6 +17,7 @@ from tracker.errors import InvalidInput
 from tracker.models import EventKind
 from tracker.transfer import TransferFormat, TransferService, export_csv, export_json, reading
 from tracker.transfer import service as transfer_service
+from tracker.transfer.service import mib
 
 THIRD = GUILD + 2
 
@@ -147,8 +148,9 @@ async def test_an_export_too_large_to_upload_comes_compressed_or_says_what_to_do
         with pytest.raises(InvalidInput) as caught:
             await service.export(GUILD, TransferFormat.JSON, max_bytes=100)
         assert str(caught.value) == (
-            f"The export of 7 launches is 0.0 MiB (0.0 MiB compressed), more than the 0.0 MiB "
-            "Discord takes in this server. Export one vendor at a time (/launch export vendor: "
+            f"The export of 7 launches is {kib(size)} KiB ({kib(len(packed.content))} KiB "
+            "compressed), more than the 1 KiB Discord takes in this server. Export one vendor "
+            "at a time (/launch export vendor: "
             f"...), or ask the bot's operator to run `python bot.py export --guild {GUILD}`, "
             "which writes a file of any size."
         )
@@ -240,3 +242,28 @@ async def test_an_import_checked_in_pages_numbers_rows_and_finds_look_alikes_acr
         # Now GUILD's launches are all in OTHER: each row of the file looks like one there.
         third = await service.check(OTHER, json.dumps(rows[:3]), TransferFormat.JSON)
         assert [w.row for w in third.warnings] == [1, 2, 3]
+
+
+def kib(size: int) -> int:
+    """Bytes in KiB, rounded up, as the bot words sizes under one MiB."""
+    return -(-size // 1024)
+
+
+@pytest.mark.parametrize(
+    ("size", "words"),
+    [
+        (0, "0 KiB"),
+        (1, "1 KiB"),
+        (1024, "1 KiB"),
+        (1025, "2 KiB"),
+        (1024 * 1024 - 1, "1024 KiB"),
+        (1024 * 1024, "1 MiB"),
+        (5 * 1024 * 1024, "5 MiB"),
+        (int(2.34 * 1024 * 1024), "2.3 MiB"),
+        (10 * 1024 * 1024 + 200_000, "10.2 MiB"),
+    ],
+)
+def test_file_sizes_are_worded_in_kib_under_one_mib_and_never_as_zero(
+    size: int, words: str
+) -> None:
+    assert mib(size) == words

@@ -116,8 +116,11 @@ class Upload:
 
 
 def mib(size: int) -> str:
-    """A file size for a person, in MiB as Discord counts them."""
-    return f"{size / 1024 / 1024:.1f} MiB"
+    """A file size for a person, as Discord counts them: KiB under one MiB (rounded up, so a
+    non-empty file is never "0"), else MiB to one decimal ("5 MiB", "2.3 MiB")."""
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KiB"
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0") + " MiB"
 
 
 @dataclass(frozen=True, slots=True)
