@@ -15,12 +15,43 @@ from storage.rows import (
     Repository,
     chunks,
     row_to_event,
+    values_rows,
 )
 from tracker.models import (
     EventKind,
     LaunchEvent,
 )
 from tracker.records import NewEvent
+
+EVENT_COLUMNS = ("launch_id", "guild_id", "kind", "at", "actor", "source_url", "note", "data")
+_APPEND_EVENT = (
+    f"INSERT INTO launch_events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES {values_rows(1, len(EVENT_COLUMNS))}"
+)
+
+
+def event_values(
+    launch_id: int,
+    guild_id: int,
+    kind: EventKind,
+    at: dt.datetime,
+    actor: str,
+    source_url: str | None,
+    note: str | None,
+    data: dict[str, Any] | None,
+) -> tuple[Any, ...]:
+    """A history row's values for :data:`EVENT_COLUMNS`, in storage form (one place, so that a
+    row appended alone and one inserted in a batch are the same row)."""
+    return (
+        launch_id,
+        guild_id,
+        kind.value,
+        to_ms(at),
+        actor,
+        source_url,
+        note,
+        json.dumps(data or {}, sort_keys=True),
+    )
 
 
 def _rows_to_events(rows: list[sqlite3.Row]) -> list[LaunchEvent]:
@@ -54,19 +85,8 @@ class SqlEvents(Repository):
     ) -> None:
         """Append one row to a launch's history (never updated afterwards)."""
         await self._conn.execute(
-            "INSERT INTO launch_events "
-            "(launch_id, guild_id, kind, at, actor, source_url, note, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                launch_id,
-                guild_id,
-                kind.value,
-                to_ms(at),
-                actor,
-                source_url,
-                note,
-                json.dumps(data or {}, sort_keys=True),
-            ),
+            _APPEND_EVENT,
+            event_values(launch_id, guild_id, kind, at, actor, source_url, note, data),
         )
 
     async def launch_events(self, launch_id: int) -> list[LaunchEvent]:

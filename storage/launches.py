@@ -6,15 +6,19 @@ import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from storage.batch import insert_returning_ids, insert_rows
 from storage.db import from_ms_or_none, to_ms
+from storage.events import EVENT_COLUMNS, event_values
 from storage.rows import (
     INLINE_ROWS,
     Repository,
     chunks,
     row_to_launch,
     skip_locked,
+    values_rows,
 )
 from storage.scores import ScoreSql, row_to_name_tally, row_to_tally
 from tracker.models import (
@@ -23,7 +27,8 @@ from tracker.models import (
     LaunchState,
     Precision,
 )
-from tracker.records import Advance, LaunchScope, NameTally, ScoreTally
+from tracker.ports.launches import PreparedRecords
+from tracker.records import Advance, LaunchRecord, LaunchScope, NameTally, ScoreTally
 
 _LAUNCH_FIELDS = (
     "product",
@@ -79,6 +84,35 @@ def _launch_values(launch: Launch) -> tuple[Any, ...]:
         launch.announced_precision.value,
         launch.outcome_precision.value,
     )
+
+
+RECORD_COLUMNS = ("guild_id", *_LAUNCH_FIELDS, "created_at", "updated_at")
+_INSERT_RECORD = (
+    f"INSERT INTO launches ({', '.join(RECORD_COLUMNS)}) "
+    f"VALUES {values_rows(1, len(RECORD_COLUMNS))} RETURNING id"
+)
+
+
+def _record_values(launch: Launch) -> tuple[Any, ...]:
+    """*launch*'s values for :data:`RECORD_COLUMNS`: every stored field as given."""
+    return (
+        launch.guild_id,
+        *_launch_values(launch),
+        to_ms(launch.created_at),
+        to_ms(launch.updated_at),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SqlPreparedRecords:
+    """Launch records as rows for :data:`RECORD_COLUMNS`, and their history rows for
+    storage.events.EVENT_COLUMNS without the launch id, each with the place of its launch."""
+
+    launches: list[tuple[Any, ...]]
+    events: list[tuple[int, tuple[Any, ...]]]
+
+    def __len__(self) -> int:
+        return len(self.launches)
 
 
 def _launch_filter(
@@ -205,23 +239,47 @@ class SqlLaunches(Repository):
 
     async def insert_launch_record(self, launch: Launch) -> int:
         """Insert *launch* with every stored field as given (its id is ignored: a new one is
-        assigned and returned). Used by imports, which keep states, outcomes and timestamps."""
-        columns = ("guild_id", *_LAUNCH_FIELDS, "created_at", "updated_at")
-        values = (
-            launch.guild_id,
-            *_launch_values(launch),
-            to_ms(launch.created_at),
-            to_ms(launch.updated_at),
-        )
-        cur = await self._conn.execute(
-            f"INSERT INTO launches ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))}) RETURNING id",
-            values,
-        )
+        assigned and returned), keeping states, outcomes and timestamps; an import inserts
+        many at once with :meth:`insert_launch_records`."""
+        cur = await self._conn.execute(_INSERT_RECORD, _record_values(launch))
         row = await cur.fetchone()
         await cur.close()
         assert row is not None
         return int(row[0])
+
+    async def insert_launch_records(self, records: Sequence[LaunchRecord]) -> list[int]:
+        """Batch form of :meth:`insert_launch_record`, each launch's history appended with it
+        (as :meth:`storage.events.SqlEvents.append_event` would, in the same order): the same
+        rows, in a few statements instead of one per row (storage.batch). Returns the new ids,
+        in the order of *records*."""
+        return await self.insert_prepared(self.prepare_records(records))
+
+    def prepare_records(self, records: Sequence[LaunchRecord]) -> SqlPreparedRecords:
+        """*records* and their histories as rows in storage form, before any statement (CPU
+        work only: a worker thread can do it while the writer is free for others)."""
+        return SqlPreparedRecords(
+            [_record_values(r.launch) for r in records],
+            [
+                (
+                    n,
+                    event_values(
+                        0, r.launch.guild_id, e.kind, e.at, e.actor, e.source_url, e.note, e.data
+                    )[1:],
+                )
+                for n, r in enumerate(records)
+                for e in r.events
+            ],
+        )
+
+    async def insert_prepared(self, prepared: PreparedRecords) -> list[int]:
+        """Insert what :meth:`prepare_records` made: the launches, then their histories (in
+        order, each row given its launch's new id); the new ids, in the order of the
+        records."""
+        assert isinstance(prepared, SqlPreparedRecords), prepared
+        ids = await insert_returning_ids(self._conn, "launches", RECORD_COLUMNS, prepared.launches)
+        history = [(ids[n], *rest) for n, rest in prepared.events]
+        await insert_rows(self._conn, "launch_events", EVENT_COLUMNS, history)
+        return ids
 
     async def advance_due(
         self,

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from storage.db import Connection, from_ms, from_ms_or_none
 from tracker.models import (
@@ -29,6 +30,8 @@ from tracker.probes import Detection, DetectionState, Probe, ProbeKind
 from tracker.probes.classify import Verdict
 from tracker.promises import Discovery, DiscoveryKind, Promised, PromiseProposal, ProposalState
 from tracker.records import DigestRun, PublicBoard
+
+T = TypeVar("T")
 
 
 class Repository:
@@ -274,7 +277,8 @@ def row_to_detection(row: sqlite3.Row) -> Detection:
     )
 
 
-def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    """*items* in consecutive slices of at most *size*."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -293,3 +297,9 @@ def skip_locked(conn: Connection) -> str:
 
 
 INLINE_ROWS = 500
+
+
+def values_rows(rows: int, columns: int) -> str:
+    """The VALUES list of a multi-row INSERT: *rows* groups of *columns* ``?`` placeholders."""
+    group = "(" + ", ".join("?" * columns) + ")"
+    return ", ".join([group] * rows)

@@ -4,10 +4,11 @@ engine writes in bulk."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.models import DestinationKind, EventKind, LaunchState, Message, OutboxState
+from tracker.models import DestinationKind, EventKind, Launch, LaunchState, Message, OutboxState
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,29 @@ class NewEvent:
     at: dt.datetime
     actor: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One history row of a launch that is stored whole (an import): what happened, when, by
+    whom, and its source, note and data, as they were; the store adds the launch's id and
+    guild."""
+
+    kind: EventKind
+    at: dt.datetime
+    actor: str
+    source_url: str | None
+    note: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchRecord:
+    """A launch to store with every field as given (its id is assigned by the store) and its
+    history, oldest first."""
+
+    launch: Launch
+    events: Sequence[HistoryEntry]
 
 
 @dataclass(frozen=True, slots=True)

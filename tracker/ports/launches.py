@@ -14,10 +14,18 @@ from tracker.models import (
 )
 from tracker.records import (
     Advance,
+    LaunchRecord,
     LaunchScope,
     NameTally,
     ScoreTally,
 )
+
+
+class PreparedRecords(Protocol):
+    """Launch records with their histories in the store's own form (see
+    :meth:`Launches.prepare_records`): how many launches they are is all the domain sees."""
+
+    def __len__(self) -> int: ...
 
 
 class Launches(Protocol):
@@ -57,7 +65,24 @@ class Launches(Protocol):
 
     async def insert_launch_record(self, launch: Launch) -> int:
         """Insert *launch* with every stored field as given (its id is ignored: a new one is
-        assigned and returned). Used by imports, which keep states, outcomes and timestamps."""
+        assigned and returned), keeping states, outcomes and timestamps; an import inserts
+        many at once with :meth:`insert_launch_records`."""
+
+    async def insert_launch_records(self, records: Sequence[LaunchRecord]) -> list[int]:
+        """Batch form of :meth:`insert_launch_record`, each launch's history appended with it
+        (the rows one insert_launch_record and an append_event per history row would leave,
+        in a few statements). Returns the new ids, in the order of *records*. The same as
+        :meth:`insert_prepared` of :meth:`prepare_records`."""
+
+    def prepare_records(self, records: Sequence[LaunchRecord]) -> PreparedRecords:
+        """*records* and their histories turned into the store's rows: CPU work only (no
+        statement), to be done before the transaction that inserts them (in a worker thread
+        for many), so that the transaction holds the database's one writer only for the
+        inserts themselves."""
+
+    async def insert_prepared(self, prepared: PreparedRecords) -> list[int]:
+        """Insert what :meth:`prepare_records` made, as :meth:`insert_launch_records` does;
+        the new ids, in the order of the records."""
 
     async def advance_due(
         self,

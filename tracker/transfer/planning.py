@@ -18,10 +18,10 @@ from tracker import deadlines, eventlog
 from tracker.errors import InvalidInput
 from tracker.launches import MAX_ANNOUNCER, MAX_PRODUCT, MAX_QUOTE, MAX_VENDOR, clean_url
 from tracker.models import Evidence, GuildConfig, Launch, LaunchState, Precision
+from tracker.records import HistoryEntry
 from tracker.transfer.reading import MAX_IMPORT_ROWS, NOT_AN_OBJECT
 from tracker.transfer.validation import (
     MAX_SOURCE_URL,
-    PlannedEvent,
     RowReader,
     read_events,
 )
@@ -60,7 +60,7 @@ class PlannedLaunch:
 
     row: int
     launch: Launch
-    events: tuple[PlannedEvent, ...]
+    events: tuple[HistoryEntry, ...]
 
 
 def launch_key(product: str, vendor: str, announced_on: dt.date) -> tuple[str, str, dt.date]:
@@ -153,7 +153,7 @@ def plan_event_log(
             r.line,
             r.launch,
             tuple(
-                PlannedEvent(e.kind, e.at, e.actor, e.source_url, e.note, e.data) for e in r.events
+                HistoryEntry(e.kind, e.at, e.actor, e.source_url, e.note, e.data) for e in r.events
             ),
         )
         for r in replayed

@@ -20,6 +20,7 @@ from tracker.errors import InvalidInput
 from tracker.limits import Limits
 from tracker.models import GuildConfig, Launch, LaunchEvent
 from tracker.ports import Store
+from tracker.records import LaunchRecord
 from tracker.text import plural
 from tracker.transfer.export import ExportWriter
 from tracker.transfer.formats import TransferFormat, detect_format
@@ -238,31 +239,25 @@ class TransferService:
         if not report.ok:
             return report
         recent.append(self.clock.now())
-        ids = await self._write(guild_id, planned)
+        ids = await self._write(planned)
         log.info("imported %d launches into guild %s", len(ids), guild_id)
         if self.on_change is not None:
             self.on_change()
         return dataclasses.replace(report, created=len(ids), launch_ids=tuple(ids))
 
-    async def _write(self, guild_id: int, planned: list[PlannedLaunch]) -> list[int]:
-        """Insert every planned launch and its history in one transaction; their new ids."""
-        ids: list[int] = []
+    async def _write(self, planned: list[PlannedLaunch]) -> list[int]:
+        """Insert every planned launch and its history in one transaction; their new ids.
+
+        Everything was read and checked before, and the rows are made in a worker thread
+        before the transaction too: it holds only the batched inserts (a few statements for
+        5,000 launches, not one per launch and history row), so the database's one writer,
+        which every server's alerts and changes wait for, is held only as long as the rows
+        take to write."""
+        records = [LaunchRecord(plan.launch, plan.events) for plan in planned]
+        rows = await asyncio.to_thread(self.store.read.launches.prepare_records, records)
+        del records
         async with self.store.transaction() as tx:
-            for plan in planned:
-                launch_id = await tx.launches.insert_launch_record(plan.launch)
-                ids.append(launch_id)
-                for event in plan.events:
-                    await tx.events.append_event(
-                        launch_id=launch_id,
-                        guild_id=guild_id,
-                        kind=event.kind,
-                        at=event.at,
-                        actor=event.actor,
-                        source_url=event.source_url,
-                        note=event.note,
-                        data=event.data,
-                    )
-        return ids
+            return await tx.launches.insert_prepared(rows)
 
     def _recent_imports(self, guild_id: int) -> collections.deque[dt.datetime]:
         recent = self._imports.setdefault(guild_id, collections.deque())

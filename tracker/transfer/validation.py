@@ -7,10 +7,10 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tracker.models import EventKind
+from tracker.records import HistoryEntry
 
 __all__ = [
     "FIRST_YEAR",
@@ -19,7 +19,6 @@ __all__ = [
     "MAX_DATA_DEPTH",
     "MAX_EVENTS_PER_LAUNCH",
     "MAX_EVENT_NOTE",
-    "PlannedEvent",
     "RowReader",
     "read_events",
 ]
@@ -35,18 +34,6 @@ FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 _E = TypeVar("_E", bound=enum.StrEnum)
 Fail = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedEvent:
-    """One history row to insert, with its original time, actor and kind."""
-
-    kind: EventKind
-    at: dt.datetime
-    actor: str
-    source_url: str | None
-    note: str | None
-    data: dict[str, Any]
 
 
 class RowReader:
@@ -142,10 +129,10 @@ class RowReader:
         return value
 
 
-def read_events(raw: Any, fail: Fail) -> list[PlannedEvent]:
+def read_events(raw: Any, fail: Fail) -> list[HistoryEntry]:
     """The history rows of a record's "events" (a list, or its JSON text in a CSV cell); each
     problem goes to *fail*, naming the event's position."""
-    out: list[PlannedEvent] = []
+    out: list[HistoryEntry] = []
     for number, item in enumerate(_event_list(raw, fail), start=1):
 
         def bad(message: str, number: int = number) -> None:
@@ -178,7 +165,7 @@ def _event_list(raw: Any, fail: Fail) -> list[Any]:
     return raw
 
 
-def _read_event(item: Any, bad: Fail) -> PlannedEvent | None:
+def _read_event(item: Any, bad: Fail) -> HistoryEntry | None:
     if not isinstance(item, dict):
         bad("must be an object")
         return None
@@ -213,7 +200,7 @@ def _read_event(item: Any, bad: Fail) -> PlannedEvent | None:
         return None
     if at is None:
         return None
-    return PlannedEvent(kind, at, actor, source, note, data)
+    return HistoryEntry(kind, at, actor, source, note, data)
 
 
 def _instant(value: Any, name: str, fail: Fail) -> dt.datetime | None:
