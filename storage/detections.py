@@ -11,8 +11,7 @@ from storage.rows import (
     Repository,
     row_to_detection,
 )
-from tracker.probes import Detection, DetectionState, Probe
-from tracker.probes.classify import Verdict
+from tracker.probes import Detection, DetectionState, Probe, Verdict
 
 
 class SqlDetections(Repository):

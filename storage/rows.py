@@ -26,8 +26,7 @@ from tracker.models import (
     Subscription,
     SubscriptionScope,
 )
-from tracker.probes import Detection, DetectionState, Probe, ProbeKind
-from tracker.probes.classify import Verdict
+from tracker.probes import Detection, DetectionState, Probe, ProbeKind, Verdict
 from tracker.promises import Discovery, DiscoveryKind, Promised, PromiseProposal, ProposalState
 from tracker.records import DigestRun, PublicBoard
 

@@ -1,4 +1,4 @@
-"""Tests for tracker.promises: entries of a feed or page read into promise proposals."""
+"""Tests for tracker.promise_reading: entries of a feed or page read into promise proposals."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from tracker.models import Message
 from tracker.outbox.alert_text import render_text
 from tracker.probes.reader import Feed, FeedEntry, PageText
-from tracker.promises import PromiseProposal, ProposalState, product_from_title, promises_in
+from tracker.promise_reading import product_from_title, promises_in
+from tracker.promises import PromiseProposal, ProposalState
 
 TODAY = dt.date(2025, 2, 3)
 UTC = dt.UTC

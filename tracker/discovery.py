@@ -34,13 +34,13 @@ from tracker.probes.fetch import Fetcher, FetchError
 from tracker.probes.netguard import BlockedTarget
 from tracker.probes.reader import BodyReader, Feed, PageText, Unreadable
 from tracker.probes.rounds import BackgroundRounds, backoff
+from tracker.promise_reading import promises_in
 from tracker.promises import (
     Discovery,
     DiscoveryKind,
     Promised,
     PromiseProposal,
     ProposalState,
-    promises_in,
 )
 from tracker.records import Outgoing
 from tracker.service import Added, Tracker

@@ -16,12 +16,9 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.infra import replies
-from cogs.infra.buttons import NotifyButton, ShipButton
 from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.pacing import GLOBAL_LIMIT, STANDBY_LIMIT, GlobalPacer
-from cogs.infra.proposals import ProposalPoster
-from tracker.app import Slipwatch
+from cogs.infra.poster import ProposalPoster
 from tracker.errors import TrackerError
 from tracker.models import DestinationKind, OutboxRow
 from tracker.ports.cluster import Coordination
@@ -30,9 +27,19 @@ from tracker.settings import Settings
 if TYPE_CHECKING:
     # Imported where they are built: only a bot on PostgreSQL runs a cluster and only one that
     # serves boards runs the web site, and their imports (psycopg, aiohttp's server, Jinja2)
-    # would otherwise delay every start.
+    # would otherwise delay every start. What only commands use (replies, buttons, and the
+    # services behind them) is imported after the engine is armed, with the extensions.
     from cogs.infra.cluster import Cluster
     from cogs.web.server import BoardSite
+    from tracker.app import Slipwatch
+    from tracker.board import BoardService
+    from tracker.digests import DigestService
+    from tracker.discovery import DiscoveryService
+    from tracker.launches import Tracker
+    from tracker.probes.service import ProbeService
+    from tracker.stats import StatsService
+    from tracker.transfer import TransferService
+    from tracker.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
 
@@ -90,23 +97,14 @@ class SlipwatchBot(commands.Bot):
         self.sync_only = False  # `python bot.py sync`: load commands, start nothing
         self.notifier = notifier
         notifier.attach(self)
-        # The services the cogs call, by their short names.
         self.deliverer = app.deliverer
         self.engine = app.engine
-        self.tracker = app.tracker
-        self.probes = app.probes
-        self.discovery = app.discovery
-        self.stats = app.stats
-        self.digests = app.digests
-        self.transfer = app.transfer
-        self.boards = app.boards
-        self.watchlist = app.watchlist
         # The hooks that need Discord: who hears of a broken channel, what a detection wakes,
         # and, on PostgreSQL, where a change is announced (several processes may share the
         # database: one of them, elected, delivers; see cogs/infra/cluster.py).
         app.deliverer.on_broken = self.tell_managers_broken
         self.proposals = ProposalPoster(self)
-        app.probes.on_detection = self.proposals.on_detection
+        app.on_detection = self.proposals.on_detection
         self.cluster: Cluster | None = None
         if coordination is not None:
             from cogs.infra.cluster import Cluster
@@ -117,6 +115,41 @@ class SlipwatchBot(commands.Bot):
         self.web = _board_site(settings, app)
         self._max_concurrency: int | None = None
         self.tree.error(self.on_app_command_error)
+
+    # The services the cogs call, by their short names (each built at its first use: see
+    # tracker.app.Slipwatch).
+
+    @property
+    def tracker(self) -> Tracker:
+        return self.app.tracker
+
+    @property
+    def probes(self) -> ProbeService:
+        return self.app.probes
+
+    @property
+    def discovery(self) -> DiscoveryService:
+        return self.app.discovery
+
+    @property
+    def stats(self) -> StatsService:
+        return self.app.stats
+
+    @property
+    def digests(self) -> DigestService:
+        return self.app.digests
+
+    @property
+    def transfer(self) -> TransferService:
+        return self.app.transfer
+
+    @property
+    def boards(self) -> BoardService:
+        return self.app.boards
+
+    @property
+    def watchlist(self) -> Watchlist:
+        return self.app.watchlist
 
     async def setup_hook(self) -> None:
         if not self.sync_only:
@@ -132,6 +165,8 @@ class SlipwatchBot(commands.Bot):
                 await self.cluster.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        from cogs.infra.buttons import NotifyButton, ShipButton
+
         self.add_dynamic_items(NotifyButton, ShipButton)
         if self.sync_only:
             return
@@ -184,6 +219,8 @@ class SlipwatchBot(commands.Bot):
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         """Domain and option errors get a short ephemeral answer; the rest is logged."""
+        from cogs.infra import replies  # loaded with the extensions, before any command
+
         original = getattr(error, "original", error)
         if isinstance(original, TrackerError):
             message = str(original)

@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from cogs.infra import messages
-from cogs.infra.buttons import alert_view
-from cogs.infra.promises import promise_view
 from tracker.models import DestinationKind, OutboxRow
 from tracker.outbox.delivery import (
     BrokenDestination,
@@ -95,7 +92,14 @@ class DiscordNotifier:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return RetryLater(f"network: {type(exc).__name__}")
 
+    # The look of a message (its embeds and buttons, and the statistics and digests they show)
+    # is imported at the first send, not before: the bot's start arms the engine first.
+
     async def _send_channel(self, row: OutboxRow) -> DeliveryResult:
+        from cogs.infra import messages
+        from cogs.infra.buttons import alert_view
+        from cogs.infra.promises import promise_view
+
         message = row.payload
         content = None
         mentions = discord.AllowedMentions.none()
@@ -127,6 +131,8 @@ class DiscordNotifier:
         return Delivered(message_id=sent.id)
 
     async def _send_dm(self, row: OutboxRow) -> DeliveryResult:
+        from cogs.infra import messages
+
         channel_id = await self._dm_channel(row.dest_id)
         channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
         sent = await channel.send(

@@ -6,8 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from tracker.probes import Detection, DetectionState, Probe
-from tracker.probes.classify import Verdict
+from tracker.probes import Detection, DetectionState, Probe, Verdict
 
 
 class Detections(Protocol):

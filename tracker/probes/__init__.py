@@ -25,7 +25,13 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from tracker.probes.classify import Verdict
+
+class Verdict(enum.StrEnum):
+    """What a passage says about a launch (read by tracker.probes.classify)."""
+
+    RELEASE = "release"
+    PROMISE = "promise"
+    NEITHER = "neither"
 
 
 class ProbeKind(enum.StrEnum):

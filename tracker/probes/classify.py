@@ -30,11 +30,11 @@ out there.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tracker.probes import Verdict
 from tracker.probes.cues import (
     CLAUSE_BREAKS,
     NEGATIONS,
@@ -58,14 +58,6 @@ __all__ = [
     "passage_around",
     "sentence_spans",
 ]
-
-
-class Verdict(enum.StrEnum):
-    """What a passage says about a launch."""
-
-    RELEASE = "release"
-    PROMISE = "promise"
-    NEITHER = "neither"
 
 
 @dataclass(frozen=True, slots=True)

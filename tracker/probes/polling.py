@@ -20,8 +20,15 @@ from dataclasses import dataclass, field
 
 from tracker.models import Launch
 from tracker.ports import Session
-from tracker.probes import Detection, DetectionState, Probe, ProbeDisabled, ProbeKind, kinds
-from tracker.probes.classify import Verdict
+from tracker.probes import (
+    Detection,
+    DetectionState,
+    Probe,
+    ProbeDisabled,
+    ProbeKind,
+    Verdict,
+    kinds,
+)
 from tracker.probes.fetch import Fetched, FetchError
 from tracker.probes.notices import write_disabled_notice, write_summary_notice
 from tracker.probes.proposals import ProbeProposals

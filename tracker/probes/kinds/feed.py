@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tracker.probes import Probe, ProbeKind
-from tracker.probes.classify import Verdict
+from tracker.probes import Probe, ProbeKind, Verdict
 from tracker.probes.kinds.matching import (
     TEXT_EXAMPLES,
     Mention,

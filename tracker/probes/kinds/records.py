@@ -9,8 +9,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from tracker.probes import Probe, ProbeKind
-from tracker.probes.classify import Verdict
+from tracker.probes import Probe, ProbeKind, Verdict
 from tracker.probes.fetch import ApiKey
 from tracker.probes.reader import Read, Reading
 from tracker.windows import Window
