@@ -919,6 +919,53 @@ async def test_probes_run_on_the_engines_one_timer(
         assert len(w.h.scheduler.get_jobs()) == 1
 
 
+async def test_a_probe_due_when_the_bot_restarts_is_polled_on_the_timer_before_any_command(
+    server: ProbeServer, db_target: str
+) -> None:
+    path = "/xai/v1/models"
+    server.put_json(path, openai_models(["grok-3"]))
+    async with world(db_target, server) as w:  # world polls only when a test says so
+        launch_id = await grok3(w.h)
+        probe = await w.svc.add_probe(
+            GUILD,
+            launch_id,
+            "models",
+            server.url("/xai"),
+            "grok-3",
+            api_key_env="SLIPWATCH_KEY_XAI",
+        )
+        restart_at = w.h.clock.now() + dt.timedelta(minutes=5)
+    assert server.hits(path) == []  # its first check fell due while the bot was down
+
+    # The restarted bot: nothing has used its probe service when the engine starts. The probes'
+    # place on the timer sees the due probe, builds the service and polls it.
+    env = {**ENV, "SLIPWATCH_KEY_XAI_HOSTS": server.allow}
+    guard = NetGuard(AllowList.parse([server.allow]))
+    endpoints = Endpoints(huggingface=server.url("/hf"), github_api=server.url("/gh"))
+    async with (
+        Fetcher(guard, FAST, environ=env) as fetcher,
+        harness(
+            db_target,
+            start=restart_at,
+            configure=False,
+            fetcher=fetcher,
+            probing=ProbeSettings(jitter=0.0, endpoints=endpoints),
+        ) as h,
+    ):
+        for _ in range(400):
+            if server.hits(path):
+                break
+            await asyncio.sleep(0.025)
+        await h.app.probes.wait_idle()
+        await h.engine.settle()
+        assert [hit.headers["Authorization"] for hit in server.hits(path)] == [
+            f"Bearer {XAI_KEY}"
+        ]
+        after = await h.store.read.probes.get_probe(probe.id)
+        assert after is not None and after.last_checked_at == restart_at
+        assert h.engine.armed_at == after.next_check_at == restart_at + dt.timedelta(minutes=30)
+
+
 async def test_a_pre_release_tag_stays_vetoed_while_its_release_list_answers_304(
     tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
