@@ -958,9 +958,7 @@ async def test_a_probe_due_when_the_bot_restarts_is_polled_on_the_timer_before_a
             await asyncio.sleep(0.025)
         await h.app.probes.wait_idle()
         await h.engine.settle()
-        assert [hit.headers["Authorization"] for hit in server.hits(path)] == [
-            f"Bearer {XAI_KEY}"
-        ]
+        assert [hit.headers["Authorization"] for hit in server.hits(path)] == [f"Bearer {XAI_KEY}"]
         after = await h.store.read.probes.get_probe(probe.id)
         assert after is not None and after.last_checked_at == restart_at
         assert h.engine.armed_at == after.next_check_at == restart_at + dt.timedelta(minutes=30)
