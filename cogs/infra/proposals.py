@@ -1,5 +1,6 @@
 """Proposals in Discord: the message a probe's detection becomes (with persistent "Confirm
-shipped" / "Not yet" buttons) and the poster that sends pending proposals to alert channels."""
+shipped" / "Not yet" buttons) and what pressing them does. The poster that sends pending
+proposals to alert channels is cogs.infra.poster."""
 
 from __future__ import annotations
 
