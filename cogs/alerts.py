@@ -238,9 +238,10 @@ class AlertsCog(commands.GroupCog, group_name="alerts", group_description="Alert
                 if item["dest_kind"] is DestinationKind.CHANNEL
                 else f"user {item['dest_id']}"
             )
+            told = _notice_line(item)
             problems.append(
                 f"{where}: {render.safe(item['reason'], 300)} — {item['held']} held since "
-                f"{render.ts(item['since'], 'R')}. Fix it, then run /alerts channel again."
+                f"{render.ts(item['since'], 'R')}.{told} Fix it, then run /alerts channel again."
             )
         if problems:
             embed.add_field(
@@ -308,3 +309,19 @@ async def setup(bot: commands.Bot) -> None:
     """Extension entry point."""
     assert isinstance(bot, SlipwatchBot)
     await bot.add_cog(AlertsCog(bot))
+
+
+def _notice_line(item: dict[str, Any]) -> str:
+    """Whether the managers were told that this channel broke (their notice goes through the
+    outbox: sent, still being tried, or refused everywhere)."""
+    if item["dest_kind"] is not DestinationKind.CHANNEL:
+        return ""
+    if item["notified_at"] is not None:
+        return f" Managers told {render.ts(item['notified_at'], 'R')}."
+    state = item["notice_state"]
+    if state == "pending":
+        return " The managers' notice is on its way."
+    if state in ("failed", "dead"):
+        why = render.safe((item["notice_error"] or "no reason given").rstrip("."), 200)
+        return f" The managers could not be told: {why}."
+    return ""

@@ -36,7 +36,9 @@ class SqlDestinations(Repository):
         newly = cur.rowcount == 1
         await cur.close()
         await self._conn.execute(
-            "UPDATE outbox SET state = 'held', last_error = ? "
+            # A held row is in nobody's hands: released early (the channel fixed within a
+            # claim's time), it must be due at once, not when the failed send's claim ends.
+            "UPDATE outbox SET state = 'held', last_error = ?, claimed_until = NULL "
             "WHERE dest_kind = ? AND dest_id = ? AND state = 'pending'",
             (reason[:500], dest_kind.value, dest_id),
         )
@@ -87,12 +89,16 @@ class SqlDestinations(Repository):
         return count
 
     async def broken_destinations(self, guild_id: int | None = None) -> list[dict[str, Any]]:
-        """Broken destinations with how many rows each holds."""
+        """Broken destinations with how many rows each holds and where the managers' notice
+        of each breakage stands (its outbox state and last error; None when there is none)."""
         sql = (
             "SELECT b.dest_kind, b.dest_id, b.guild_id, b.reason, b.since, b.notified_at, "
             "(SELECT COUNT(*) FROM outbox o WHERE o.dest_kind = b.dest_kind "
-            "AND o.dest_id = b.dest_id AND o.state = 'held') AS held "
-            "FROM broken_destinations b"
+            "AND o.dest_id = b.dest_id AND o.state = 'held') AS held, "
+            "n.state AS notice_state, n.last_error AS notice_error "
+            "FROM broken_destinations b LEFT JOIN outbox n ON n.idem_key = "
+            # The managers' notice of this breakage (tracker.outbox.fanout.broken_notice).
+            "'broken:c' || CAST(b.dest_id AS TEXT) || ':' || CAST(b.since AS TEXT)"
         )
         params: tuple[Any, ...] = ()
         if guild_id is not None:
@@ -108,22 +114,26 @@ class SqlDestinations(Repository):
                 "since": from_ms(r["since"]),
                 "notified_at": from_ms_or_none(r["notified_at"]),
                 "held": r["held"],
+                "notice_state": r["notice_state"],
+                "notice_error": r["notice_error"],
             }
             for r in rows
         ]
 
     async def mark_broken_notified(
-        self, dest_kind: DestinationKind, dest_id: int, now: dt.datetime
+        self, dest_kind: DestinationKind, dest_id: int, since: dt.datetime, now: dt.datetime
     ) -> bool:
-        """Claim the one-time "your channel is broken" notice; True for the first caller only."""
+        """Record that the managers were told of the breakage that began at *since* (their
+        notice was delivered). False when that breakage is over (fixed, or broken anew since)
+        or already marked."""
         cur = await self._conn.execute(
             "UPDATE broken_destinations SET notified_at = ? "
-            "WHERE dest_kind = ? AND dest_id = ? AND notified_at IS NULL",
-            (to_ms(now), dest_kind.value, dest_id),
+            "WHERE dest_kind = ? AND dest_id = ? AND since = ? AND notified_at IS NULL",
+            (to_ms(now), dest_kind.value, dest_id, to_ms(since)),
         )
-        claimed = cur.rowcount == 1
+        marked = cur.rowcount == 1
         await cur.close()
-        return claimed
+        return marked
 
     async def get_dm_channel(self, user_id: int) -> int | None:
         """The cached DM channel id for a user."""

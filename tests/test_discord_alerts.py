@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from tests.e2e import UTC, World, eventually, world
+from bot import running_resources
+from tests.e2e import UTC, World, eventually, settings_for, world
+from tests.loopback.fixtures import start_client, stop_client
 from tests.test_discord_launch import NOT_MANAGER, add_grok
-from tracker.models import LaunchState, SubscriptionScope
+from tracker.clock import OffsetClock
+from tracker.models import DestinationKind, LaunchState, OutboxRow, OutboxState, SubscriptionScope
 
 JAN1 = dt.datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -193,6 +197,32 @@ def _paused(w: World):  # type: ignore[no-untyped-def]
     return check
 
 
+NOTICE_END = (
+    "Alerts are being held, not lost. Fix the channel's permissions (or pick another "
+    "channel) and run `/alerts channel` again; `/alerts status` shows what is held."
+)
+REFUSED = (
+    "Missing permissions in <#{channel}> (403, error 50013): the bot needs View Channel, "
+    "Send Messages and Embed Links there."
+)
+
+
+def notice_text(channel: int) -> str:
+    return f"slipwatch cannot post alerts in <#{channel}>: {REFUSED.format(channel=channel)}\n" + (
+        NOTICE_END
+    )
+
+
+async def notices(w: World) -> list[OutboxRow]:
+    rows = await w.bot.app.store.read.outbox.all_outbox()
+    return [r for r in rows if r.payload.notice is not None]
+
+
+async def notice_sent(w: World) -> list[OutboxRow]:
+    rows = await notices(w)
+    return rows if rows and all(r.state is OutboxState.SENT for r in rows) else []
+
+
 async def test_broken_channel_holds_alerts_tells_owner_once_and_recovers(
     tmp_path: Path, db_target: str
 ) -> None:
@@ -202,17 +232,27 @@ async def test_broken_channel_holds_alerts_tells_owner_once_and_recovers(
         await add_grok(w, product="Grok 4", announced_on="2024-07-01")
         w.server.fail_channel(w.alerts, status=403, code=50013)
         await w.advance(JAN1 + dt.timedelta(seconds=1))
-        await eventually(lambda: _states_are(w, ["held", "held"]), what="alerts held")
-        notices = await eventually(lambda: w.server.dms(w.owner), what="owner told")
-        assert len(notices) == 1
-        assert notices[0].content.startswith(f"slipwatch cannot post alerts in <#{w.alerts}>:")
+        # The two alerts are held; the managers' notice went through the outbox and is sent.
+        await eventually(lambda: _states_are(w, ["held", "held", "sent"]), what="alerts held")
+        dms = w.server.dms(w.owner)
+        assert [m.content for m in dms] == [notice_text(w.alerts)]
+        (row,) = await notices(w)
+        assert (row.dest_kind, row.dest_id, row.sent_message_id) == (
+            DestinationKind.CHANNEL,
+            w.guild,
+            dms[0].id,
+        )
+        assert dms[0].nonce == row.nonce
         status = await w.cmd("alerts status")
         fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
         assert "2 held since" in fields["Problems"]
+        assert "Managers told <t:" in fields["Problems"]
         assert "held" in fields["Outbox"]
+        (broken,) = await w.bot.app.store.read.destinations.broken_destinations(w.guild)
+        assert broken["notified_at"] == row.sent_at is not None
         # A later alert to the same broken channel is held too, and the owner is not told again.
         await w.advance(dt.datetime(2025, 1, 7, 0, 0, 1, tzinfo=UTC))
-        await eventually(lambda: _states_are(w, ["held"] * 4), what="milestones held")
+        await eventually(lambda: _states_are(w, ["held"] * 4 + ["sent"]), what="milestones held")
         assert len(w.server.dms(w.owner)) == 1
         w.server.heal_channel(w.alerts)
         fixed = await w.cmd("alerts channel", channel=str(w.alerts))
@@ -221,7 +261,143 @@ async def test_broken_channel_holds_alerts_tells_owner_once_and_recovers(
         )
         await eventually(lambda: len(w.server.messages(w.alerts)) == 4, what="held alerts")
         # The last row is marked sent once Discord's answer is back, just after it arrived.
-        await eventually(lambda: _states_are(w, ["sent"] * 4), what="rows marked sent")
+        await eventually(lambda: _states_are(w, ["sent"] * 5), what="rows marked sent")
+        assert len(w.server.dms(w.owner)) == 1
+
+
+async def test_broken_channel_notice_survives_a_500_and_arrives_once(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        dm = w.server.dm_channel_id(w.owner)
+        # discord.py retries a 500 by itself; the 503 after it reaches the outbox, which
+        # retries the notice later.
+        w.server.inject(rf"POST /channels/{dm}/messages", 500, times=1)
+        w.server.inject(rf"POST /channels/{dm}/messages", 503, times=1)
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        (row,) = await eventually(lambda: notice_sent(w), what="the notice sent")
+        assert [m.content for m in w.server.dms(w.owner)] == [notice_text(w.alerts)]
+        posts = w.server.requests_matching(rf"POST /channels/{dm}/messages")
+        assert [p.status for p in posts] == [500, 503, 200]
+        assert {p.json["nonce"] for p in posts} == {row.nonce}
+        assert row.attempts == 2 and row.last_error is None
+        (broken,) = await w.bot.app.store.read.destinations.broken_destinations(w.guild)
+        assert broken["notified_at"] == row.sent_at
+
+
+async def test_broken_channel_notice_goes_to_the_system_channel_then_the_owner(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
+        await setup_alerts(w)
+        w.server.set_system_channel(w.guild, w.general)
+        guild = w.bot.get_guild(w.guild)
+        assert guild is not None
+        await eventually(lambda: guild.system_channel is not None, what="system channel known")
+        await add_grok(w, announced_on="2024-07-01")
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(lambda: notice_sent(w), what="the first notice sent")
+        posted = w.server.messages(w.general, kind="channel")
+        assert [m.content for m in posted] == [notice_text(w.alerts)]
+        assert posted[0].payload["allowed_mentions"]["parse"] == []  # mentions off
+        assert posted[0].nonce == (await notices(w))[0].nonce
+        assert w.server.dms(w.owner) == []
+        # Fixed, then broken again while the system channel refuses too: a new notice, by DM.
+        w.server.heal_channel(w.alerts)
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        await eventually(lambda: _states_are(w, ["sent", "sent"]), what="held alert sent")
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        w.server.fail_channel(w.general, status=403, code=50001)
+        test = await w.cmd("alerts test")
+        assert test.content.startswith("A test alert is on its way")
+        rows = await eventually(lambda: _two_sent(w), what="the second notice sent", limit_s=20)
+        assert rows[0].idem_key != rows[1].idem_key
+        assert [m.content for m in w.server.dms(w.owner)] == [notice_text(w.alerts)]
+        assert len(w.server.messages(w.general, kind="channel")) == 1
+        # The system channel is the broken channel itself: the owner hears of it instead.
+        w.server.heal_channel(w.general)
+        w.server.heal_channel(w.alerts)
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        w.server.set_system_channel(w.guild, w.alerts)
+        await eventually(
+            lambda: guild.system_channel is not None and guild.system_channel.id == w.alerts,
+            what="system channel moved",
+        )
+        w.server.fail_channel(w.alerts, status=404, code=10003)
+        await w.cmd("alerts test")
+        await eventually(lambda: len(w.server.dms(w.owner)) == 2, what="the third notice")
+        assert w.server.dms(w.owner)[1].content.startswith(
+            f"slipwatch cannot post alerts in <#{w.alerts}>: The alert channel <#{w.alerts}> "
+            "no longer exists (404, error 10003)."
+        )
+
+
+async def _two_sent(w: World) -> list[OutboxRow]:
+    rows = await notices(w)
+    return rows if len(rows) == 2 and all(r.state is OutboxState.SENT for r in rows) else []
+
+
+async def test_broken_channel_notice_with_nobody_to_tell_fails_and_says_so(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        w.server.close_dms(w.owner)
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(lambda: _states_are(w, ["held", "failed"]), what="the notice failed")
+        (row,) = await notices(w)
+        why = "no other system channel; the owner's DMs refused (403, error 50007)"
+        assert row.last_error == why
+        assert w.server.dms(w.owner) == []
+        (broken,) = await w.bot.app.store.read.destinations.broken_destinations(w.guild)
+        assert broken["notified_at"] is None
+        status = await w.cmd("alerts status")
+        fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+        assert f"The managers could not be told: {why}." in fields["Problems"]
+
+
+async def test_broken_channel_notice_in_flight_at_a_crash_arrives_once_after_restart(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        dm = w.server.dm_channel_id(w.owner)
+        # The notice's send hangs for 3 s (Discord takes it in the end): the bot stops meanwhile.
+        slow = w.server.inject(rf"POST /channels/{dm}/messages", None, times=1, delay=3.0)
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        w.clock.set(JAN1 + dt.timedelta(seconds=1))
+        await w.bot.engine.rearm()  # not settled: the bot stops with the notice in flight
+        await eventually(lambda: slow.hits, what="the notice in flight")
+        await stop_client(w.bot)
+        (row,) = await notices(w)
+        assert row.state is OutboxState.PENDING
+        (broken,) = await w.bot.app.store.read.destinations.broken_destinations(w.guild)
+        assert broken["notified_at"] is None
+        settings = settings_for(w.server, db_target)
+        clock = OffsetClock(w.clock.now())
+        async with running_resources(settings, clock=clock, guild_ready_timeout=0.05) as bot:
+            await start_client(w.server, bot, point=False, timeout=20.0)
+            try:
+                w.bot = bot
+                (row,) = await eventually(lambda: notice_sent(w), what="sent after the restart")
+                await asyncio.sleep(3.5)  # the first send has landed too
+                dms = w.server.dms(w.owner)
+                assert [m.content for m in dms] == [notice_text(w.alerts)]
+                assert row.sent_message_id == dms[0].id
+                posts = w.server.requests_matching(rf"POST /channels/{dm}/messages")
+                assert len(posts) == 2  # the resend carried the nonce: Discord kept one
+                assert {p.json["nonce"] for p in posts} == {row.nonce}
+                (broken,) = await bot.app.store.read.destinations.broken_destinations(w.guild)
+                assert broken["notified_at"] == row.sent_at
+            finally:
+                await stop_client(bot)
 
 
 async def _states_are(w: World, expected: list[str]) -> bool:

@@ -26,6 +26,7 @@ from tracker.engine import OUTBOX_RECHECK, SWEEP_JOB_ID
 from tracker.errors import DiskFull, InvalidInput, InvalidTransition, NotFound
 from tracker.models import (
     AlertKind,
+    BrokenNotice,
     DestinationKind,
     EventKind,
     LaunchState,
@@ -35,6 +36,7 @@ from tracker.models import (
     OutboxState,
     SubscriptionScope,
 )
+from tracker.outbox.alert_text import render_text
 from tracker.outbox.delivery import (
     BrokenDestination,
     Delivered,
@@ -260,34 +262,141 @@ async def test_retry_later_backs_off_and_delivers_once(tmp_path: Path, db_target
         assert len(notifier.delivered) == 1 and len(notifier.attempts) == 3
 
 
-async def test_broken_channel_holds_alerts_tells_once_and_releases(
+REFUSED = "403 Missing Permissions (50013)"
+
+
+def notice_rows(rows: Sequence[OutboxRow]) -> list[OutboxRow]:
+    return [r for r in rows if r.payload.notice is not None]
+
+
+async def test_broken_channel_holds_alerts_queues_one_notice_and_releases(
     tmp_path: Path, db_target: str
 ) -> None:
     clock = SimClock(at(2024, 12, 31, 23))
     notifier = RecordingNotifier()
-    notifier.per_dest[CHANNEL] = BrokenDestination("403 Missing Permissions (50013)")
-    told: list[str] = []
+    notifier.per_dest[CHANNEL] = BrokenDestination(REFUSED)
     async with harness(db_target, clock=clock, notifier=notifier) as h:
-
-        async def on_broken(row: OutboxRow, reason: str) -> None:
-            told.append(reason)
-
-        h.deliverer.on_broken = on_broken
         await h.tracker.configure(GUILD, reminder_offsets=())
         await h.add("A", "xAI", "end of 2024")
         await h.add("B", "xAI", "end of 2024")
         await h.run_until(at(2025, 1, 8))
         rows = await h.store.read.outbox.all_outbox()
-        assert sorted(r.state.value for r in rows) == ["held"] * 4  # 2 slips + 2 milestones
-        assert told == ["403 Missing Permissions (50013)"]
+        alerts = [r for r in rows if r.payload.notice is None]
+        assert sorted(r.state.value for r in alerts) == ["held"] * 4  # 2 slips + 2 milestones
         broken = await h.store.read.destinations.broken_destinations(GUILD)
         assert broken[0]["held"] == 4
+        since = broken[0]["since"]
+        # One notice, queued with the hold, addressed to the guild's managers, and sent.
+        (notice,) = notice_rows(rows)
+        key = f"broken:c{CHANNEL}:{int(since.timestamp() * 1000)}"
+        assert (notice.dest_kind, notice.dest_id, notice.guild_id) == (
+            DestinationKind.CHANNEL,
+            GUILD,
+            GUILD,
+        )
+        assert (notice.idem_key, notice.nonce) == (key, nonce_for(key))
+        assert notice.payload.notice == BrokenNotice(GUILD, CHANNEL, REFUSED, since)
+        assert notice.state is OutboxState.SENT and notice.attempts == 1
+        assert [r.id for r in notifier.delivered] == [notice.id]
+        assert render_text(notice.payload) == (
+            f"slipwatch cannot post alerts in <#{CHANNEL}>: {REFUSED}\n"
+            "Alerts are being held, not lost. Fix the channel's permissions (or pick another "
+            "channel) and run `/alerts channel` again; `/alerts status` shows what is held."
+        )
+        assert broken[0]["notified_at"] == notice.sent_at is not None
+        assert (broken[0]["notice_state"], broken[0]["notice_error"]) == ("sent", None)
         del notifier.per_dest[CHANNEL]
         assert await h.deliverer.release(DestinationKind.CHANNEL, CHANNEL) == 4
         await h.engine.settle()
         rows = await h.store.read.outbox.all_outbox()
-        assert [r.state for r in rows] == [OutboxState.SENT] * 4
+        assert [r.state for r in rows] == [OutboxState.SENT] * 5
         assert await h.store.read.destinations.broken_destinations(GUILD) == []
+        # Broken again after the fix: a new breakage, a new notice.
+        notifier.per_dest[CHANNEL] = BrokenDestination(REFUSED)
+        await h.add("C", "xAI", "January 2025")
+        await h.run_until(at(2025, 2, 2))
+        rows = await h.store.read.outbox.all_outbox()
+        notices = notice_rows(rows)
+        assert len(notices) == 2 and notices[0].idem_key != notices[1].idem_key
+        assert [r.state for r in notices] == [OutboxState.SENT] * 2
+        again = await h.store.read.destinations.broken_destinations(GUILD)
+        assert again[0]["since"] > since and again[0]["notified_at"] == notices[1].sent_at
+
+
+async def test_broken_notice_is_retried_until_sent_and_only_then_marked_told(
+    tmp_path: Path, db_target: str
+) -> None:
+    clock = SimClock(at(2024, 12, 31, 23))
+    notifier = RecordingNotifier()
+    notifier.per_dest[CHANNEL] = BrokenDestination(REFUSED)
+    notifier.per_dest[GUILD] = RetryLater("Discord server error 500")
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
+        await h.tracker.configure(GUILD, reminder_offsets=(), late_milestones=())
+        await h.add("A", "xAI", "end of 2024")
+        await h.run_until(at(2025, 1, 1, 1))
+        (notice,) = notice_rows(await h.store.read.outbox.all_outbox())
+        assert notice.state is OutboxState.PENDING and notice.attempts >= 2
+        assert notice.last_error == "Discord server error 500"
+        (broken,) = await h.store.read.destinations.broken_destinations(GUILD)
+        assert broken["notified_at"] is None and broken["notice_state"] == "pending"
+        del notifier.per_dest[GUILD]
+        await h.run_until(at(2025, 1, 1, 3))
+        (notice,) = notice_rows(await h.store.read.outbox.all_outbox())
+        assert notice.state is OutboxState.SENT and notice.sent_at is not None
+        assert [r.id for r in notifier.delivered] == [notice.id]
+        (broken,) = await h.store.read.destinations.broken_destinations(GUILD)
+        assert broken["notified_at"] == notice.sent_at
+
+
+async def test_broken_notice_refused_everywhere_fails_without_holding_anything(
+    tmp_path: Path, db_target: str
+) -> None:
+    clock = SimClock(at(2024, 12, 31, 23))
+    notifier = RecordingNotifier()
+    notifier.per_dest[CHANNEL] = BrokenDestination(REFUSED)
+    # A notifier that calls the guild itself broken: a notice is never held for it.
+    notifier.per_dest[GUILD] = BrokenDestination("no way to reach the managers")
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
+        await h.tracker.configure(GUILD, reminder_offsets=(), late_milestones=())
+        await h.add("A", "xAI", "end of 2024")
+        await h.run_until(at(2025, 1, 1, 1))
+        (notice,) = notice_rows(await h.store.read.outbox.all_outbox())
+        assert notice.state is OutboxState.FAILED
+        assert notice.last_error == "no way to reach the managers"
+        (broken,) = await h.store.read.destinations.broken_destinations(GUILD)
+        assert broken["dest_id"] == CHANNEL and broken["notified_at"] is None
+        assert (broken["notice_state"], broken["notice_error"]) == (
+            "failed",
+            "no way to reach the managers",
+        )
+
+
+async def test_two_deliverers_breaking_one_channel_queue_one_notice(
+    tmp_path: Path, db_target: str
+) -> None:
+    clock = SimClock(at(2025, 1, 1))
+    notifier = RecordingNotifier()
+    notifier.per_dest[CHANNEL] = BrokenDestination(REFUSED)
+    async with harness(db_target, clock=clock, notifier=notifier) as h:
+        message = Message(alerts=())
+        async with h.store.transaction() as tx:
+            await tx.outbox.enqueue_many(
+                [
+                    Outgoing(GUILD, DestinationKind.CHANNEL, CHANNEL, f"k{i}", f"n{i}", message)
+                    for i in range(2)
+                ],
+                clock.now(),
+            )
+        first, second = await h.store.read.outbox.all_outbox()
+        other = Deliverer(h.store, clock, notifier)
+        results = await asyncio.gather(h.deliverer.deliver_row(first), other.deliver_row(second))
+        assert list(results) == [BrokenDestination(REFUSED)] * 2
+        await h.engine.settle()
+        rows = await h.store.read.outbox.all_outbox()
+        (notice,) = notice_rows(rows)
+        assert notice.state is OutboxState.SENT
+        assert [r.state for r in rows if r.payload.notice is None] == [OutboxState.HELD] * 2
+        assert [r.id for r in notifier.delivered] == [notice.id]
 
 
 async def test_unreachable_user_pauses_subscription_and_channel_still_gets_it(

@@ -20,7 +20,6 @@ from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.pacing import GLOBAL_LIMIT, STANDBY_LIMIT, GlobalPacer
 from cogs.infra.poster import ProposalPoster
 from tracker.errors import TrackerError
-from tracker.models import DestinationKind, OutboxRow
 from tracker.ports.cluster import Coordination
 from tracker.settings import Settings
 
@@ -99,10 +98,10 @@ class SlipwatchBot(commands.Bot):
         notifier.attach(self)
         self.deliverer = app.deliverer
         self.engine = app.engine
-        # The hooks that need Discord: who hears of a broken channel, what a detection wakes,
-        # and, on PostgreSQL, where a change is announced (several processes may share the
-        # database: one of them, elected, delivers; see cogs/infra/cluster.py).
-        app.deliverer.on_broken = self.tell_managers_broken
+        # The hooks that need Discord: what a detection wakes and, on PostgreSQL, where a
+        # change is announced (several processes may share the database: one of them,
+        # elected, delivers; see cogs/infra/cluster.py). A broken channel's managers are told
+        # through the outbox (DiscordNotifier finds them when it sends).
         self.proposals = ProposalPoster(self)
         app.on_detection = self.proposals.on_detection
         self.cluster: Cluster | None = None
@@ -240,42 +239,6 @@ class SlipwatchBot(commands.Bot):
             await replies.reply(interaction, message)
         except discord.HTTPException:
             log.warning("could not send the error reply")
-
-    async def tell_managers_broken(self, row: OutboxRow, reason: str) -> None:
-        """Tell a guild's managers once that its alert channel is broken: in the system channel
-        when that is another channel, else a DM to the owner."""
-        if row.guild_id is None or row.dest_kind is not DestinationKind.CHANNEL:
-            return
-        if not await self.deliverer.claim_broken_notice(row.dest_kind, row.dest_id):
-            return
-        text = (
-            f"slipwatch cannot post alerts in <#{row.dest_id}>: {reason}\n"
-            "Alerts are being held, not lost. Fix the channel's permissions (or pick another "
-            "channel) and run `/alerts channel` again; `/alerts status` shows what is held."
-        )
-        guild = self.get_guild(row.guild_id)
-        targets: list[discord.abc.Messageable] = []
-        if guild is not None:
-            system = guild.system_channel
-            if system is not None and system.id != row.dest_id:
-                targets.append(system)
-            if guild.owner_id:
-                owner = await self._owner_dm(guild.owner_id)
-                if owner is not None:
-                    targets.append(owner)
-        for target in targets:
-            try:
-                await target.send(text, allowed_mentions=discord.AllowedMentions.none())
-                return
-            except discord.HTTPException as exc:
-                log.warning("telling managers failed (%s); trying the next way", exc.status)
-
-    async def _owner_dm(self, owner_id: int) -> discord.PartialMessageable | None:
-        try:
-            data = await self.http.start_private_message(owner_id)
-        except discord.HTTPException:
-            return None
-        return self.get_partial_messageable(int(data["id"]), type=discord.ChannelType.private)
 
 
 def _board_site(settings: Settings, app: Slipwatch) -> BoardSite | None:

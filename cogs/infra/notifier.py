@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from tracker.models import DestinationKind, OutboxRow
+from tracker.models import BrokenNotice, DestinationKind, OutboxRow
 from tracker.outbox.delivery import (
     BrokenDestination,
     Delivered,
@@ -57,6 +57,8 @@ class DiscordNotifier:
         """Send *row*; never raises for a delivery failure."""
         try:
             async with asyncio.timeout(SEND_TIMEOUT_S):
+                if row.payload.notice is not None:
+                    return await self._send_notice(row, row.payload.notice)
                 if row.dest_kind is DestinationKind.CHANNEL:
                     return await self._send_channel(row)
                 return await self._send_dm(row)
@@ -142,6 +144,78 @@ class DiscordNotifier:
         )
         return Delivered(message_id=sent.id)
 
+    async def _send_notice(self, row: OutboxRow, notice: BrokenNotice) -> DeliveryResult:
+        """Tell a guild's managers that its alert channel is broken: in the system channel
+        when that is another channel, else by DM to the owner. A target that refuses for good
+        passes the notice to the next; a passing failure (5xx, 429, a timeout) propagates to
+        :meth:`deliver`, which retries the whole row later, first target first: the nonce
+        makes a resend to a target that did take it harmless."""
+        from tracker.outbox import alert_text  # imported at the first notice, as messages are
+
+        text = alert_text.broken_notice_text(notice)
+        system_id, owner_id = await self._managers(notice.guild_id)
+        refusals: list[str] = []
+        if system_id is not None and system_id != notice.channel_id:
+            channel = self.bot.get_partial_messageable(system_id)
+            try:
+                sent = await channel.send(
+                    text, nonce=row.nonce, allowed_mentions=discord.AllowedMentions.none()
+                )
+                return Delivered(message_id=sent.id)
+            except discord.HTTPException as exc:
+                if _passing(exc):
+                    raise
+                refusals.append(f"the system channel refused ({exc.status}, error {exc.code})")
+        if owner_id is not None:
+            try:
+                dm = await self._dm_channel(owner_id)
+                channel = self.bot.get_partial_messageable(dm, type=discord.ChannelType.private)
+                sent = await channel.send(
+                    text, nonce=row.nonce, allowed_mentions=discord.AllowedMentions.none()
+                )
+                return Delivered(message_id=sent.id)
+            except discord.NotFound as exc:
+                if exc.code == UNKNOWN_CHANNEL:
+                    await self._forget_dm(owner_id)
+                    return RetryLater("DM channel vanished (10003); reopening it", after_s=0.0)
+                refusals.append(f"the owner's DMs refused (404, error {exc.code})")
+            except discord.HTTPException as exc:
+                if _passing(exc):
+                    raise
+                refusals.append(f"the owner's DMs refused ({exc.status}, error {exc.code})")
+        if system_id is None or system_id == notice.channel_id:
+            refusals.insert(0, "no other system channel")
+        if owner_id is None:
+            refusals.append("the guild's owner is unknown")
+        log.warning(
+            "nobody in guild %s could be told that channel %s is broken: %s",
+            notice.guild_id,
+            notice.channel_id,
+            "; ".join(refusals),
+        )
+        return Rejected("; ".join(refusals))
+
+    async def _managers(self, guild_id: int) -> tuple[int | None, int | None]:
+        """The guild's system channel and owner: from the gateway's cache, else (a deliverer
+        whose shards do not hold this guild) from Discord's REST API; (None, None) when the
+        bot is no longer in the guild."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None:
+            system = guild.system_channel
+            return (system.id if system is not None else None), guild.owner_id
+        try:
+            data = await self.bot.http.get_guild(guild_id)
+        except discord.HTTPException as exc:
+            if _passing(exc):
+                raise
+            return None, None
+        system_id = data.get("system_channel_id")
+        owner_id = data.get("owner_id")
+        return (
+            int(system_id) if system_id else None,
+            int(owner_id) if owner_id else None,
+        )
+
     async def _dm_channel(self, user_id: int) -> int:
         dm_channels = self.bot.app.dm_channels
         known = await dm_channels.get(user_id)
@@ -167,3 +241,8 @@ class DiscordNotifier:
             log.warning("DM check for a user failed: %s %s", exc.status, exc.code)
             return "error"
         return None
+
+
+def _passing(exc: discord.HTTPException) -> bool:
+    """A failure that may pass: Discord's side (5xx) or a rate limit."""
+    return exc.status == 429 or exc.status >= 500

@@ -178,6 +178,7 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     bot_role_id: int | None = None
+    system_channel_id: int | None = None  # where Discord posts joins; bots tell managers there
     preferred_locale: str = "en-US"
     features: list[str] = field(default_factory=list)
     joined_at: str = field(default_factory=iso_now)

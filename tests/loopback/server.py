@@ -610,6 +610,14 @@ class LoopbackDiscord:
         self._notify()
         return guild
 
+    def set_system_channel(self, guild_id: int, channel_id: int | None) -> None:
+        """Make *channel_id* the guild's system channel (None: none) and tell connected bots
+        (GUILD_UPDATE), as Discord does when a server's settings change."""
+        guild = self._guild(guild_id)
+        guild.system_channel_id = None if channel_id is None else int(channel_id)
+        self.gateway.dispatch("GUILD_UPDATE", self._guild_payload(guild))
+        self._notify()
+
     def _guild_id_on(self, shard: int) -> int:
         # (id >> 22) % shard_count picks the shard: move the timestamp part to the next value
         # with that remainder. Worker 31 and our own counter keep these ids apart from the
@@ -1261,7 +1269,7 @@ class LoopbackDiscord:
             "stickers": [],
             "features": list(guild.features),
             "application_id": None,
-            "system_channel_id": None,
+            "system_channel_id": _snowflake_or_none(guild.system_channel_id),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,
@@ -2453,3 +2461,7 @@ def _normalize_embeds(embeds: Any) -> list[dict[str, Any]]:
         embed.setdefault("type", "rich")
         result.append(embed)
     return result
+
+
+def _snowflake_or_none(value: int | None) -> str | None:
+    return None if value is None else str(value)

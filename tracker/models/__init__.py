@@ -15,7 +15,7 @@ Every record is a frozen dataclass; timestamps are aware UTC datetimes and calen
 
 from __future__ import annotations
 
-from tracker.models.alerts import Alert, AlertKind, LaunchSnapshot, Message
+from tracker.models.alerts import Alert, AlertKind, BrokenNotice, LaunchSnapshot, Message
 from tracker.models.events import EventKind, LaunchEvent
 from tracker.models.guilds import GuildConfig
 from tracker.models.launches import Evidence, Launch, LaunchState, NewLaunch, Precision
@@ -25,6 +25,7 @@ from tracker.models.subscriptions import Subscription, SubscriptionScope
 __all__ = [
     "Alert",
     "AlertKind",
+    "BrokenNotice",
     "DestinationKind",
     "EventKind",
     "Evidence",

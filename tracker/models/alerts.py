@@ -183,16 +183,49 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class BrokenNotice:
+    """The notice telling a guild's managers that its alert channel refuses alerts. It is
+    addressed to the managers, not to a channel: where it goes (the guild's system channel,
+    else the owner's DMs) is Discord's knowledge, resolved when it is sent."""
+
+    guild_id: int
+    channel_id: int  # the broken alert channel
+    reason: str
+    since: dt.datetime  # when the channel broke: one notice per breakage
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "guild_id": self.guild_id,
+            "channel_id": self.channel_id,
+            "reason": self.reason,
+            "since": self.since.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BrokenNotice:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            guild_id=int(data["guild_id"]),
+            channel_id=int(data["channel_id"]),
+            reason=str(data["reason"]),
+            since=dt.datetime.fromisoformat(data["since"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """What one outbox row delivers: one alert, or several merged after a catch-up, or a
     scheduled digest (``alerts`` empty, ``digest`` set: see Digest.to_json), or a discovered
-    promise (``alerts`` empty, ``promise`` set)."""
+    promise (``alerts`` empty, ``promise`` set), or the managers' notice of a broken alert
+    channel (``alerts`` empty, ``notice`` set)."""
 
     alerts: tuple[Alert, ...]
     mention_role_id: int | None = None
     digest: dict[str, Any] | None = None
     # A promise found by discovery (see tracker.promises.PromiseProposal.to_payload).
     promise: dict[str, Any] | None = None
+    notice: BrokenNotice | None = None
 
     @property
     def merged(self) -> bool:
@@ -209,6 +242,8 @@ class Message:
             data["digest"] = self.digest
         if self.promise is not None:
             data["promise"] = self.promise
+        if self.notice is not None:
+            data["notice"] = self.notice.to_json()
         return data
 
     @classmethod
@@ -219,6 +254,7 @@ class Message:
             mention_role_id=data.get("mention_role_id"),
             digest=data.get("digest"),
             promise=data.get("promise"),
+            notice=BrokenNotice.from_json(data["notice"]) if data.get("notice") else None,
         )
 
 

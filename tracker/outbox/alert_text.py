@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from tracker.models import Alert, AlertKind, LaunchSnapshot, Message
+from tracker.models import Alert, AlertKind, BrokenNotice, LaunchSnapshot, Message
 from tracker.text import lateness, plural
 
 
@@ -97,7 +97,10 @@ def format_local(when: dt.datetime, tz: ZoneInfo) -> str:
 
 
 def render_text(message: Message) -> str:
-    """A console rendering of one outbox message (one alert, a merged catch-up, a digest)."""
+    """A console rendering of one outbox message (one alert, a merged catch-up, a digest, a
+    promise, the managers' notice of a broken channel)."""
+    if message.notice is not None:
+        return broken_notice_text(message.notice)
     if message.digest is not None:
         from tracker.digests import Digest, render_digest_text
 
@@ -113,6 +116,16 @@ def render_text(message: Message) -> str:
     lines = [headline(alert)]
     lines += [f"    {f.label}: {f.value}" for f in facts(alert)]
     return "\n".join(lines)
+
+
+def broken_notice_text(notice: BrokenNotice) -> str:
+    """What a guild's managers read when its alert channel refuses alerts (*reason* is the
+    notifier's own wording, with no user text in it)."""
+    return (
+        f"slipwatch cannot post alerts in <#{notice.channel_id}>: {notice.reason}\n"
+        "Alerts are being held, not lost. Fix the channel's permissions (or pick another "
+        "channel) and run `/alerts channel` again; `/alerts status` shows what is held."
+    )
 
 
 def promise_text(promise: dict[str, object]) -> str:

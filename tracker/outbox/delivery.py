@@ -2,7 +2,8 @@
 
 A row is marked sent only after the Notifier confirmed it. Failures are classified by the
 Notifier: retry later (backoff with jitter, or the server's Retry-After), a broken destination
-(rows held until it is fixed, managers told once), an unreachable user (subscriptions paused).
+(rows held until it is fixed; the managers' notice queued in the outbox once per breakage), an
+unreachable user (subscriptions paused).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from tracker.clock import Clock
-from tracker.models import DestinationKind, OutboxRow, OutboxState
+from tracker.models import BrokenNotice, DestinationKind, OutboxRow, OutboxState
+from tracker.outbox.fanout import broken_notice
 from tracker.ports import Store
 from tracker.records import SentMark
 
@@ -71,9 +72,6 @@ class Notifier(Protocol):
         ...
 
 
-BrokenCallback = Callable[[OutboxRow, str], Awaitable[None]]
-
-
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
     """Tuning of the deliverer."""
@@ -97,14 +95,12 @@ class Deliverer:
         notifier: Notifier,
         settings: DeliverySettings | None = None,
         *,
-        on_broken: BrokenCallback | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.notifier = notifier
         self.settings = settings or DeliverySettings()
-        self.on_broken = on_broken
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -135,11 +131,6 @@ class Deliverer:
         if released:
             log.info("resuming %d messages a previous deliverer had in flight", released)
         return released
-
-    async def claim_broken_notice(self, dest_kind: DestinationKind, dest_id: int) -> bool:
-        """True once per breakage of a destination: whoever gets True tells the managers."""
-        async with self.store.transaction() as tx:
-            return await tx.destinations.mark_broken_notified(dest_kind, dest_id, self.clock.now())
 
     async def stop(self) -> None:
         """Stop sending: rows in flight are cancelled and stay pending (never lost), their
@@ -273,8 +264,19 @@ class Deliverer:
             log.exception("notifier raised for outbox row %s", row.id)
             result = RetryLater(f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
+        if row.payload.notice is not None and isinstance(
+            result, BrokenDestination | UnreachableUser
+        ):
+            # A notice is addressed to a guild's managers, not to a channel that can be held
+            # or a user whose subscriptions can be paused: nobody could be told.
+            result = Rejected(result.reason)
         if isinstance(result, Delivered):
-            await self._mark_sent(SentMark(row.id, result.message_id, now))
+            notice = row.payload.notice
+            if notice is None:
+                await self._mark_sent(SentMark(row.id, result.message_id, now))
+            else:
+                # Shielded like the other marks: a notice Discord took is recorded as told.
+                await asyncio.shield(self._mark_told(row.id, result.message_id, notice, now))
             self.sent += 1
         elif isinstance(result, RetryLater):
             delay = self.backoff(row.attempts, result.after_s)
@@ -283,21 +285,26 @@ class Deliverer:
             log.info("outbox row %s: %s; retry in %.1fs", row.id, result.error, delay)
             self._schedule_wake(delay)
         elif isinstance(result, BrokenDestination):
+            queued = False
             async with self.store.transaction() as tx:
                 newly = await tx.destinations.hold_destination(
                     row.dest_kind, row.dest_id, row.guild_id, result.reason, now
                 )
+                # The managers' notice is queued with the hold, in one transaction: it is
+                # retried, survives a crash, and is written once per breakage (only the
+                # deliverer that newly held the channel writes it, under a unique key).
+                if newly and row.dest_kind is DestinationKind.CHANNEL and row.guild_id:
+                    tell = broken_notice(row.guild_id, row.dest_id, result.reason, now)
+                    queued = await tx.outbox.enqueue_many([tell], now) == 1
             log.warning(
-                "destination %s %s is broken (%s); holding its alerts",
+                "destination %s %s is broken (%s); holding its alerts%s",
                 row.dest_kind.value,
                 row.dest_id,
                 result.reason,
+                "; the managers' notice is queued" if queued else "",
             )
-            if newly and self.on_broken is not None:
-                try:
-                    await self.on_broken(row, result.reason)
-                except Exception:
-                    log.exception("telling the managers about a broken destination failed")
+            if queued:
+                self.kick()
         elif isinstance(result, Rejected):
             async with self.store.transaction() as tx:
                 await tx.outbox.mark_final(row.id, OutboxState.FAILED, result.reason)
@@ -311,6 +318,17 @@ class Deliverer:
             self.failed += 1
             log.info("user %s cannot be reached; subscriptions paused", row.dest_id)
         return result
+
+    async def _mark_told(
+        self, row_id: int, message_id: int | None, notice: BrokenNotice, now: dt.datetime
+    ) -> None:
+        """A broken channel's notice arrived: the row is sent and the breakage is marked as
+        told (shown by /alerts status), in one transaction."""
+        async with self.store.transaction() as tx:
+            await tx.outbox.mark_sent(row_id, message_id, now)
+            await tx.destinations.mark_broken_notified(
+                DestinationKind.CHANNEL, notice.channel_id, notice.since, now
+            )
 
     async def _mark_sent(self, mark: SentMark) -> None:
         """Record a confirmed delivery; returns once it is committed. Marks that arrive while

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from tracker.models import (
     Alert,
+    BrokenNotice,
     DestinationKind,
     GuildConfig,
     Message,
@@ -27,6 +28,26 @@ def nonce_for(idem_key: str) -> str:
     The same outbox row always sends the same nonce, so with enforce_nonce a resend after a
     crash is deduplicated by Discord itself."""
     return hashlib.sha256(idem_key.encode()).hexdigest()[:25]
+
+
+def broken_notice(guild_id: int, channel_id: int, reason: str, since: dt.datetime) -> Outgoing:
+    """The outbox row telling a guild's managers that *channel_id* broke at *since*.
+
+    Its key names the breakage (the channel and the moment it broke), so queuing it twice
+    writes one row, and a channel that is fixed and breaks again gets a new notice. It is
+    addressed to the guild (dest_id = the guild's id): the notifier finds the managers when
+    it sends (the guild's system channel, else the owner's DMs), and never holds it as a
+    broken destination of its own."""
+    stamp = int(since.timestamp() * 1000)
+    key = f"broken:c{channel_id}:{stamp}"
+    return Outgoing(
+        guild_id=guild_id,
+        dest_kind=DestinationKind.CHANNEL,
+        dest_id=guild_id,
+        idem_key=key,
+        nonce=nonce_for(key),
+        message=Message(alerts=(), notice=BrokenNotice(guild_id, channel_id, reason, since)),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,12 +37,15 @@ class Destinations(Protocol):
         """A manager chose another channel: send what the broken one held to the new one."""
 
     async def broken_destinations(self, guild_id: int | None = None) -> list[dict[str, Any]]:
-        """Broken destinations with how many rows each holds."""
+        """Broken destinations with how many rows each holds and where the managers' notice
+        of each breakage stands (its outbox state and last error; None when there is none)."""
 
     async def mark_broken_notified(
-        self, dest_kind: DestinationKind, dest_id: int, now: dt.datetime
+        self, dest_kind: DestinationKind, dest_id: int, since: dt.datetime, now: dt.datetime
     ) -> bool:
-        """Claim the one-time "your channel is broken" notice; True for the first caller only."""
+        """Record that the managers were told of the breakage that began at *since* (their
+        notice was delivered). False when that breakage is over (fixed, or broken anew since)
+        or already marked."""
 
     async def get_dm_channel(self, user_id: int) -> int | None:
         """The cached DM channel id for a user."""
