@@ -362,6 +362,72 @@ async def test_broken_channel_notice_with_nobody_to_tell_fails_and_says_so(
         assert f"The managers could not be told: {why}." in fields["Problems"]
 
 
+async def test_broken_channel_notice_asks_discord_for_a_guild_out_of_the_cache(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        w.server.set_system_channel(w.guild, w.general)
+        # The deliverer's cache lacks the guild (as when other processes hold its shard).
+        w.server.dispatch("GUILD_DELETE", {"id": str(w.guild)})
+        await eventually(lambda: w.bot.get_guild(w.guild) is None, what="guild out of cache")
+        w.server.inject(rf"GET /guilds/{w.guild}$", 503, times=1)
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        (row,) = await eventually(lambda: notice_sent(w), what="the notice sent")
+        lookups = w.server.requests_matching(rf"GET /guilds/{w.guild}$")
+        assert [r.status for r in lookups] == [503, 200]  # a passing failure: retried
+        assert row.attempts == 2
+        posted = w.server.messages(w.general, kind="channel")
+        assert [m.content for m in posted] == [notice_text(w.alerts)]
+        assert w.server.dms(w.owner) == []
+
+
+async def test_broken_channel_notice_for_a_server_the_bot_left_fails(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        w.server.dispatch("GUILD_DELETE", {"id": str(w.guild)})
+        await eventually(lambda: w.bot.get_guild(w.guild) is None, what="guild out of cache")
+        w.server.inject(rf"GET /guilds/{w.guild}$", 404, times=1, code=10004)
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        await eventually(lambda: _states_are(w, ["held", "failed"]), what="the notice failed")
+        (row,) = await notices(w)
+        assert row.last_error == "slipwatch is no longer in this server"
+        assert w.server.dms(w.owner) == []
+
+
+async def test_broken_channel_notice_reopens_a_vanished_dm_and_retries_the_system_channel(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with world(db_target) as w:
+        await setup_alerts(w)
+        await add_grok(w, announced_on="2024-07-01")
+        dm = w.server.dm_channel_id(w.owner)
+        # The system channel fails first for a while (503: retry the row, system channel
+        # first), then refuses for good; the owner's cached DM channel is gone once (10003).
+        w.server.set_system_channel(w.guild, w.general)
+        w.server.inject(rf"POST /channels/{w.general}/messages", 503, times=1)
+        w.server.inject(rf"POST /channels/{w.general}/messages", 403, times=10, code=50001)
+        w.server.inject(rf"POST /channels/{dm}/messages", 404, times=1, code=10003)
+        w.server.fail_channel(w.alerts, status=403, code=50013)
+        await w.advance(JAN1 + dt.timedelta(seconds=1))
+        (row,) = await eventually(lambda: notice_sent(w), what="the notice sent")
+        assert [m.content for m in w.server.dms(w.owner)] == [notice_text(w.alerts)]
+        system = w.server.requests_matching(rf"POST /channels/{w.general}/messages")
+        assert [r.status for r in system] == [503, 403, 403]
+        assert [r.status for r in w.server.requests_matching(rf"POST /channels/{dm}/messages")] == [
+            404,
+            200,
+        ]
+        assert len(w.server.requests_matching(r"POST /users/@me/channels")) == 2
+        assert row.attempts == 3 and w.server.messages(w.general, kind="channel") == []
+
+
 async def test_broken_channel_notice_in_flight_at_a_crash_arrives_once_after_restart(
     tmp_path: Path, db_target: str
 ) -> None:

@@ -153,7 +153,15 @@ class DiscordNotifier:
         from tracker.outbox import alert_text  # imported at the first notice, as messages are
 
         text = alert_text.broken_notice_text(notice)
-        system_id, owner_id = await self._managers(notice.guild_id)
+        managers = await self._managers(notice.guild_id)
+        if managers is None:
+            log.info(
+                "guild %s is gone: nobody to tell that channel %s is broken",
+                notice.guild_id,
+                notice.channel_id,
+            )
+            return Rejected("slipwatch is no longer in this server")
+        system_id, owner_id = managers
         refusals: list[str] = []
         if system_id is not None and system_id != notice.channel_id:
             channel = self.bot.get_partial_messageable(system_id)
@@ -195,10 +203,10 @@ class DiscordNotifier:
         )
         return Rejected("; ".join(refusals))
 
-    async def _managers(self, guild_id: int) -> tuple[int | None, int | None]:
+    async def _managers(self, guild_id: int) -> tuple[int | None, int | None] | None:
         """The guild's system channel and owner: from the gateway's cache, else (a deliverer
-        whose shards do not hold this guild) from Discord's REST API; (None, None) when the
-        bot is no longer in the guild."""
+        whose shards do not hold this guild) from Discord's REST API; None when the bot is no
+        longer in the guild."""
         guild = self.bot.get_guild(guild_id)
         if guild is not None:
             system = guild.system_channel
@@ -208,7 +216,7 @@ class DiscordNotifier:
         except discord.HTTPException as exc:
             if _passing(exc):
                 raise
-            return None, None
+            return None
         system_id = data.get("system_channel_id")
         owner_id = data.get("owner_id")
         return (
