@@ -245,6 +245,7 @@ async def _run(
 
         # The big server's scheduled digest: due now, built, queued and posted.
         await op("digest", lambda: _digest_now(bot, home.id, channel, side))
+        digest_bytes = await _digest_payload_bytes(bot, home.id)
 
         rearms = []
         probe.label = "rearm"
@@ -273,6 +274,7 @@ async def _run(
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "launch_export_file": export_file.filename,
         "launch_export_bytes": export_file.size,
+        "digest_outbox_payload_bytes": digest_bytes,
     }
 
 
@@ -311,6 +313,19 @@ async def _digest_now(bot: Any, guild: int, channel: int, side: ServerThread) ->
             return
         await asyncio.sleep(0.05)
     raise TimeoutError("the digest was not posted")
+
+
+async def _digest_payload_bytes(bot: Any, guild: int) -> int:
+    """The size of the channel digest's outbox row (its stored JSON payload, in bytes)."""
+    async with bot.app.store.transaction() as conn:
+        cursor = await conn.conn.execute(
+            "SELECT length(CAST(payload AS BLOB)) FROM outbox"
+            " WHERE guild_id = ? AND idem_key LIKE 'digest:%' AND dest_kind = 'channel'"
+            " ORDER BY id DESC LIMIT 1",
+            (guild,),
+        )
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def main() -> None:
