@@ -83,6 +83,19 @@ def bundled_migrations() -> list[Migration]:
 to_ms = millis  # the storage format: integer UTC milliseconds
 
 
+def ceil_ms(value: dt.datetime) -> int:
+    """The first whole millisecond at or after *value* (integer UTC milliseconds): a stored
+    time ``d`` is at or after *value* exactly when ``d >= ceil_ms(value)``, and before it
+    exactly when ``d < ceil_ms(value)``."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: every time in slipwatch is aware UTC")
+    micros = (value - _EPOCH) // dt.timedelta(microseconds=1)
+    return -(-micros // 1000)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def from_ms(value: int) -> dt.datetime:
     """Inverse of :func:`to_ms`."""
     return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)

@@ -14,6 +14,7 @@ from storage.rows import (
     INLINE_ROWS,
     Repository,
     chunks,
+    followed_clause,
     row_to_event,
     values_rows,
 )
@@ -21,7 +22,7 @@ from tracker.models import (
     EventKind,
     LaunchEvent,
 )
-from tracker.records import NewEvent
+from tracker.records import ChangeSection, Followed, NewEvent, PeriodChanges
 
 EVENT_COLUMNS = ("launch_id", "guild_id", "kind", "at", "actor", "source_url", "note", "data")
 _APPEND_EVENT = (
@@ -64,6 +65,17 @@ def _group_events(rows: list[sqlite3.Row]) -> dict[int, list[LaunchEvent]]:
         event = row_to_event(row)
         grouped.setdefault(event.launch_id, []).append(event)
     return grouped
+
+
+# The history kinds a digest lists, by the section they are listed in.
+_SECTION_OF = {
+    EventKind.SLIPPED: "slipped",
+    EventKind.SHIPPED: "shipped",
+    EventKind.CANCELLED: "cancelled",
+    EventKind.REANNOUNCED: "reannounced",
+    EventKind.REVIVED: "reannounced",
+}
+_SECTIONS = ("slipped", "shipped", "cancelled", "reannounced")
 
 
 class SqlEvents(Repository):
@@ -119,6 +131,72 @@ class SqlEvents(Repository):
         if len(rows) > INLINE_ROWS:
             return await asyncio.to_thread(_rows_to_events, rows)
         return _rows_to_events(rows)
+
+    async def period_changes(
+        self,
+        guild_id: int,
+        start: dt.datetime,
+        end: dt.datetime,
+        listed: int,
+        followed: Followed | None = None,
+    ) -> PeriodChanges:
+        """A digest's changes in [start, end), counted and listed by the database: per section,
+        each of the guild's launches (only those *followed*, if given) once, by its latest event
+        of the section's kinds in the period; the first *listed* by that event's (at, id), and
+        how many launches in all. A revival is listed with the re-announcements. Events of
+        launches no longer stored are left out."""
+        follow, follow_params = followed_clause(followed, "l.vendor", "l.id")
+        span = [guild_id, to_ms(start), to_ms(end)]
+        kinds = [k.value for k in _SECTION_OF]
+        # x: each launch's latest event per section; y: its place in the section and the
+        # section's size. One statement; only the listed rows leave the database.
+        sql = (
+            "WITH x AS (SELECT e.id, e.launch_id, e.guild_id, e.kind, e.at, e.actor, "
+            "e.source_url, e.note, e.data, "
+            "CASE WHEN e.kind = 'revived' THEN 'reannounced' ELSE e.kind END AS section, "
+            "ROW_NUMBER() OVER (PARTITION BY "
+            "CASE WHEN e.kind = 'revived' THEN 'reannounced' ELSE e.kind END, e.launch_id "
+            "ORDER BY e.at DESC, e.id DESC) AS latest "
+            "FROM launch_events e "
+            "JOIN launches l ON l.id = e.launch_id AND l.guild_id = e.guild_id "
+            "WHERE e.guild_id = ? AND e.at >= ? AND e.at < ? "
+            f"AND e.kind IN ({', '.join('?' * len(kinds))}){follow}), "
+            "y AS (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY section ORDER BY at, id) AS place, "
+            "COUNT(*) OVER (PARTITION BY section) AS total FROM x WHERE latest = 1) "
+            "SELECT id, launch_id, guild_id, kind, at, actor, source_url, note, data, section, "
+            "total FROM y WHERE place <= ? ORDER BY section, at, id"
+        )
+        rows = list(await self._conn.execute_fetchall(sql, [*span, *kinds, *follow_params, listed]))
+        listed_events: dict[str, list[LaunchEvent]] = {name: [] for name in _SECTIONS}
+        totals = dict.fromkeys(_SECTIONS, 0)
+        for row in rows:
+            listed_events[row["section"]].append(row_to_event(row))
+            totals[row["section"]] = int(row["total"])
+        slipped = sorted({e.launch_id for e in listed_events["slipped"]})
+        reannouncements: dict[int, list[LaunchEvent]] = {}
+        for part in chunks(slipped, 500):
+            reannouncements.update(
+                _group_events(
+                    list(
+                        await self._conn.execute_fetchall(
+                            "SELECT * FROM launch_events WHERE guild_id = ? AND at >= ? "
+                            "AND at < ? AND kind = 'reannounced' AND launch_id IN "
+                            f"({','.join('?' * len(part))}) ORDER BY at, id",
+                            (*span, *part),
+                        )
+                    )
+                )
+            )
+        sections = {
+            name: ChangeSection(totals[name], tuple(listed_events[name])) for name in _SECTIONS
+        }
+        return PeriodChanges(
+            slipped=sections["slipped"],
+            shipped=sections["shipped"],
+            cancelled=sections["cancelled"],
+            reannounced=sections["reannounced"],
+            reannouncements=reannouncements,
+        )
 
     async def append_events(self, events: Sequence[NewEvent]) -> None:
         """Batch form of :meth:`append_event`."""

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from storage.batch import insert_returning_ids, insert_rows
-from storage.db import from_ms_or_none, to_ms
+from storage.db import ceil_ms, from_ms_or_none, to_ms
 from storage.events import EVENT_COLUMNS, event_values
 from storage.rows import (
     INLINE_ROWS,
     Repository,
     chunks,
+    followed_clause,
     row_to_launch,
     skip_locked,
     values_rows,
@@ -28,7 +29,7 @@ from tracker.models import (
     Precision,
 )
 from tracker.ports.launches import PreparedRecords
-from tracker.records import Advance, LaunchRecord, LaunchScope, NameTally, ScoreTally
+from tracker.records import Advance, Followed, LaunchRecord, LaunchScope, NameTally, ScoreTally
 
 _LAUNCH_FIELDS = (
     "product",
@@ -521,6 +522,33 @@ class SqlLaunches(Repository):
                 )
             )
         return await _launches(rows)
+
+    async def due_soon(
+        self,
+        guild_id: int,
+        start: dt.datetime,
+        end: dt.datetime,
+        listed: int,
+        followed: Followed | None = None,
+    ) -> tuple[list[Launch], int]:
+        """The guild's upcoming launches (only those *followed*, if given) whose deadline is in
+        [start, end) to the microsecond: the first *listed* by (deadline_at, id), and how many
+        there are in all."""
+        # Deadlines are stored in whole milliseconds: d >= start and d < end to the microsecond
+        # are d >= ceil(start) and d < ceil(end) in milliseconds.
+        follow, follow_params = followed_clause(followed, "vendor", "id")
+        where = (
+            "FROM launches WHERE guild_id = ? AND state = 'upcoming' "
+            f"AND deadline_at >= ? AND deadline_at < ?{follow}"
+        )
+        params = [guild_id, ceil_ms(start), ceil_ms(end), *follow_params]
+        counted = list(await self._conn.execute_fetchall(f"SELECT COUNT(*) {where}", params))
+        rows = list(
+            await self._conn.execute_fetchall(
+                f"SELECT * {where} ORDER BY deadline_at, id LIMIT ?", [*params, listed]
+            )
+        )
+        return await _launches(rows), int(counted[0][0])
 
     async def upcoming_launches(
         self, guild_id: int, start: dt.datetime, end: dt.datetime

@@ -8,7 +8,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from storage.db import Connection, from_ms, from_ms_or_none
 from tracker.models import (
@@ -28,7 +28,7 @@ from tracker.models import (
 )
 from tracker.probes import Detection, DetectionState, Probe, ProbeKind, Verdict
 from tracker.promises import Discovery, DiscoveryKind, Promised, PromiseProposal, ProposalState
-from tracker.records import DigestRun, PublicBoard
+from tracker.records import DigestRun, Followed, PublicBoard
 
 T = TypeVar("T")
 
@@ -302,3 +302,23 @@ def values_rows(rows: int, columns: int) -> str:
     """The VALUES list of a multi-row INSERT: *rows* groups of *columns* ``?`` placeholders."""
     group = "(" + ", ".join("?" * columns) + ")"
     return ", ".join([group] * rows)
+
+
+def followed_clause(
+    followed: Followed | None, vendor: str, launch_id: str
+) -> tuple[str, list[Any]]:
+    """A condition (starting with " AND ") keeping only the launches *followed* names, given
+    the columns of a launch's vendor and id; nothing when *followed* is None."""
+    if followed is None:
+        return "", []
+    alternatives: list[str] = []
+    params: list[Any] = []
+    if followed.vendors:
+        alternatives.append(f"{vendor} IN ({', '.join('?' * len(followed.vendors))})")
+        params.extend(followed.vendors)
+    if followed.launch_ids:
+        alternatives.append(f"{launch_id} IN ({', '.join('?' * len(followed.launch_ids))})")
+        params.extend(followed.launch_ids)
+    if not alternatives:
+        return " AND 1 = 0", []
+    return f" AND ({' OR '.join(alternatives)})", params

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from storage.db import Connection
-from storage.rows import is_postgres
+from storage.rows import followed_clause, is_postgres
 from tracker.records import LaunchScope, NameTally, ScoreTally
 
 __all__ = ["ScoreSql"]
@@ -52,6 +52,9 @@ class ScoreSql:
                 continue
             where += f" AND {column} IN ({', '.join('?' * len(names))})"
             params.extend(names)
+        followed, followed_params = followed_clause(scope.followed, "vendor", "id")
+        where += followed
+        params.extend(followed_params)
         chosen = "" if scope.rumours else " WHERE evidence <> 'rumour'"
         shipped_late = self.days_between("shipped_on", "fwe")
         running = self.days_between("t.today", "fwe")

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.models import DestinationKind, EventKind, Launch, LaunchState, Message, OutboxState
+from tracker.models import (
+    DestinationKind,
+    EventKind,
+    Launch,
+    LaunchEvent,
+    LaunchState,
+    Message,
+    OutboxState,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +148,50 @@ class LaunchScope:
     vendors: tuple[str, ...] | None = None
     announcers: tuple[str, ...] | None = None
     rumours: bool = True  # False: launches with evidence "rumour" are left out
+    followed: Followed | None = None  # only the launches a subscriber follows
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """The launches a digest subscriber follows: those whose vendor is one of these stored
+    spellings (exactly), or whose id is one of these. Nothing, when both are empty."""
+
+    vendors: tuple[str, ...] = ()
+    launch_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSection:
+    """One section of a digest period's changes as the store counts it: how many distinct
+    launches it names, and the latest event of the first of them (at most the number asked
+    for), in the order of those events' (at, id)."""
+
+    total: int
+    events: tuple[LaunchEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChanges:
+    """A digest period's changes, bounded: each section (slipped, shipped, cancelled,
+    re-announced: a revival counts as a re-announcement), and the re-announcements in the
+    period of the launches listed as slipped, by launch, oldest first (the window a slipped
+    launch missed is the one its next re-announcement replaced)."""
+
+    slipped: ChangeSection
+    shipped: ChangeSection
+    cancelled: ChangeSection
+    reannounced: ChangeSection
+    reannouncements: dict[int, list[LaunchEvent]]
+
+    def launch_ids(self) -> list[int]:
+        """The launches the listed events are about."""
+        return sorted(
+            {
+                e.launch_id
+                for section in (self.slipped, self.shipped, self.cancelled, self.reannounced)
+                for e in section.events
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -229,31 +229,38 @@ def digest_embed(digest: Digest) -> discord.Embed:
         due = f"{ts(entry.deadline_at, 'R')}" if entry.deadline_at else "soon"
         return f'{name(entry)}: "{safe(entry.window, 60)}", deadline {due}'
 
-    sections: list[tuple[str, tuple[DigestEntry, ...], Callable[[DigestEntry], str]]] = [
-        ("🚨 Slipped", digest.slipped, lambda e: f'{name(e)} missed "{safe(e.window, 60)}"'),
-        ("✅ Shipped", digest.shipped, shipped),
-        ("🪦 Cancelled", digest.cancelled, lambda e: f"{name(e)}{when(e)}"),
-        ("🔁 Re-announced", digest.reannounced, reannounced),
-        (f"⏳ Due in the next {UPCOMING_DAYS} days", digest.upcoming, upcoming),
+    sections: list[tuple[str, str, Callable[[DigestEntry], str]]] = [
+        ("🚨 Slipped", "slipped", lambda e: f'{name(e)} missed "{safe(e.window, 60)}"'),
+        ("✅ Shipped", "shipped", shipped),
+        ("🪦 Cancelled", "cancelled", lambda e: f"{name(e)}{when(e)}"),
+        ("🔁 Re-announced", "reannounced", reannounced),
+        (f"⏳ Due in the next {UPCOMING_DAYS} days", "upcoming", upcoming),
         (
             "🐌 Still late",
-            digest.still_late,
+            "still_late",
             lambda e: f"{name(e)}: {plural(e.days_late or 0, 'day')} late",
         ),
     ]
-    for heading, entries, fmt in sections:
-        if not entries:
+    for heading, section, fmt in sections:
+        # A digest keeps a section's first entries (tracker.digests.LISTED, more than a field
+        # can show) and its total: the lines stop inside what was kept.
+        entries: tuple[DigestEntry, ...] = getattr(digest, section)
+        total = digest.count(section)
+        if not total:
             continue
         lines: list[str] = []
         used = 0
         for index, entry in enumerate(entries):
             line = "• " + cut(fmt(entry), 200)
             if used + len(line) + 30 > FIELD_VALUE:
-                lines.append(f"…and {len(entries) - index} more")
+                lines.append(f"…and {total - index} more")
                 break
             lines.append(line)
             used += len(line) + 1
-        embed.add_field(name=f"{heading} ({len(entries)})", value="\n".join(lines), inline=False)
+        else:
+            if total > len(entries):
+                lines.append(f"…and {total - len(entries)} more")
+        embed.add_field(name=f"{heading} ({total})", value="\n".join(lines), inline=False)
     if digest.on_time_rate is not None:
         embed.add_field(
             name="On time so far",

@@ -1,8 +1,13 @@
 """What a digest says: the changes of a period, the deadlines coming up, and the record so far.
 
-Pure: :func:`build_digest` assembles a :class:`Digest` from a guild's launches and the history
-rows of the period. A digest travels through the outbox as JSON (:meth:`Digest.to_json`), so
-what was posted can always be read back and rendered again.
+Pure. A digest keeps, per section, only the first :data:`LISTED` entries a message can show,
+and the section's total: :func:`assemble_bounded` makes one from what the store counted and
+listed (the service's way: a big server's period names thousands of launches, and holding them
+all as objects stalled the event loop in garbage collection). :func:`build_digest` assembles
+the complete digest from a guild's launches and the history rows of the period: the reference
+the bounded one is tested against (``build_digest(...).bounded()``). A digest travels through
+the outbox as JSON (:meth:`Digest.to_json`, format 2 with the totals; format 1, which listed
+every entry, is still read), so what was posted can always be read back and rendered again.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from typing import Any
 from tracker import stats
 from tracker.digests.posting_times import DigestPeriod
 from tracker.models import EventKind, GuildConfig, Launch, LaunchEvent, LaunchState
+from tracker.records import PeriodChanges
 
 __all__ = [
     "DIGEST_KINDS",
+    "LISTED",
     "UPCOMING_DAYS",
     "Digest",
     "DigestEntry",
@@ -28,6 +35,13 @@ __all__ = [
 ]
 
 UPCOMING_DAYS = 30
+# The entries a digest keeps per section. A Discord embed field holds 1024 characters, and the
+# embed stops a section at the line that would leave fewer than 30 of them; the shortest line
+# there is ("• " + " ()": an empty product and vendor) is 5 characters and a newline, so at
+# most 165 lines of a section are ever shown. Keeping more than that means the embed always
+# stops inside what was kept, and says "…and N more" from the total exactly as it would with
+# every entry; the plain text shows 10 a section (at most LISTED).
+LISTED = 200
 # The history kinds a digest reports (a revival is listed with the re-announcements).
 DIGEST_KINDS = (
     EventKind.SLIPPED,
@@ -88,6 +102,14 @@ class DigestEntry:
         )
 
 
+def _totals(sections: Mapping[str, Sequence[Any]], totals: Sequence[int]) -> tuple[int, ...] | None:
+    """A digest's section totals (in _SECTIONS' order), or None when every section holds all
+    of its entries (a complete digest)."""
+    if all(len(sections[name]) == total for name, total in zip(_SECTIONS, totals, strict=True)):
+        return None
+    return tuple(totals)
+
+
 def _datetime_or_none(value: object) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
@@ -115,21 +137,38 @@ class Digest:
     scored: int = 0
     late: bool = False  # posted after its scheduled time (the bot was down)
     user_id: int | None = None  # set on a subscriber's DM digest
+    # Each section's size, in _SECTIONS' order, when the sections keep only their first
+    # entries (a bounded digest); None: the sections are complete.
+    totals: tuple[int, ...] | None = None
+
+    def count(self, section: str) -> int:
+        """How many launches a section names in all ("slipped", ..., "still_late"), including
+        those not kept."""
+        if self.totals is not None:
+            return self.totals[_SECTIONS.index(section)]
+        return len(getattr(self, section))
 
     @property
     def changes(self) -> int:
         """How many things happened in the period."""
-        return len(self.slipped) + len(self.shipped) + len(self.cancelled) + len(self.reannounced)
+        return sum(self.count(name) for name in _SECTIONS[:4])
 
     @property
     def empty(self) -> bool:
         """Nothing happened in the period and no deadline is coming in the next 30 days."""
-        return self.changes == 0 and not self.upcoming
+        return self.changes == 0 and self.count("upcoming") == 0
+
+    def bounded(self, listed: int = LISTED) -> Digest:
+        """The same digest keeping only the first *listed* entries of each section (and every
+        section's total): it renders exactly as this one when *listed* >= LISTED."""
+        kept = {name: getattr(self, name)[:listed] for name in _SECTIONS}
+        totals = _totals(kept, [self.count(name) for name in _SECTIONS])
+        return dataclasses.replace(self, totals=totals, **kept)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: the ``digest`` field of an outbox Message."""
         data: dict[str, Any] = {
-            "v": 1,
+            "v": 2,
             "guild_id": self.guild_id,
             "timezone": self.timezone,
             "schedule": self.schedule,
@@ -144,15 +183,23 @@ class Digest:
         }
         for name in _SECTIONS:
             data[name] = [entry.to_json() for entry in getattr(self, name)]
+        data["counts"] = {name: self.count(name) for name in _SECTIONS}
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Digest:
-        """Inverse of :meth:`to_json` (``Digest.from_json(message.digest)``)."""
+        """Inverse of :meth:`to_json` (``Digest.from_json(message.digest)``). Format 1, still
+        queued in outboxes, listed every entry: its totals are the lists' lengths."""
         sections = {
             name: tuple(DigestEntry.from_json(e) for e in data.get(name) or ())
             for name in _SECTIONS
         }
+        counts = data.get("counts")
+        totals = (
+            _totals(sections, [int(counts.get(name, len(sections[name]))) for name in _SECTIONS])
+            if isinstance(counts, dict)
+            else None
+        )
         return cls(
             guild_id=int(data["guild_id"]),
             timezone=str(data["timezone"]),
@@ -165,6 +212,7 @@ class Digest:
             scored=int(data.get("scored", data.get("resolved")) or 0),
             late=bool(data.get("late")),
             user_id=data.get("user_id"),
+            totals=totals,
             **sections,
         )
 
@@ -277,35 +325,119 @@ def _changes(
             reannounced.setdefault(event.launch_id, []).append(event)
     for event in events:
         launch = by_id[event.launch_id]
-        if event.kind is EventKind.SLIPPED:
-            entry = _slipped(launch, event, reannounced.get(launch.id, ()))
-        elif event.kind is EventKind.SHIPPED:
-            entry = _entry(
-                launch,
-                at=event.at,
-                day=launch.shipped_on,
-                days_late=stats.days_late(launch, today),
-                window=launch.window_phrase,
-                actor=event.actor,
-            )
-        elif event.kind is EventKind.CANCELLED:
-            entry = _entry(
-                launch,
-                at=event.at,
-                day=launch.cancelled_on,
-                days_late=launch.days_late,
-                window=launch.window_phrase,
-                actor=event.actor,
-            )
-        elif event.kind in (EventKind.REANNOUNCED, EventKind.REVIVED):
-            entry = _redated(launch, event)
-        else:
+        entry = _change(event, launch, reannounced.get(launch.id, ()), today)
+        if entry is None:
             continue
         # A revival is a new promise: it is listed with the re-announcements.
         section = sections[EventKind.REANNOUNCED if event.kind is EventKind.REVIVED else event.kind]
         section.pop(launch.id, None)  # keep the latest, in time order
         section[launch.id] = entry
     return sections
+
+
+def _change(
+    event: LaunchEvent, launch: Launch, reannounced: Sequence[LaunchEvent], today: dt.date
+) -> DigestEntry | None:
+    """One change's entry (None for a kind a digest does not list); *reannounced*: the
+    launch's re-announcements in the period, in time order."""
+    if event.kind is EventKind.SLIPPED:
+        return _slipped(launch, event, reannounced)
+    if event.kind is EventKind.SHIPPED:
+        return _entry(
+            launch,
+            at=event.at,
+            day=launch.shipped_on,
+            days_late=stats.days_late(launch, today),
+            window=launch.window_phrase,
+            actor=event.actor,
+        )
+    if event.kind is EventKind.CANCELLED:
+        return _entry(
+            launch,
+            at=event.at,
+            day=launch.cancelled_on,
+            days_late=launch.days_late,
+            window=launch.window_phrase,
+            actor=event.actor,
+        )
+    if event.kind in (EventKind.REANNOUNCED, EventKind.REVIVED):
+        return _redated(launch, event)
+    return None
+
+
+def assemble_bounded(
+    guild: GuildConfig,
+    changes: PeriodChanges,
+    launches: Mapping[int, Launch],
+    today: dt.date,
+    now: dt.datetime,
+    *,
+    record: stats.Stats,
+    still_late: Sequence[Launch],
+    upcoming: Sequence[Launch],
+    upcoming_total: int,
+    period: DigestPeriod | None = None,
+    late: bool = False,
+    user_id: int | None = None,
+    schedule: str | None = None,
+) -> Digest:
+    """A bounded digest from what the store counted and listed: the period's *changes* (each
+    section's first events and total), the launches those events are about (*launches*, by
+    id), the record so far (*record*: its still-late list the first ones, overdue_open all of
+    them) with the launches it lists (*still_late*, in its order), and the first launches due
+    soon (*upcoming*, soonest first) of *upcoming_total*. Equal to
+    ``build_digest(...).bounded()`` over the same data (without *period*, a preview's, it
+    starts at the earliest listed change)."""
+
+    def entries(events: Sequence[LaunchEvent]) -> tuple[DigestEntry, ...]:
+        made = (
+            _change(e, launches[e.launch_id], changes.reannouncements.get(e.launch_id, ()), today)
+            for e in events[:LISTED]
+            if e.launch_id in launches
+        )
+        return tuple(entry for entry in made if entry is not None)
+
+    listed = (changes.slipped, changes.shipped, changes.cancelled, changes.reannounced)
+    firsts = [s.events[0].at for s in listed if s.events]
+    start = period.start if period else (min(firsts) if firsts else now)
+    sections = {
+        "slipped": entries(changes.slipped.events),
+        "shipped": entries(changes.shipped.events),
+        "cancelled": entries(changes.cancelled.events),
+        "reannounced": entries(changes.reannounced.events),
+        "upcoming": tuple(
+            _entry(x, day=x.window_end, window=x.window_phrase, deadline_at=x.deadline_at)
+            for x in upcoming[:LISTED]
+        ),
+        "still_late": tuple(
+            _still_late(figure, launch)
+            for figure, launch in zip(record.still_late[:LISTED], still_late[:LISTED], strict=True)
+        ),
+    }
+    return Digest(
+        guild_id=guild.guild_id,
+        timezone=guild.timezone,
+        schedule=schedule if schedule is not None else "",
+        period_start=start,
+        period_end=period.end if period else now,
+        period_key=period.key if period else None,
+        on_time_rate=record.on_time_rate,
+        scored=record.scored,
+        late=late,
+        user_id=user_id,
+        **sections,
+        totals=_totals(
+            sections,
+            [
+                changes.slipped.total,
+                changes.shipped.total,
+                changes.cancelled.total,
+                changes.reannounced.total,
+                upcoming_total,
+                record.overdue_open,
+            ],
+        ),
+    )
 
 
 def _slipped(launch: Launch, event: LaunchEvent, reannounced: Sequence[LaunchEvent]) -> DigestEntry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tracker.deadlines import zone_or_utc
-from tracker.digests.content import UPCOMING_DAYS, Digest, DigestEntry
+from tracker.digests.content import LISTED, UPCOMING_DAYS, Digest, DigestEntry
 from tracker.text import lateness, plural
 
 __all__ = ["render_digest_text"]
@@ -64,12 +64,13 @@ def _period_words(digest: Digest) -> str:
 
 def render_digest_text(digest: Digest, *, limit: int = 10) -> str:
     """A plain-text rendering (console, demo, and the wording for Discord embeds). Each section
-    lists at most *limit* launches and says how many more there are. An empty digest is one
-    line."""
+    lists at most *limit* launches (at most LISTED, what a digest keeps) and says how many
+    more there are. An empty digest is one line."""
+    if limit > LISTED:
+        raise ValueError(f"a digest keeps only {LISTED} entries a section")
     if digest.empty:
-        still = (
-            f" {plural(len(digest.still_late), 'launch')} still late." if digest.still_late else ""
-        )
+        late = digest.count("still_late")
+        still = f" {plural(late, 'launch')} still late." if late else ""
         return (
             f"Nothing changed since the last digest and no deadline in the next "
             f"{UPCOMING_DAYS} days.{still}"
@@ -80,12 +81,13 @@ def render_digest_text(digest: Digest, *, limit: int = 10) -> str:
         lines.append("(Posted late: the bot was offline at the scheduled time.)")
     for heading, field, line_of in _SECTIONS:
         entries: tuple[DigestEntry, ...] = getattr(digest, field)
-        if not entries:
+        total = digest.count(field)
+        if not total:
             continue
-        lines.append(f"{heading} ({len(entries)}):")
+        lines.append(f"{heading} ({total}):")
         lines.extend(f"  - {line_of(e)}" for e in entries[:limit])
-        if len(entries) > limit:
-            lines.append(f"  ... and {len(entries) - limit} more")
+        if total > limit:
+            lines.append(f"  ... and {total - limit} more")
     if digest.on_time_rate is not None:
         lines.append(
             f"On time so far: {digest.on_time_rate:.0%} of "

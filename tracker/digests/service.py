@@ -10,23 +10,16 @@ marked late, covering everything since the previous digest.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from tracker import deadlines
 from tracker.clock import Clock
-from tracker.digests.content import (
-    DIGEST_KINDS,
-    UPCOMING_DAYS,
-    Digest,
-    assemble_digest,
-    build_digest,
-)
+from tracker.digests.content import LISTED, UPCOMING_DAYS, Digest, assemble_bounded
 from tracker.digests.posting_times import (
     DEFAULT_SCHEDULE,
     DigestPeriod,
@@ -40,7 +33,6 @@ from tracker.models import (
     DestinationKind,
     GuildConfig,
     Launch,
-    LaunchEvent,
     Message,
     OutboxState,
     Subscription,
@@ -48,7 +40,7 @@ from tracker.models import (
 )
 from tracker.outbox.fanout import nonce_for
 from tracker.ports import Session, Store
-from tracker.records import DigestRun
+from tracker.records import DigestRun, Followed, PeriodChanges
 from tracker.stats import Stats
 from tracker.stats.tallies import stored_record
 
@@ -61,8 +53,6 @@ __all__ = ["MAX_CATCH_UP", "DigestReport", "DigestService"]
 
 # A late digest covers everything since the previous one, but never more than this.
 MAX_CATCH_UP = dt.timedelta(days=31)
-# Launches read at a time when looking for a subscriber's.
-CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +69,16 @@ class DigestReport:
 
 @dataclass(frozen=True, slots=True)
 class _Parts:
-    """What a guild's digest is made of, read without loading every launch: the launches the
-    period's events are about, the record so far with the launches it lists as still late,
-    and the launches due soon."""
+    """What a digest is made of, counted and listed by the store (never every launch): the
+    period's changes by section and the launches the listed ones are about, the record so far
+    with the launches it lists as still late, and the first launches due soon of how many."""
 
+    changes: PeriodChanges
     changed: dict[int, Launch]
-    events: list[LaunchEvent]
     record: Stats
     still_late: list[Launch]
     upcoming: list[Launch]
+    upcoming_total: int
 
 
 async def _read_parts(
@@ -97,23 +88,46 @@ async def _read_parts(
     end: dt.datetime,
     today: dt.date,
     now: dt.datetime,
+    followed: Followed | None = None,
 ) -> _Parts:
-    """The parts of the guild's digest of the events in [start, end)."""
-    events = await session.events.guild_events_between(guild_id, start, end, DIGEST_KINDS)
-    changed = await session.launches.launches_by_ids(guild_id, [e.launch_id for e in events])
-    record, still_late = await stored_record(session, guild_id, today)
-    horizon = now + dt.timedelta(days=UPCOMING_DAYS)
-    upcoming = [
-        x
-        for x in await session.launches.upcoming_launches(guild_id, now, horizon)
-        if now <= x.deadline_at < horizon  # to the microsecond; the store keeps milliseconds
-    ]
+    """The parts of the guild's digest of the events in [start, end) (only of the launches
+    *followed*, if given), LISTED a section."""
+    changes = await session.events.period_changes(guild_id, start, end, LISTED, followed)
+    changed = await session.launches.launches_by_ids(guild_id, changes.launch_ids())
+    record, still_late = await stored_record(
+        session, guild_id, today, still_late=LISTED, followed=followed
+    )
+    upcoming, upcoming_total = await session.launches.due_soon(
+        guild_id, now, now + dt.timedelta(days=UPCOMING_DAYS), LISTED, followed
+    )
     return _Parts(
+        changes=changes,
         changed={x.id: x for x in changed},
-        events=events,
         record=record,
         still_late=still_late,
         upcoming=upcoming,
+        upcoming_total=upcoming_total,
+    )
+
+
+def _assemble(
+    config: GuildConfig,
+    parts: _Parts,
+    today: dt.date,
+    now: dt.datetime,
+    **options: Any,
+) -> Digest:
+    return assemble_bounded(
+        config,
+        parts.changes,
+        parts.changed,
+        today,
+        now,
+        record=parts.record,
+        still_late=parts.still_late,
+        upcoming=parts.upcoming,
+        upcoming_total=parts.upcoming_total,
+        **options,
     )
 
 
@@ -132,31 +146,32 @@ class _DuePeriod:
     now: dt.datetime
 
     async def build(self) -> Digest:
-        """The guild's digest for this period, put together off the event loop (in a server
-        with 20,000 launches a period can name thousands)."""
-        parts = self.parts
-        return await asyncio.to_thread(
-            assemble_digest,
+        """The guild's digest for this period (at most LISTED entries a section)."""
+        return _assemble(
             self.config,
-            parts.changed,
-            parts.events,
+            self.parts,
             self.today,
             self.now,
-            record=parts.record,
-            still_late=parts.still_late,
-            upcoming=parts.upcoming,
             period=self.covered,
             late=self.late,
             schedule=self.setting,
         )
 
-    async def build_for(self, launches: list[Launch], user_id: int) -> Digest:
-        """The digest of a subscriber's *launches* for this period, off the event loop."""
-        return await asyncio.to_thread(
-            build_digest,
+    async def build_for(self, session: Session, followed: Followed, user_id: int) -> Digest:
+        """The digest of the launches a subscriber follows for this period, read the same
+        bounded way as the guild's."""
+        parts = await _read_parts(
+            session,
+            self.config.guild_id,
+            self.covered.start,
+            self.covered.end,
+            self.today,
+            self.now,
+            followed,
+        )
+        return _assemble(
             self.config,
-            launches,
-            self.parts.events,
+            parts,
             self.today,
             self.now,
             period=self.covered,
@@ -341,21 +356,23 @@ class DigestService:
         """Queue a DM digest to each digest subscriber something happened to; how many.
 
         *digest* is the guild's: a subscriber to everything gets it as theirs. Anyone else's
-        launches are read (in chunks, keeping only theirs) only when one of them changed."""
+        digest is counted and listed by the store over the launches they follow (their
+        vendors' stored spellings, their launch ids), never by reading every launch."""
         gid = due.config.guild_id
         by_user: dict[int, list[Subscription]] = {}
         for sub in await tx.subscriptions.digest_subscriptions(gid):
             by_user.setdefault(sub.user_id, []).append(sub)
+        spellings: list[str] | None = None
         dm_count = 0
         for user_id, subs in by_user.items():
-            if not any(_follows(s, x) for x in due.parts.changed.values() for s in subs):
-                continue  # DMs only when something happened to their launches
             if any(s.scope is SubscriptionScope.ALL for s in subs):
                 personal = dataclasses.replace(digest, user_id=user_id)
             else:
-                personal = await due.build_for(await _followed(tx, gid, subs), user_id)
+                if spellings is None and any(s.scope is SubscriptionScope.VENDOR for s in subs):
+                    spellings = await tx.launches.names(gid, "vendor")
+                personal = await due.build_for(tx, _followed(subs, spellings or []), user_id)
             if personal.changes == 0:
-                continue
+                continue  # DMs only when something happened to their launches
             key = f"digest:{gid}:{due.key}:u{user_id}"
             if await _enqueue(tx, gid, DestinationKind.USER, user_id, key, personal, due.now):
                 dm_count += 1
@@ -394,18 +411,7 @@ class DigestService:
             parts = await _read_parts(
                 read, guild_id, start, now + dt.timedelta(milliseconds=1), today, now
             )
-        digest = await asyncio.to_thread(
-            assemble_digest,
-            config,
-            parts.changed,
-            parts.events,
-            today,
-            now,
-            record=parts.record,
-            still_late=parts.still_late,
-            upcoming=parts.upcoming,
-            schedule="",
-        )
+        digest = _assemble(config, parts, today, now, schedule="")
         return dataclasses.replace(digest, period_start=start, period_end=now)
 
     async def history(self, guild_id: int, limit: int = 10) -> list[DigestRun]:
@@ -413,23 +419,24 @@ class DigestService:
         return await self.store.read.digests.digest_runs(guild_id, limit)
 
 
-async def _followed(tx: Session, guild_id: int, subs: list[Subscription]) -> list[Launch]:
-    """The guild's launches that *subs* follow, read CHUNK at a time (only theirs are kept)."""
-    mine: list[Launch] = []
-    after = 0
-    while chunk := await tx.launches.launches_after(guild_id, after, CHUNK):
-        after = chunk[-1].id
-        mine.extend(x for x in chunk if any(_follows(s, x) for s in subs))
-    return mine
-
-
-def _follows(sub: Subscription, launch: Launch) -> bool:
-    """Whether the subscription covers the launch (all, its vendor, or the launch itself)."""
-    if sub.scope is SubscriptionScope.ALL:
-        return True
-    if sub.scope is SubscriptionScope.VENDOR:
-        return launch.vendor.casefold() == sub.target
-    return sub.target == str(launch.id)
+def _followed(subs: list[Subscription], spellings: list[str]) -> Followed:
+    """What *subs* follow, as the store matches it: the stored vendor spellings that casefold
+    to a followed vendor (folded here, in Python, exactly as ``launch.vendor.casefold()``:
+    SQL's lower() folds only ASCII), and the followed launch ids."""
+    vendors = {s.target for s in subs if s.scope is SubscriptionScope.VENDOR}
+    # A launch subscription's target is the id as text (str(launch.id), matched as such).
+    ids = {
+        int(s.target)
+        for s in subs
+        if s.scope is SubscriptionScope.LAUNCH
+        and s.target.isascii()
+        and s.target.isdigit()
+        and str(int(s.target)) == s.target
+    }
+    return Followed(
+        vendors=tuple(sorted(n for n in spellings if n.casefold() in vendors)),
+        launch_ids=tuple(sorted(ids)),
+    )
 
 
 async def _enqueue(
@@ -444,9 +451,8 @@ async def _enqueue(
     """Queue *digest* for one destination (held while it is broken); False if *key* was
     queued already."""
     broken = await tx.destinations.is_broken(dest_kind, dest_id)
-    entries = digest.changes + len(digest.upcoming) + len(digest.still_late)
-    # A big server's digest names thousands of launches: made into JSON off the event loop.
-    data = await asyncio.to_thread(digest.to_json) if entries > 200 else digest.to_json()
+    # At most LISTED entries a section: a few hundred small dicts, made on the loop.
+    data = digest.to_json()
     return await tx.outbox.enqueue(
         guild_id=guild_id,
         dest_kind=dest_kind,

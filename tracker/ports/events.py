@@ -11,7 +11,9 @@ from tracker.models import (
     LaunchEvent,
 )
 from tracker.records import (
+    Followed,
     NewEvent,
+    PeriodChanges,
 )
 
 
@@ -44,6 +46,20 @@ class Events(Protocol):
     ) -> list[LaunchEvent]:
         """A guild's history rows with start <= at < end (only of *kinds*, if given), oldest
         first."""
+
+    async def period_changes(
+        self,
+        guild_id: int,
+        start: dt.datetime,
+        end: dt.datetime,
+        listed: int,
+        followed: Followed | None = None,
+    ) -> PeriodChanges:
+        """A digest's changes in [start, end), counted and listed by the store: per section,
+        each of the guild's launches (only those *followed*, if given) once, by its latest
+        event of the section's kinds in the period; the first *listed* by that event's
+        (at, id), and how many launches in all (a revival counts as a re-announcement), with
+        the period's re-announcements of the launches listed as slipped."""
 
     async def append_events(self, events: Sequence[NewEvent]) -> None:
         """Batch form of :meth:`append_event`."""

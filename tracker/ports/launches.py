@@ -14,6 +14,7 @@ from tracker.models import (
 )
 from tracker.records import (
     Advance,
+    Followed,
     LaunchRecord,
     LaunchScope,
     NameTally,
@@ -179,6 +180,18 @@ class Launches(Protocol):
 
     async def launches_by_ids(self, guild_id: int, ids: Sequence[int]) -> list[Launch]:
         """The guild's launches with these ids, by id (unknown ids are left out)."""
+
+    async def due_soon(
+        self,
+        guild_id: int,
+        start: dt.datetime,
+        end: dt.datetime,
+        listed: int,
+        followed: Followed | None = None,
+    ) -> tuple[list[Launch], int]:
+        """The guild's upcoming launches (only those *followed*, if given) whose deadline is in
+        [start, end) to the microsecond: the first *listed* by (deadline_at, id), and how many
+        there are in all."""
 
     async def upcoming_launches(
         self, guild_id: int, start: dt.datetime, end: dt.datetime

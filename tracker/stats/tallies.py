@@ -15,7 +15,7 @@ import functools
 
 from tracker.models import Launch
 from tracker.ports import Session
-from tracker.records import LaunchScope
+from tracker.records import Followed, LaunchScope
 from tracker.stats.leaderboard import GroupBy, Leaderboard, rank, spelling_groups
 from tracker.stats.score import EvidenceFilter, Stats, fold_name, stats_from_tally
 
@@ -85,10 +85,14 @@ async def stored_record(
     announcer: str | None = None,
     evidence: EvidenceFilter = "counted",
     still_late: int | None = None,
+    followed: Followed | None = None,
 ) -> tuple[Stats, list[Launch]]:
     """:func:`stored_stats`, and the launches its still-late list names, in its order (a
-    digest shows their windows)."""
+    digest shows their windows); only over the launches *followed*, if given (a subscriber's
+    digest)."""
     scope = await scope_of(session, guild_id, vendor=vendor, announcer=announcer, evidence=evidence)
+    if followed is not None:
+        scope = dataclasses.replace(scope, followed=followed)
     tally = await session.launches.tally(scope, today)
     worst: list[Launch] = []
     overdue: list[Launch] = []
