@@ -549,16 +549,3 @@ class SqlLaunches(Repository):
             )
         )
         return await _launches(rows), int(counted[0][0])
-
-    async def upcoming_launches(
-        self, guild_id: int, start: dt.datetime, end: dt.datetime
-    ) -> list[Launch]:
-        """The guild's upcoming launches whose deadline is in [start, end), soonest first."""
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT * FROM launches WHERE guild_id = ? AND state = 'upcoming' "
-                "AND deadline_at >= ? AND deadline_at < ? ORDER BY deadline_at, id",
-                (guild_id, to_ms(start), to_ms(end)),
-            )
-        )
-        return await _launches(rows)

@@ -192,8 +192,3 @@ class Launches(Protocol):
         """The guild's upcoming launches (only those *followed*, if given) whose deadline is in
         [start, end) to the microsecond: the first *listed* by (deadline_at, id), and how many
         there are in all."""
-
-    async def upcoming_launches(
-        self, guild_id: int, start: dt.datetime, end: dt.datetime
-    ) -> list[Launch]:
-        """The guild's upcoming launches whose deadline is in [start, end), soonest first."""
