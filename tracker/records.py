@@ -183,6 +183,11 @@ class PeriodChanges:
     reannounced: ChangeSection
     reannouncements: dict[int, list[LaunchEvent]]
 
+    @property
+    def total(self) -> int:
+        """How many changes in all (a launch counts once per section)."""
+        return sum(s.total for s in (self.slipped, self.shipped, self.cancelled, self.reannounced))
+
     def launch_ids(self) -> list[int]:
         """The launches the listed events are about."""
         return sorted(

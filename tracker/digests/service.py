@@ -93,6 +93,18 @@ async def _read_parts(
     """The parts of the guild's digest of the events in [start, end) (only of the launches
     *followed*, if given), LISTED a section."""
     changes = await session.events.period_changes(guild_id, start, end, LISTED, followed)
+    return await _read_rest(session, guild_id, changes, today, now, followed)
+
+
+async def _read_rest(
+    session: Session,
+    guild_id: int,
+    changes: PeriodChanges,
+    today: dt.date,
+    now: dt.datetime,
+    followed: Followed | None = None,
+) -> _Parts:
+    """:func:`_read_parts` once the period's *changes* are read."""
     changed = await session.launches.launches_by_ids(guild_id, changes.launch_ids())
     record, still_late = await stored_record(
         session, guild_id, today, still_late=LISTED, followed=followed
@@ -157,18 +169,16 @@ class _DuePeriod:
             schedule=self.setting,
         )
 
-    async def build_for(self, session: Session, followed: Followed, user_id: int) -> Digest:
+    async def build_for(self, session: Session, followed: Followed, user_id: int) -> Digest | None:
         """The digest of the launches a subscriber follows for this period, read the same
-        bounded way as the guild's."""
-        parts = await _read_parts(
-            session,
-            self.config.guild_id,
-            self.covered.start,
-            self.covered.end,
-            self.today,
-            self.now,
-            followed,
-        )
+        bounded way as the guild's; None when nothing happened to them in the period (then
+        only the period's changes are read)."""
+        gid = self.config.guild_id
+        start, end = self.covered.start, self.covered.end
+        changes = await session.events.period_changes(gid, start, end, LISTED, followed)
+        if changes.total == 0:
+            return None
+        parts = await _read_rest(session, gid, changes, self.today, self.now, followed)
         return _assemble(
             self.config,
             parts,
@@ -365,13 +375,14 @@ class DigestService:
         spellings: list[str] | None = None
         dm_count = 0
         for user_id, subs in by_user.items():
+            personal: Digest | None
             if any(s.scope is SubscriptionScope.ALL for s in subs):
                 personal = dataclasses.replace(digest, user_id=user_id)
             else:
                 if spellings is None and any(s.scope is SubscriptionScope.VENDOR for s in subs):
                     spellings = await tx.launches.names(gid, "vendor")
                 personal = await due.build_for(tx, _followed(subs, spellings or []), user_id)
-            if personal.changes == 0:
+            if personal is None or personal.changes == 0:
                 continue  # DMs only when something happened to their launches
             key = f"digest:{gid}:{due.key}:u{user_id}"
             if await _enqueue(tx, gid, DestinationKind.USER, user_id, key, personal, due.now):
