@@ -425,3 +425,105 @@ async def test_watch_says_when_the_first_check_failed(tmp_path: Path, db_target:
         listing = await w.cmd("launch probes", launch=str(launch_id))
         lines = listing.embeds[0]["description"].splitlines()
         assert "`Grok 3` · every 30 min · beta (pre-releases count) · ok" in lines[1]
+
+
+GROK_3 = ("Grok 3 is here", "https://x.ai/news/grok-3", "Grok 3 is available today.")
+GROK_3_APP = ("Grok 3 in the app", "https://x.ai/news/app", "Grok 3 is available in the app.")
+
+
+async def watching(w: World, probe: ProbeServer) -> int:
+    """An alert channel with only proposals in it, and a feed probe past its first check."""
+    await w.cmd("alerts channel", channel=str(w.alerts))
+    await w.cmd("alerts reminders", days="off")
+    await w.cmd("alerts digest", schedule="off")
+    probe.put("/news.rss", rss(OLD), "application/rss+xml")
+    launch_id = await add_grok(w, window="Q1 2025", announced_on="2024-12-01")
+    await w.cmd(
+        "launch watch",
+        launch=str(launch_id),
+        kind="feed",
+        target=probe.url("/news.rss"),
+        pattern="Grok 3",
+    )
+    await settled(w)
+    return launch_id
+
+
+async def test_a_proposal_refused_with_a_503_is_posted_once_on_the_retry(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with probe_world(db_target) as (w, probe):
+        launch_id = await watching(w, probe)
+        w.bot.proposals.retry_s = 0.2
+        route = rf"POST /channels/{w.alerts}/messages"
+        # discord.py retries a 500 itself; a 503 comes back to the poster, which retries.
+        w.server.inject(route, 503, times=1)
+        probe.put("/news.rss", rss([GROK_3, *OLD]), "application/rss+xml")
+        await next_poll(w)
+        proposal = await w.server.wait_for_message(channel_id=w.alerts, timeout=15)
+        assert proposal.embeds[0]["title"] == "🔎 Grok 3 (xAI) may have been released"
+        (detection, *_) = await w.bot.probes.list_detections(w.guild, launch_id)
+        assert proposal.custom_ids() == [
+            f"sw:pconfirm:{detection.id}",
+            f"sw:preject:{detection.id}",
+        ]
+        assert [r.status for r in w.server.requests_matching(route)] == [503, 200]
+
+        async def marked() -> Any:
+            found = await w.bot.probes.get_detection(w.guild, detection.id)
+            return found if found.message_id is not None else None
+
+        posted = await eventually(marked, what="the detection marked posted")
+        assert posted.message_id == int(proposal.id)
+        assert posted.posted_at is not None
+        assert detection.detected_at < posted.posted_at <= w.clock.now()
+        assert w.bot.proposals.resting() == {}
+        await next_poll(w)  # posted: never posted again
+        assert len(w.server.messages(w.alerts, kind="channel")) == 1
+        assert await w.bot.probes.pending_posts() == []
+
+
+async def test_a_channel_that_refuses_rests_instead_of_being_tried_on_every_wake(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with probe_world(db_target) as (w, probe):
+        launch_id = await watching(w, probe)
+        w.bot.proposals.refused_s = 6.0
+        route = rf"POST /channels/{w.alerts}/messages"
+        w.server.fail_channel(w.alerts, 403, 50013)
+        probe.put("/news.rss", rss([GROK_3, *OLD]), "application/rss+xml")
+        await next_poll(w)
+        await eventually(lambda: w.server.requests_matching(route), what="the refused post")
+        assert list(w.bot.proposals.resting()) == [w.alerts]
+        # A second proposal wakes the poster: the resting channel is not asked again.
+        probe.put("/news.rss", rss([GROK_3_APP, GROK_3, *OLD]), "application/rss+xml")
+        await next_poll(w)
+        pending = await w.bot.probes.pending_posts()
+        assert [p.detection.title for p in pending] == ["Grok 3 is here", "Grok 3 in the app"]
+        assert await w.bot.probes.pending_posts(skip_channels=[w.alerts]) == []
+        assert [r.status for r in w.server.requests_matching(route)] == [403]
+        # Fixed: once the rest is over, both are posted, oldest first, once each.
+        w.server.heal_channel(w.alerts)
+        posted = await eventually(
+            lambda: (
+                w.server.messages(w.alerts, kind="channel")
+                if len(w.server.messages(w.alerts, kind="channel")) == 2
+                else None
+            ),
+            limit_s=20.0,
+            what="both proposals",
+        )
+        assert [m.embeds[0]["fields"][0]["value"] for m in posted] == [
+            "Grok 3 is here",
+            "Grok 3 in the app",
+        ]
+        assert [r.status for r in w.server.requests_matching(route)] == [403, 200, 200]
+
+        async def marked() -> Any:
+            found = await w.bot.probes.list_detections(w.guild, launch_id)
+            ids = sorted(d.message_id for d in found if d.message_id is not None)
+            return ids if len(ids) == 2 else None
+
+        assert await eventually(marked, what="both marked posted") == sorted(
+            int(m.id) for m in posted
+        )

@@ -647,6 +647,56 @@ async def test_proposals_stay_pending_until_posted(
         assert (await w.svc.get_detection(GUILD, pending.detection.id)).message_id == 4242
 
 
+async def test_guilds_without_an_alert_channel_never_hold_up_another_guilds_proposals(
+    tmp_path: Path, server: ProbeServer, db_target: str
+) -> None:
+    server.put_json("/xai/v1/models", openai_models(["grok-3"]))
+    server.put_json("/busy/v1/models", openai_models(["grok-3", "grok-3-mini", "grok-3-fast"]))
+    key = "SLIPWATCH_KEY_XAI"
+    async with world(db_target, server) as w:
+        # 60 servers with no alert channel, each with a proposal older than anyone else's.
+        quiet = [GUILD + 1 + n for n in range(60)]
+        for guild in quiet:
+            launch_id = await w.h.add(guild_id=guild)
+            await w.svc.add_probe(
+                guild, launch_id, "models", server.url("/xai"), "grok-3", api_key_env=key
+            )
+        await w.svc.sweep(w.h.clock.now())
+        assert len(w.proposals) == 60
+        # A busy server with three proposals, then this one with one.
+        busy, busy_channel = GUILD + 100, CHANNEL + 100
+        await w.h.app.tracker.configure(busy, alert_channel_id=busy_channel)
+        launch_id = await w.h.add(guild_id=busy)
+        await w.svc.add_probe(
+            busy, launch_id, "models", server.url("/busy"), "grok-3*", api_key_env=key
+        )
+        await w.poll(dt.timedelta(minutes=1))
+        launch_id = await grok3(w.h)
+        await w.svc.add_probe(
+            GUILD, launch_id, "models", server.url("/xai"), "grok-3", api_key_env=key
+        )
+        await w.poll(dt.timedelta(minutes=1))
+        assert len(w.proposals) == 64
+
+        def shown(proposals: list[Proposal]) -> list[tuple[int, str]]:
+            return [(p.detection.guild_id, p.detection.title) for p in proposals]
+
+        # Every server's oldest first, in turns; the quiet servers' are not in the way.
+        assert shown(await w.svc.pending_posts()) == [
+            (busy, "grok-3"),
+            (GUILD, "grok-3"),
+            (busy, "grok-3-mini"),
+            (busy, "grok-3-fast"),
+        ]
+        assert shown(await w.svc.pending_posts(2)) == [(busy, "grok-3"), (GUILD, "grok-3")]
+        # A channel that refused a moment ago is left out; the others are not.
+        assert shown(await w.svc.pending_posts(skip_channels=[busy_channel])) == [(GUILD, "grok-3")]
+        # The quiet servers keep theirs, unposted, for /launch proposals.
+        for guild in (quiet[0], quiet[-1]):
+            (detection,) = await w.svc.list_detections(guild)
+            assert detection.state is DetectionState.PROPOSED and detection.posted_at is None
+
+
 async def test_a_launch_shipped_by_hand_stops_its_probes(
     tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:

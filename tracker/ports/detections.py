@@ -66,8 +66,12 @@ class Detections(Protocol):
     ) -> int:
         """Close the open proposals of a launch that was resolved."""
 
-    async def unposted_detections(self, limit: int) -> list[Detection]:
-        """Proposals and auto-confirmations the Discord layer has not posted yet, oldest first."""
+    async def unposted_detections(
+        self, limit: int, skip_channels: Sequence[int] = ()
+    ) -> list[Detection]:
+        """Proposals and auto-confirmations the Discord layer has not posted yet, of guilds
+        that have an alert channel (not one of *skip_channels*), taken fairly: every guild's
+        oldest first, then every guild's second, and so on."""
 
     async def mark_posted(
         self, detection_id: int, message_id: int | None, now: dt.datetime

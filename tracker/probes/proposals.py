@@ -10,6 +10,7 @@ gave. Either closes the launch's other proposals; a release also turns its probe
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from tracker import deadlines
 from tracker.errors import InvalidInput, InvalidTransition, NotFound
@@ -52,11 +53,17 @@ class ProbeProposals(ProbeCore):
             raise NotFound(f"There is no proposal #{detection_id} in this server.")
         return detection
 
-    async def pending_posts(self, limit: int = 50) -> list[Proposal]:
-        """Proposals (and auto-confirmations) not yet marked posted, oldest first: post them at
-        start and after a failed post, then call :meth:`mark_posted`."""
+    async def pending_posts(
+        self, limit: int = 50, skip_channels: Sequence[int] = ()
+    ) -> list[Proposal]:
+        """Proposals (and auto-confirmations) not yet marked posted, of guilds that have an
+        alert channel (not one of *skip_channels*, which refused a post a moment ago), every
+        guild's oldest first, in turns: post them at start and after a failed post, then call
+        :meth:`mark_posted`. A guild without an alert channel keeps its proposals listed in
+        /launch proposals; it never holds up another guild's."""
         out: list[Proposal] = []
-        for detection in await self.store.read.detections.unposted_detections(limit):
+        read = self.store.read.detections
+        for detection in await read.unposted_detections(limit, skip_channels):
             proposal = await self._proposal(detection)
             if proposal is not None:
                 out.append(proposal)
