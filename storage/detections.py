@@ -161,7 +161,7 @@ class SqlDetections(Repository):
         """Proposals and auto-confirmations the Discord layer has not posted yet, of guilds
         that have an alert channel (not one of *skip_channels*), taken fairly: every guild's
         oldest first, then every guild's second, and so on. A guild without an alert channel
-        keeps its proposals in /launch proposals and never holds up another guild's."""
+        keeps its proposals unposted and never holds up another guild's."""
         skip = list(dict.fromkeys(skip_channels))
         rest = f"AND g.alert_channel_id NOT IN ({','.join('?' * len(skip))}) " if skip else ""
         rows = list(
@@ -174,6 +174,25 @@ class SqlDetections(Repository):
                 f"AND g.alert_channel_id IS NOT NULL {rest}"
                 ") q ON q.id = p.id ORDER BY q.turn, p.detected_at, p.id LIMIT ?",
                 [*skip, limit],
+            )
+        )
+        return [row_to_detection(r) for r in rows]
+
+    async def unqueued_detections(
+        self, limit: int, guild_id: int | None = None
+    ) -> list[Detection]:
+        """Open proposals and auto-confirmations not posted yet, of guilds with an alert
+        channel (of one guild), whose post was never queued (the outbox key of
+        tracker.outbox.fanout.detection_post), oldest first."""
+        one = "AND d.guild_id = ? " if guild_id is not None else ""
+        params = (guild_id, limit) if guild_id is not None else (limit,)
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT d.* FROM probe_detections d JOIN guilds g ON g.guild_id = d.guild_id "
+                "WHERE d.posted_at IS NULL AND d.state IN ('proposed', 'auto_confirmed') "
+                f"AND g.alert_channel_id IS NOT NULL {one}AND NOT EXISTS (SELECT 1 FROM outbox o "
+                "WHERE o.idem_key = 'detection:' || CAST(d.id AS TEXT)) ORDER BY d.id LIMIT ?",
+                params,
             )
         )
         return [row_to_detection(r) for r in rows]

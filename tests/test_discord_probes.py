@@ -3,6 +3,8 @@ channel, "Not yet", "Confirm shipped", and the shipped alert, through the loopba
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,10 +12,14 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from tests.e2e import World, eventually, world
+from bot import running_resources
+from tests.e2e import World, eventually, settings_for, world
+from tests.loopback.fixtures import start_client, stop_client
 from tests.probe_server import ProbeServer, html_page, rss
 from tests.test_discord_launch import NOT_MANAGER, add_grok
-from tracker.models import LaunchState
+from tracker.clock import OffsetClock
+from tracker.models import DestinationKind, LaunchState, OutboxRow, OutboxState
+from tracker.probes import Detection, DetectionState
 
 OLD = [("Grok 2 is out", "https://x.ai/news/grok-2", "Grok 2 arrives.")]
 
@@ -449,81 +455,205 @@ async def watching(w: World, probe: ProbeServer) -> int:
     return launch_id
 
 
+async def proposal_rows(w: World) -> list[OutboxRow]:
+    """The outbox rows that post detections, oldest first."""
+    rows = await w.bot.app.store.read.outbox.all_outbox()
+    return sorted((r for r in rows if r.payload.detection is not None), key=lambda r: r.id)
+
+
+async def sent_proposals(w: World, count: int) -> list[OutboxRow] | None:
+    rows = await proposal_rows(w)
+    sent = [r for r in rows if r.state is OutboxState.SENT]
+    return sent if len(sent) == count else None
+
+
 async def test_a_proposal_refused_with_a_503_is_posted_once_on_the_retry(
     tmp_path: Path, db_target: str
 ) -> None:
     async with probe_world(db_target) as (w, probe):
         launch_id = await watching(w, probe)
-        w.bot.proposals.retry_s = 0.2
         route = rf"POST /channels/{w.alerts}/messages"
-        # discord.py retries a 500 itself; a 503 comes back to the poster, which retries.
+        # discord.py retries a 500 by itself; the 503 after it reaches the outbox, which
+        # retries the post later.
+        w.server.inject(route, 500, times=1)
         w.server.inject(route, 503, times=1)
         probe.put("/news.rss", rss([GROK_3, *OLD]), "application/rss+xml")
         await next_poll(w)
-        proposal = await w.server.wait_for_message(channel_id=w.alerts, timeout=15)
+        (row,) = await eventually(lambda: sent_proposals(w, 1), what="the proposal sent")
+        (proposal,) = w.server.messages(w.alerts, kind="channel")
         assert proposal.embeds[0]["title"] == "🔎 Grok 3 (xAI) may have been released"
         (detection, *_) = await w.bot.probes.list_detections(w.guild, launch_id)
         assert proposal.custom_ids() == [
             f"sw:pconfirm:{detection.id}",
             f"sw:preject:{detection.id}",
         ]
-        assert [r.status for r in w.server.requests_matching(route)] == [503, 200]
-
-        async def marked() -> Any:
-            found = await w.bot.probes.get_detection(w.guild, detection.id)
-            return found if found.message_id is not None else None
-
-        posted = await eventually(marked, what="the detection marked posted")
-        assert posted.message_id == int(proposal.id)
-        assert posted.posted_at is not None
-        assert detection.detected_at < posted.posted_at <= w.clock.now()
-        assert w.bot.proposals.resting() == {}
+        posts = w.server.requests_matching(route)
+        assert [p.status for p in posts] == [500, 503, 200]
+        assert {p.json["nonce"] for p in posts} == {row.nonce}
+        assert row.idem_key == f"detection:{detection.id}"
+        assert (row.dest_kind, row.dest_id, row.guild_id) == (
+            DestinationKind.CHANNEL,
+            w.alerts,
+            w.guild,
+        )
+        assert row.attempts == 2 and row.sent_message_id == proposal.id
+        assert (detection.message_id, detection.posted_at) == (proposal.id, row.sent_at)
         await next_poll(w)  # posted: never posted again
         assert len(w.server.messages(w.alerts, kind="channel")) == 1
-        assert await w.bot.probes.pending_posts() == []
+        # The buttons work on the posted message.
+        done = await w.click(proposal, f"sw:preject:{detection.id}", w.manager)
+        said = (await done.wait_followups(1, timeout=10))[0]
+        assert said.content == "Noted as not yet; the probe keeps watching for something new."
 
 
-async def test_a_channel_that_refuses_rests_instead_of_being_tried_on_every_wake(
+async def test_a_channel_that_refuses_holds_the_proposals_until_it_is_fixed(
     tmp_path: Path, db_target: str
 ) -> None:
     async with probe_world(db_target) as (w, probe):
         launch_id = await watching(w, probe)
-        w.bot.proposals.refused_s = 6.0
         route = rf"POST /channels/{w.alerts}/messages"
         w.server.fail_channel(w.alerts, 403, 50013)
         probe.put("/news.rss", rss([GROK_3, *OLD]), "application/rss+xml")
         await next_poll(w)
-        await eventually(lambda: w.server.requests_matching(route), what="the refused post")
-        assert list(w.bot.proposals.resting()) == [w.alerts]
-        # A second proposal wakes the poster: the resting channel is not asked again.
+
+        async def held(count: int) -> list[OutboxRow] | None:
+            rows = [r for r in await proposal_rows(w) if r.state is OutboxState.HELD]
+            return rows if len(rows) == count else None
+
+        await eventually(lambda: held(1), what="the proposal held")
+        (broken,) = await w.bot.app.store.read.destinations.broken_destinations(w.guild)
+        assert (broken["dest_id"], broken["held"]) == (w.alerts, 1)
+        # A second proposal is queued held: the channel is not asked again.
         probe.put("/news.rss", rss([GROK_3_APP, GROK_3, *OLD]), "application/rss+xml")
         await next_poll(w)
-        pending = await w.bot.probes.pending_posts()
-        assert [p.detection.title for p in pending] == ["Grok 3 is here", "Grok 3 in the app"]
-        assert await w.bot.probes.pending_posts(skip_channels=[w.alerts]) == []
+        await eventually(lambda: held(2), what="both proposals held")
+        await w.bot.engine.settle(limit_s=20.0)
         assert [r.status for r in w.server.requests_matching(route)] == [403]
-        # Fixed: once the rest is over, both are posted, oldest first, once each.
+        # Fixed and chosen again: both are posted, oldest first, once each.
         w.server.heal_channel(w.alerts)
-        posted = await eventually(
-            lambda: (
-                w.server.messages(w.alerts, kind="channel")
-                if len(w.server.messages(w.alerts, kind="channel")) == 2
-                else None
-            ),
-            limit_s=20.0,
-            what="both proposals",
-        )
-        assert [m.embeds[0]["fields"][0]["value"] for m in posted] == [
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        rows = await eventually(lambda: sent_proposals(w, 2), what="both proposals sent")
+        posted = [m for m in w.server.messages(w.alerts, kind="channel") if m.embeds]
+        proposals = [m for m in posted if m.embeds[0]["title"].startswith("🔎")]
+        assert [m.embeds[0]["fields"][0]["value"] for m in proposals] == [
             "Grok 3 is here",
             "Grok 3 in the app",
         ]
-        assert [r.status for r in w.server.requests_matching(route)] == [403, 200, 200]
-
-        async def marked() -> Any:
-            found = await w.bot.probes.list_detections(w.guild, launch_id)
-            ids = sorted(d.message_id for d in found if d.message_id is not None)
-            return ids if len(ids) == 2 else None
-
-        assert await eventually(marked, what="both marked posted") == sorted(
-            int(m.id) for m in posted
+        detections = await w.bot.probes.list_detections(w.guild, launch_id)
+        assert sorted(d.message_id or 0 for d in detections) == sorted(
+            r.sent_message_id or 0 for r in rows
         )
+        assert sorted(m.id for m in proposals) == sorted(r.sent_message_id or 0 for r in rows)
+
+
+async def test_a_proposal_in_flight_when_the_bot_stops_is_shown_once_after_the_restart(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with probe_world(db_target) as (w, probe):
+        launch_id = await watching(w, probe)
+        route = rf"POST /channels/{w.alerts}/messages"
+        # The post hangs for 3 s (Discord takes it in the end): the bot stops meanwhile.
+        slow = w.server.inject(route, None, times=1, delay=3.0)
+        probe.put("/news.rss", rss([GROK_3, *OLD]), "application/rss+xml")
+        w.clock.set(w.clock.now() + dt.timedelta(minutes=40))
+        await w.bot.engine.rearm()  # not settled: the bot stops with the post in flight
+        await eventually(lambda: slow.hits, what="the post in flight")
+        await stop_client(w.bot)
+        (row,) = await proposal_rows(w)
+        assert row.state is OutboxState.PENDING
+        (detection, *_) = await w.bot.probes.list_detections(w.guild, launch_id)
+        assert detection.posted_at is None
+        clock = OffsetClock(w.clock.now())
+        settings = settings_for(w.server, db_target)
+        async with running_resources(settings, clock=clock, guild_ready_timeout=0.05) as bot:
+            await start_client(w.server, bot, point=False, timeout=20.0)
+            try:
+                w.bot = bot
+                (row,) = await eventually(lambda: sent_proposals(w, 1), what="sent after restart")
+                await asyncio.sleep(3.5)  # the first send has landed too
+                (shown,) = w.server.messages(w.alerts, kind="channel")
+                assert row.sent_message_id == shown.id
+                posts = w.server.requests_matching(route)
+                assert len(posts) == 2  # the resend carried the nonce: Discord kept one
+                assert {p.json["nonce"] for p in posts} == {row.nonce}
+                found = await bot.probes.get_detection(w.guild, detection.id)
+                assert (found.message_id, found.posted_at) == (shown.id, row.sent_at)
+            finally:
+                await stop_client(bot)
+
+
+async def waiting_proposal(w: World, probe: ProbeServer) -> Detection:
+    """A proposal found while the server has no alert channel: recorded, not queued."""
+    await w.cmd("alerts reminders", days="off")
+    await w.cmd("alerts digest", schedule="off")
+    probe.put("/news.rss", rss(OLD), "application/rss+xml")
+    launch_id = await add_grok(w, window="Q1 2025", announced_on="2024-12-01")
+    await w.cmd(
+        "launch watch",
+        launch=str(launch_id),
+        kind="feed",
+        target=probe.url("/news.rss"),
+        pattern="Grok 3",
+    )
+    await settled(w)
+    probe.put("/news.rss", rss([GROK_3, *OLD]), "application/rss+xml")
+    await next_poll(w)
+    (detection,) = await w.bot.probes.list_detections(w.guild, launch_id)
+    assert detection.state is DetectionState.PROPOSED and detection.posted_at is None
+    assert await proposal_rows(w) == []  # nowhere to post it
+    return detection
+
+
+def shown_proposals(w: World) -> list[Any]:
+    return [
+        m
+        for m in w.server.messages(w.alerts, kind="channel")
+        if m.embeds and m.embeds[0]["title"].startswith("🔎")
+    ]
+
+
+async def test_proposals_of_a_server_without_an_alert_channel_are_posted_once_it_has_one(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with probe_world(db_target) as (w, probe):
+        detection = await waiting_proposal(w, probe)
+        await w.cmd("alerts channel", channel=str(w.alerts))
+        (row,) = await eventually(lambda: sent_proposals(w, 1), what="posted")
+        (shown,) = shown_proposals(w)
+        assert shown.id == row.sent_message_id
+        assert row.idem_key == f"detection:{detection.id}"
+        assert shown.custom_ids() == [f"sw:pconfirm:{detection.id}", f"sw:preject:{detection.id}"]
+        found = await w.bot.probes.get_detection(w.guild, detection.id)
+        assert (found.message_id, found.posted_at) == (shown.id, row.sent_at)
+
+
+async def test_proposals_an_older_version_left_unposted_are_posted_once_at_start(
+    tmp_path: Path, db_target: str
+) -> None:
+    async with probe_world(db_target) as (w, probe):
+        detection = await waiting_proposal(w, probe)
+        await stop_client(w.bot)
+        # An older version set the channel without queuing anything (it posted proposals
+        # itself, from the unposted detections).
+        store = w.bot.app.store
+        async with store.transaction() as tx:
+            config = await tx.guilds.get_guild(w.guild)
+            await tx.guilds.save_guild(
+                dataclasses.replace(config, alert_channel_id=w.alerts), w.clock.now()
+            )
+        for _ in range(2):  # two starts: queued once
+            settings = settings_for(w.server, db_target)
+            clock = OffsetClock(w.clock.now())
+            async with running_resources(settings, clock=clock, guild_ready_timeout=0.05) as bot:
+                await start_client(w.server, bot, point=False, timeout=20.0)
+                try:
+                    w.bot = bot
+                    (row,) = await eventually(lambda: sent_proposals(w, 1), what="posted")
+                    assert len(await proposal_rows(w)) == 1
+                    (shown,) = shown_proposals(w)
+                    assert shown.id == row.sent_message_id
+                    assert row.idem_key == f"detection:{detection.id}"
+                    found = await bot.probes.get_detection(w.guild, detection.id)
+                    assert found.message_id == shown.id
+                finally:
+                    await stop_client(bot)

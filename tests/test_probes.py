@@ -30,7 +30,8 @@ from tests.probe_server import (
     rss,
 )
 from tracker.errors import InvalidInput, InvalidTransition, NotFound
-from tracker.models import AlertKind, DestinationKind, EventKind, LaunchState
+from tracker.models import AlertKind, DestinationKind, EventKind, LaunchState, OutboxState
+from tracker.outbox.delivery import RetryLater
 from tracker.probes import DetectionState, Probe, ProbeDisabled, Proposal
 from tracker.probes.fetch import CHUNK, Fetcher, FetchError, FetchSettings, parse_retry_after
 from tracker.probes.kinds import Endpoints
@@ -439,7 +440,7 @@ async def test_server_errors_back_off_exponentially_then_disable_and_tell_once(
         w.h.engine.poke()
         await w.h.engine.settle()
         rows = await w.h.store.read.outbox.all_outbox()
-        notes = [r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]
+        notes = [r for r in rows if r.payload.alerts and r.payload.alerts[0].kind is AlertKind.NOTE]
         assert len(notes) == 1 and notes[0].dest_kind is DestinationKind.CHANNEL
         assert notes[0].dest_id == CHANNEL
         text = notes[0].payload.alerts[0].note or ""
@@ -619,16 +620,17 @@ async def test_auto_confirm_marks_the_launch_shipped_and_says_so(
         assert await w.svc.due() is None  # every probe of the launch is off now
 
 
-async def test_proposals_stay_pending_until_posted(
+async def test_a_proposal_is_posted_through_the_outbox_until_discord_takes_it(
     tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
     async with world(db_target, server) as w:
 
         async def broken(p: Proposal) -> None:
-            raise RuntimeError("Discord is down")
+            raise RuntimeError("a listener failed")
 
-        w.svc.on_detection = broken
+        w.svc.on_detection = broken  # its failure changes nothing: the row is written
+        w.h.notifier.per_dest[CHANNEL] = RetryLater("Discord server error 503")
         launch_id = await grok3(w.h)
         await w.svc.add_probe(
             GUILD,
@@ -639,62 +641,73 @@ async def test_proposals_stay_pending_until_posted(
             api_key_env="SLIPWATCH_KEY_XAI",
         )
         await w.svc.sweep(w.h.clock.now())
+        await w.h.engine.settle()
+        (row,) = await w.h.store.read.outbox.all_outbox()
+        assert (row.state, row.attempts, row.last_error) == (
+            OutboxState.PENDING,
+            1,
+            "Discord server error 503",
+        )
+        assert (row.dest_kind, row.dest_id) == (DestinationKind.CHANNEL, CHANNEL)
         (pending,) = await w.svc.pending_posts()
         assert pending.detection.title == "grok-3" and pending.product == "Grok 3"
-        assert await w.svc.mark_posted(GUILD, pending.detection.id, 4242)
-        assert not await w.svc.mark_posted(GUILD, pending.detection.id, 4242)
+        assert pending.detection.posted_at is None
+        assert row.payload.detection == pending.detection.id
+        del w.h.notifier.per_dest[CHANNEL]
+        w.h.clock.advance(dt.timedelta(minutes=10))
+        await w.h.engine.rearm()
+        await w.h.engine.settle()
+        (row,) = await w.h.store.read.outbox.all_outbox()
+        assert row.state is OutboxState.SENT and row.sent_message_id == 1001
         assert await w.svc.pending_posts() == []
-        assert (await w.svc.get_detection(GUILD, pending.detection.id)).message_id == 4242
+        posted = await w.svc.get_detection(GUILD, pending.detection.id)
+        assert (posted.message_id, posted.posted_at) == (1001, row.sent_at)
+        assert not await w.svc.mark_posted(GUILD, pending.detection.id, 4242)
 
 
 async def test_guilds_without_an_alert_channel_never_hold_up_another_guilds_proposals(
     tmp_path: Path, server: ProbeServer, db_target: str
 ) -> None:
     server.put_json("/xai/v1/models", openai_models(["grok-3"]))
-    server.put_json("/busy/v1/models", openai_models(["grok-3", "grok-3-mini", "grok-3-fast"]))
     key = "SLIPWATCH_KEY_XAI"
     async with world(db_target, server) as w:
-        # 60 servers with no alert channel, each with a proposal older than anyone else's.
-        quiet = [GUILD + 1 + n for n in range(60)]
-        for guild in quiet:
+        # A server with no alert channel has the oldest proposal; 60 others have channels.
+        quiet, quiet_channel = GUILD + 1000, CHANNEL + 1000
+        launch_id = await w.h.add(guild_id=quiet)
+        await w.svc.add_probe(
+            quiet, launch_id, "models", server.url("/xai"), "grok-3", api_key_env=key
+        )
+        await w.svc.sweep(w.h.clock.now())
+        others = [GUILD + 1 + n for n in range(60)]
+        for guild in others:
+            await w.h.app.tracker.configure(guild, alert_channel_id=guild + 10_000)
             launch_id = await w.h.add(guild_id=guild)
             await w.svc.add_probe(
                 guild, launch_id, "models", server.url("/xai"), "grok-3", api_key_env=key
             )
-        await w.svc.sweep(w.h.clock.now())
-        assert len(w.proposals) == 60
-        # A busy server with three proposals, then this one with one.
-        busy, busy_channel = GUILD + 100, CHANNEL + 100
-        await w.h.app.tracker.configure(busy, alert_channel_id=busy_channel)
-        launch_id = await w.h.add(guild_id=busy)
-        await w.svc.add_probe(
-            busy, launch_id, "models", server.url("/busy"), "grok-3*", api_key_env=key
-        )
         await w.poll(dt.timedelta(minutes=1))
-        launch_id = await grok3(w.h)
-        await w.svc.add_probe(
-            GUILD, launch_id, "models", server.url("/xai"), "grok-3", api_key_env=key
-        )
-        await w.poll(dt.timedelta(minutes=1))
-        assert len(w.proposals) == 64
-
-        def shown(proposals: list[Proposal]) -> list[tuple[int, str]]:
-            return [(p.detection.guild_id, p.detection.title) for p in proposals]
-
-        # Every server's oldest first, in turns; the quiet servers' are not in the way.
-        assert shown(await w.svc.pending_posts()) == [
-            (busy, "grok-3"),
-            (GUILD, "grok-3"),
-            (busy, "grok-3-mini"),
-            (busy, "grok-3-fast"),
+        await w.h.engine.settle()
+        assert len(w.proposals) == 61
+        rows = [r for r in await w.h.store.read.outbox.all_outbox() if r.payload.detection]
+        # One row per proposal of a server with a channel, to that channel, each sent once.
+        assert sorted((r.guild_id, r.dest_id) for r in rows) == [(g, g + 10_000) for g in others]
+        assert {r.state for r in rows} == {OutboxState.SENT}
+        for row in rows:
+            assert row.guild_id is not None and row.payload.detection is not None
+            detection = await w.svc.get_detection(row.guild_id, row.payload.detection)
+            assert row.idem_key == f"detection:{detection.id}"
+            assert (detection.message_id, detection.posted_at) == (row.sent_message_id, row.sent_at)
+        (waiting,) = await w.svc.list_detections(quiet)
+        assert waiting.state is DetectionState.PROPOSED and waiting.posted_at is None
+        # Once the quiet server sets a channel, its proposal is queued to it, once.
+        await w.h.app.tracker.set_alert_channel(quiet, quiet_channel)
+        await w.h.app.tracker.set_alert_channel(quiet, quiet_channel)
+        await w.h.engine.settle()
+        rows = [r for r in await w.h.store.read.outbox.all_outbox() if r.guild_id == quiet]
+        assert [(r.dest_id, r.idem_key, r.state) for r in rows] == [
+            (quiet_channel, f"detection:{waiting.id}", OutboxState.SENT)
         ]
-        assert shown(await w.svc.pending_posts(2)) == [(busy, "grok-3"), (GUILD, "grok-3")]
-        # A channel that refused a moment ago is left out; the others are not.
-        assert shown(await w.svc.pending_posts(skip_channels=[busy_channel])) == [(GUILD, "grok-3")]
-        # The quiet servers keep theirs, unposted, for /launch proposals.
-        for guild in (quiet[0], quiet[-1]):
-            (detection,) = await w.svc.list_detections(guild)
-            assert detection.state is DetectionState.PROPOSED and detection.posted_at is None
+        assert (await w.svc.get_detection(quiet, waiting.id)).message_id == rows[0].sent_message_id
 
 
 async def test_a_launch_shipped_by_hand_stops_its_probes(
@@ -918,13 +931,13 @@ async def test_one_check_posts_at_most_five_proposals_and_sums_up_the_rest(
         await w.svc.sweep(w.h.clock.now())
         assert len(w.proposals) == 5
         # The other three are recorded (so never proposed again) but not posted one by one:
-        # only the five wait for the Discord layer to mark them posted.
-        pending = {p.detection.id for p in await w.svc.pending_posts()}
-        assert pending == {p.detection.id for p in w.proposals}
+        # only the five are queued to the alert channel.
+        rows = await w.h.store.read.outbox.all_outbox()
+        queued = {r.payload.detection for r in rows if r.payload.detection is not None}
+        assert queued == {p.detection.id for p in w.proposals}
         detections = await w.svc.list_detections(GUILD, launch_id)
         assert len(detections) == 8
-        rows = await w.h.store.read.outbox.all_outbox()
-        notes = [r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]
+        notes = [r for r in rows if r.payload.alerts and r.payload.alerts[0].kind is AlertKind.NOTE]
         assert len(notes) == 1 and notes[0].dest_id == CHANNEL
         posted = {p.detection.title for p in w.proposals}
         rest = [i for i in ids if i not in posted]
@@ -937,7 +950,8 @@ async def test_one_check_posts_at_most_five_proposals_and_sums_up_the_rest(
         await w.poll()
         assert len(w.proposals) == 5
         rows = await w.h.store.read.outbox.all_outbox()
-        assert len([r for r in rows if r.payload.alerts[0].kind is AlertKind.NOTE]) == 1
+        notes = [r for r in rows if r.payload.alerts and r.payload.alerts[0].kind is AlertKind.NOTE]
+        assert len(notes) == 1
 
 
 async def test_probes_run_on_the_engines_one_timer(

@@ -267,8 +267,8 @@ class Slipwatch:
 
     @property
     def on_detection(self) -> DetectionCallback | None:
-        """Who hears of a probe's new proposal (the Discord adapter's poster), whether the
-        probes are built yet or not."""
+        """Who hears of a probe's new proposal, whether the probes are built yet or not (its
+        post is an outbox row already: see tracker.probes.posts)."""
         return self._on_detection
 
     @on_detection.setter

@@ -18,7 +18,6 @@ from discord.ext import commands
 
 from cogs.infra.notifier import DiscordNotifier
 from cogs.infra.pacing import GLOBAL_LIMIT, STANDBY_LIMIT, GlobalPacer
-from cogs.infra.poster import ProposalPoster
 from tracker.errors import TrackerError
 from tracker.ports.cluster import Coordination
 from tracker.settings import Settings
@@ -98,12 +97,10 @@ class SlipwatchBot(commands.Bot):
         notifier.attach(self)
         self.deliverer = app.deliverer
         self.engine = app.engine
-        # The hooks that need Discord: what a detection wakes and, on PostgreSQL, where a
-        # change is announced (several processes may share the database: one of them,
-        # elected, delivers; see cogs/infra/cluster.py). A broken channel's managers are told
-        # through the outbox (DiscordNotifier finds them when it sends).
-        self.proposals = ProposalPoster(self)
-        app.on_detection = self.proposals.on_detection
+        # The hook that needs Discord: on PostgreSQL, where a change is announced (several
+        # processes may share the database: one of them, elected, delivers; see
+        # cogs/infra/cluster.py). A broken channel's managers are told, and the probes'
+        # proposals posted, through the outbox (DiscordNotifier sends them).
         self.cluster: Cluster | None = None
         if coordination is not None:
             from cogs.infra.cluster import Cluster
@@ -178,10 +175,15 @@ class SlipwatchBot(commands.Bot):
         _freeze_startup_heap()
 
     async def start_delivering(self) -> None:
-        """Run the engine, the outbox and the proposal poster in this process. The first sweep
-        runs now: what fell due while nobody delivered is handled at once."""
+        """Run the engine and the outbox in this process. The first sweep runs now: what fell
+        due while nobody delivered is handled at once. Then the probes' proposals that nobody
+        was shown yet are queued (tracker.probes.posts: what an older version or a crash left
+        unposted, or a guild that has set its alert channel since)."""
         await self.app.start()
-        self.proposals.start()
+        from tracker.probes.posts import queue_unposted
+
+        if await queue_unposted(self.app.store, self.app.clock):
+            self.deliverer.kick()
 
     def board_url(self, slug: str) -> str | None:
         """Where readers find a board, or None when this bot serves no boards."""
@@ -191,7 +193,6 @@ class SlipwatchBot(commands.Bot):
 
     async def stop_delivering(self) -> None:
         """Stop them; what is pending stays in the database for whoever delivers next."""
-        await self.proposals.stop()
         await self.app.stop()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:

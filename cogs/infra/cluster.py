@@ -2,9 +2,9 @@
 
 Every process answers the interactions of its own shards. Exactly one, the elected deliverer,
 runs the engine (sweeps, digests, probes), the outbox delivery (at 48 of Discord's 50 requests/s
-for the whole bot; every other process keeps to 2, see cogs/infra/pacing.py) and the proposal
-poster. When it dies another takes over at once and resumes from the outbox. A change committed
-here (a new deadline) is announced to the deliverer at once.
+for the whole bot; every other process keeps to 2, see cogs/infra/pacing.py), which posts the
+probes' proposals too. When it dies another takes over at once and resumes from the outbox. A
+change committed here (a new deadline) is announced to the deliverer at once.
 
 With SQLite there is one process, and it does everything: no Cluster is made.
 """

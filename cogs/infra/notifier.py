@@ -59,6 +59,8 @@ class DiscordNotifier:
             async with asyncio.timeout(SEND_TIMEOUT_S):
                 if row.payload.notice is not None:
                     return await self._send_notice(row, row.payload.notice)
+                if row.payload.detection is not None:
+                    return await self._send_detection(row, row.payload.detection)
                 if row.dest_kind is DestinationKind.CHANNEL:
                     return await self._send_channel(row)
                 return await self._send_dm(row)
@@ -129,6 +131,32 @@ class DiscordNotifier:
             view=view if view is not None else discord.utils.MISSING,
             nonce=row.nonce,
             allowed_mentions=mentions,
+        )
+        return Delivered(message_id=sent.id)
+
+    async def _send_detection(self, row: OutboxRow, detection_id: int) -> DeliveryResult:
+        """A release probe's detection as it stands now (an auto-confirmation says so and
+        has no buttons); one decided or closed before it could be posted is not posted."""
+        from cogs.infra.proposals import proposal_embed, proposal_view
+        from tracker.probes import DetectionState
+
+        proposal = None
+        if row.guild_id is not None:
+            proposal = await self.bot.probes.proposal_of(row.guild_id, detection_id)
+        if proposal is None:
+            return Rejected(f"detection #{detection_id} no longer exists")
+        detection = proposal.detection
+        if detection.state not in (DetectionState.PROPOSED, DetectionState.AUTO_CONFIRMED):
+            return Rejected(
+                f"detection #{detection_id} was {detection.state.value} before it was posted"
+            )
+        view = proposal_view(detection)
+        channel = self.bot.get_partial_messageable(row.dest_id)
+        sent = await channel.send(
+            embed=proposal_embed(proposal),
+            view=view if view is not None else discord.utils.MISSING,
+            nonce=row.nonce,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         return Delivered(message_id=sent.id)
 

@@ -1,10 +1,9 @@
 """Proposals in Discord: the message a probe's detection becomes (with persistent "Confirm
-shipped" / "Not yet" buttons) and what pressing them does. The poster that sends pending
-proposals to alert channels is cogs.infra.poster."""
+shipped" / "Not yet" buttons) and what pressing them does. The messages are outbox rows
+(tracker.probes.proposals), sent by cogs.infra.notifier."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,6 @@ if TYPE_CHECKING:
     pass
 
 log = logging.getLogger(__name__)
-
-
-def proposal_nonce(detection_id: int) -> str:
-    """The same proposal always carries the same nonce, so a re-post is deduplicated."""
-    return hashlib.sha256(f"proposal:{detection_id}".encode()).hexdigest()[:25]
 
 
 def proposal_embed(proposal: Proposal) -> discord.Embed:

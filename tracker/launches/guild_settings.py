@@ -20,6 +20,7 @@ from tracker.models import (
 )
 from tracker.outbox import fanout
 from tracker.ports import Session
+from tracker.probes.posts import queue_posts
 
 # The settings that move a launch's deadline, reminders or late milestones.
 _TIMING = ("timezone", "grace_days", "reminder_offsets", "late_milestones")
@@ -62,7 +63,8 @@ class GuildSettings(TrackerBase):
 
     async def set_alert_channel(self, guild_id: int, channel_id: int) -> tuple[GuildConfig, int]:
         """Point alerts at *channel_id*. Alerts held for a broken channel are sent there (or,
-        when the same channel is set again after a fix, released). Returns (config, moved)."""
+        when the same channel is set again after a fix, released); the probes' proposals that
+        waited for a channel are queued to it. Returns (config, moved)."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
             before = await tx.guilds.get_guild(guild_id)
@@ -77,6 +79,9 @@ class GuildSettings(TrackerBase):
             moved += await tx.destinations.release_destination(
                 DestinationKind.CHANNEL, channel_id, now
             )
+            # The probes' open proposals that waited for an alert channel are posted there.
+            waiting = await tx.detections.unqueued_detections(1000, guild_id)
+            await queue_posts(tx, waiting, now)
         self._changed()
         return after, moved
 

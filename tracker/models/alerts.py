@@ -218,7 +218,8 @@ class Message:
     """What one outbox row delivers: one alert, or several merged after a catch-up, or a
     scheduled digest (``alerts`` empty, ``digest`` set: see Digest.to_json), or a discovered
     promise (``alerts`` empty, ``promise`` set), or the managers' notice of a broken alert
-    channel (``alerts`` empty, ``notice`` set)."""
+    channel (``alerts`` empty, ``notice`` set), or a release probe's detection (``alerts``
+    empty, ``detection`` its id: the message shows the detection as it stands when sent)."""
 
     alerts: tuple[Alert, ...]
     mention_role_id: int | None = None
@@ -226,6 +227,7 @@ class Message:
     # A promise found by discovery (see tracker.promises.PromiseProposal.to_payload).
     promise: dict[str, Any] | None = None
     notice: BrokenNotice | None = None
+    detection: int | None = None
 
     @property
     def merged(self) -> bool:
@@ -244,6 +246,8 @@ class Message:
             data["promise"] = self.promise
         if self.notice is not None:
             data["notice"] = self.notice.to_json()
+        if self.detection is not None:
+            data["detection"] = self.detection
         return data
 
     @classmethod
@@ -255,6 +259,7 @@ class Message:
             digest=data.get("digest"),
             promise=data.get("promise"),
             notice=BrokenNotice.from_json(data["notice"]) if data.get("notice") else None,
+            detection=int(data["detection"]) if data.get("detection") is not None else None,
         )
 
 

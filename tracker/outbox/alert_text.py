@@ -101,6 +101,8 @@ def render_text(message: Message) -> str:
     promise, the managers' notice of a broken channel)."""
     if message.notice is not None:
         return broken_notice_text(message.notice)
+    if message.detection is not None:
+        return f"A release probe's detection (#{message.detection})"
     if message.digest is not None:
         from tracker.digests import Digest, render_digest_text
 

@@ -272,7 +272,11 @@ class Deliverer:
             result = Rejected(result.reason)
         if isinstance(result, Delivered):
             notice = row.payload.notice
-            if notice is None:
+            detection = row.payload.detection
+            if detection is not None:
+                # The detection is marked posted with the row, in one transaction.
+                await asyncio.shield(self._mark_posted(row.id, result.message_id, detection, now))
+            elif notice is None:
                 await self._mark_sent(SentMark(row.id, result.message_id, now))
             else:
                 # Shielded like the other marks: a notice Discord took is recorded as told.
@@ -329,6 +333,15 @@ class Deliverer:
             await tx.destinations.mark_broken_notified(
                 DestinationKind.CHANNEL, notice.channel_id, notice.since, now
             )
+
+    async def _mark_posted(
+        self, row_id: int, message_id: int | None, detection_id: int, now: dt.datetime
+    ) -> None:
+        """A detection's post arrived: the row is sent and the detection marked posted (its
+        message id kept), in one transaction."""
+        async with self.store.transaction() as tx:
+            await tx.outbox.mark_sent(row_id, message_id, now)
+            await tx.detections.mark_posted(detection_id, message_id, now)
 
     async def _mark_sent(self, mark: SentMark) -> None:
         """Record a confirmed delivery; returns once it is committed. Marks that arrive while

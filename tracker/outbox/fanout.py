@@ -50,6 +50,24 @@ def broken_notice(guild_id: int, channel_id: int, reason: str, since: dt.datetim
     )
 
 
+def detection_post(
+    guild_id: int, channel_id: int, detection_id: int, *, held: bool = False
+) -> Outgoing:
+    """The outbox row posting a release probe's detection in *channel_id* (held with the
+    channel's alerts when it is broken, and moved with them when another channel is chosen).
+    One key per detection: queuing it again (at start, after a crash) writes nothing."""
+    key = f"detection:{detection_id}"
+    return Outgoing(
+        guild_id=guild_id,
+        dest_kind=DestinationKind.CHANNEL,
+        dest_id=channel_id,
+        idem_key=key,
+        nonce=nonce_for(key),
+        message=Message(alerts=(), detection=detection_id),
+        state=OutboxState.HELD if held else OutboxState.PENDING,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     """One alert bound for one destination, before it is written."""

@@ -31,6 +31,7 @@ from tracker.probes import (
 )
 from tracker.probes.fetch import Fetched, FetchError
 from tracker.probes.notices import write_disabled_notice, write_summary_notice
+from tracker.probes.posts import queue_posts
 from tracker.probes.proposals import ProbeProposals
 from tracker.probes.reader import Unreadable
 from tracker.probes.rounds import backoff
@@ -236,9 +237,11 @@ class ProbePolling(ProbeProposals):
     async def _succeeded(
         self, probe: Probe, checked: _Checked, tally: _Tally, emit: bool = True
     ) -> None:
-        new = await self._record_success(probe, checked)
+        new = await self._record_success(probe, checked, post=emit)
         if new is None:
             return  # removed or turned off while it was being polled
+        if new and emit:
+            self._changed()  # the deliverer sends the posts queued with them
         if checked.unchanged:
             tally.unchanged += 1
         for detection in new:
@@ -254,9 +257,13 @@ class ProbePolling(ProbeProposals):
             if emit:
                 await self._emit(detection)
 
-    async def _record_success(self, probe: Probe, checked: _Checked) -> list[Detection] | None:
+    async def _record_success(
+        self, probe: Probe, checked: _Checked, *, post: bool = True
+    ) -> list[Detection] | None:
         """Write a successful check in one transaction; returns the new proposals to announce
-        (at most ``max_proposals_per_poll``), or None when the probe is gone or off."""
+        (at most ``max_proposals_per_poll``), or None when the probe is gone or off. With
+        *post*, their posts are queued in the outbox in that transaction (a release the probe
+        will confirm by itself is queued when it is confirmed)."""
         now = self.clock.now()
         nxt = now + self._delay(probe.interval_minutes * 60.0)
         evidence = await self._without_vetoed(probe, checked.evidence)
@@ -275,6 +282,9 @@ class ProbePolling(ProbeProposals):
                 for detection in extra:
                     await tx.detections.mark_posted(detection.id, None, now)
                 await write_summary_notice(tx, probe, extra, now)
+            if post:
+                asked = [d for d in new if d.is_promise or not probe.auto_confirm]
+                await queue_posts(tx, asked, now)
         return new
 
     async def _without_vetoed(

@@ -5,6 +5,8 @@ A release confirmed marks the launch shipped (on the source's date when it gives
 evidence URL as its source; a promise confirmed re-dates the launch to the window the source
 gave. Either closes the launch's other proposals; a release also turns its probes off.
 "Not yet" keeps the evidence known, so it is never proposed again.
+
+Each proposal's post is an outbox row (tracker.probes.posts).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tracker.errors import InvalidInput, InvalidTransition, NotFound
 from tracker.models import Launch
 from tracker.probes import Detection, DetectionState, Proposal
 from tracker.probes.core import AUTO_ACTOR, ProbeCore
+from tracker.probes.posts import queue_posts
 from tracker.service import MAX_NOTE, clean_url
 from tracker.text import cut
 
@@ -58,9 +61,8 @@ class ProbeProposals(ProbeCore):
     ) -> list[Proposal]:
         """Proposals (and auto-confirmations) not yet marked posted, of guilds that have an
         alert channel (not one of *skip_channels*, which refused a post a moment ago), every
-        guild's oldest first, in turns: post them at start and after a failed post, then call
-        :meth:`mark_posted`. A guild without an alert channel keeps its proposals listed in
-        /launch proposals; it never holds up another guild's."""
+        guild's oldest first, in turns. Their posts are outbox rows (tracker.probes.posts):
+        this lists what Discord has not taken yet."""
         out: list[Proposal] = []
         read = self.store.read.detections
         for detection in await read.unposted_detections(limit, skip_channels):
@@ -68,6 +70,14 @@ class ProbeProposals(ProbeCore):
             if proposal is not None:
                 out.append(proposal)
         return out
+
+    async def proposal_of(self, guild_id: int, detection_id: int) -> Proposal | None:
+        """A detection as the Discord layer shows it, or None when it or its probe or launch
+        is gone."""
+        detection = await self.store.read.detections.get_detection(detection_id, guild_id)
+        if detection is None:
+            return None
+        return await self._proposal(detection)
 
     async def mark_posted(
         self, guild_id: int, detection_id: int, message_id: int | None = None
@@ -171,10 +181,15 @@ class ProbeProposals(ProbeCore):
             await self._close_launch(detection, DetectionState.SUPERSEDED, actor)
             raise
 
-    async def _close_launch(self, detection: Detection, state: DetectionState, actor: str) -> None:
-        """Decide *detection*, close the launch's other proposals and turn its probes off."""
+    async def _close_launch(
+        self, detection: Detection, state: DetectionState, actor: str, *, post: bool = False
+    ) -> None:
+        """Decide *detection*, close the launch's other proposals and turn its probes off;
+        with *post*, queue the detection's post in the same transaction."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
+            if post:
+                await queue_posts(tx, [detection], now)
             await tx.detections.decide_detection(
                 detection.id,
                 detection.guild_id,
@@ -198,7 +213,7 @@ class ProbeProposals(ProbeCore):
         except InvalidTransition:
             log.info("detection %d: launch already resolved", detection.id)
             return await self.get_detection(detection.guild_id, detection.id)
-        await self._close_launch(detection, DetectionState.AUTO_CONFIRMED, AUTO_ACTOR)
+        await self._close_launch(detection, DetectionState.AUTO_CONFIRMED, AUTO_ACTOR, post=True)
         log.info(
             "detection %d auto-confirmed; launch %d shipped", detection.id, detection.launch_id
         )

@@ -5,12 +5,11 @@ Polling shares the engine's one timer: ``attach(engine)`` registers ``due`` (the
 round of due probes and returns at once (rounds.py), so that slow sites never hold up deadline
 alerts. What a round does is in polling.py; each probe's outcome is written in one transaction.
 
-After the commit, ``on_detection`` is called with a ``Proposal``; the same proposals stay
-listed by ``pending_posts()`` until ``mark_posted()``, so a proposal that could not be posted
-(crash, Discord down) is posted later. ``confirm`` marks the launch shipped (on the source's
-date when it gives one) with the evidence URL as its source (``Tracker.shipped``), or re-dates
-it for a promise; ``reject`` ("Not yet", "Ignore") keeps the evidence known so it is not
-proposed again and the probe keeps watching (proposals.py).
+A proposal's post is an outbox row written with the detection (posts.py), so a Discord outage
+or a crash loses none; after the commit, ``on_detection`` is told of it. ``confirm`` marks the
+launch shipped (on the source's date when it gives one) with the evidence URL as its source
+(``Tracker.shipped``), or re-dates it for a promise; ``reject`` ("Not yet", "Ignore") keeps the
+evidence known so it is not proposed again and the probe keeps watching (proposals.py).
 
 The class is assembled from one module per responsibility (see core.py): this module holds
 adding, listing and removing probes and the wiring; it also names every public record of the
@@ -41,6 +40,7 @@ from tracker.probes.core import (
 from tracker.probes.fetch import Fetcher
 from tracker.probes.netguard import BlockedTarget
 from tracker.probes.polling import ProbePolling, ProbeRound, _Tally
+from tracker.probes.posts import queue_posts
 from tracker.probes.reader import BodyReader
 from tracker.probes.rounds import BackgroundRounds
 from tracker.service import Tracker
@@ -263,9 +263,9 @@ class ProbeService(ProbePolling):
 
     async def first_check(self, guild_id: int, probe_id: int) -> FirstCheck:
         """Run a new probe's first poll now (unless a round already did) and say what it
-        found. Proposals found here are not announced through ``on_detection``: the caller
-        shows them and then calls :meth:`mark_posted`; if it cannot, they stay in
-        :meth:`pending_posts`. Launches it marked shipped by itself are announced as usual."""
+        found. Proposals found here are not posted by the poll: the caller offers the newest
+        release (when it is still proposed) and marks it posted; the other releases are queued
+        for the alert channel here. Launches it marked shipped by itself are posted as usual."""
         async with self.rounds.lock:
             probe = await self.get_probe(guild_id, probe_id)
             if probe.last_checked_at is None and probe.enabled:
@@ -281,6 +281,13 @@ class ProbeService(ProbePolling):
             if detection.state is DetectionState.AUTO_CONFIRMED and detection.posted_at is None:
                 await self._emit(detection)
         releases.sort(key=lambda d: (d.published_at or d.detected_at, d.id), reverse=True)
+        others = [
+            d for d in releases[1:] if d.state is DetectionState.PROPOSED and d.posted_at is None
+        ]
+        if others:
+            async with self.store.transaction() as tx:
+                await queue_posts(tx, others, self.clock.now())
+            self._changed()
         return FirstCheck(
             probe=probe,
             error=probe.last_error if probe.consecutive_failures else None,
