@@ -178,9 +178,7 @@ class SqlDetections(Repository):
         )
         return [row_to_detection(r) for r in rows]
 
-    async def unqueued_detections(
-        self, limit: int, guild_id: int | None = None
-    ) -> list[Detection]:
+    async def unqueued_detections(self, limit: int, guild_id: int | None = None) -> list[Detection]:
         """Open proposals and auto-confirmations not posted yet, of guilds with an alert
         channel (of one guild), whose post was never queued (the outbox key of
         tracker.outbox.fanout.detection_post), oldest first."""

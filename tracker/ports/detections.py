@@ -73,9 +73,7 @@ class Detections(Protocol):
         that have an alert channel (not one of *skip_channels*), taken fairly: every guild's
         oldest first, then every guild's second, and so on."""
 
-    async def unqueued_detections(
-        self, limit: int, guild_id: int | None = None
-    ) -> list[Detection]:
+    async def unqueued_detections(self, limit: int, guild_id: int | None = None) -> list[Detection]:
         """Open proposals and auto-confirmations not posted yet, of guilds with an alert
         channel (of one guild), whose post was never queued, oldest first."""
 
