@@ -155,29 +155,6 @@ class SqlDetections(Repository):
         await cur.close()
         return count
 
-    async def unposted_detections(
-        self, limit: int, skip_channels: Sequence[int] = ()
-    ) -> list[Detection]:
-        """Proposals and auto-confirmations the Discord layer has not posted yet, of guilds
-        that have an alert channel (not one of *skip_channels*), taken fairly: every guild's
-        oldest first, then every guild's second, and so on. A guild without an alert channel
-        keeps its proposals unposted and never holds up another guild's."""
-        skip = list(dict.fromkeys(skip_channels))
-        rest = f"AND g.alert_channel_id NOT IN ({','.join('?' * len(skip))}) " if skip else ""
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT p.* FROM probe_detections p JOIN ("
-                "SELECT d.id, ROW_NUMBER() OVER "
-                "(PARTITION BY d.guild_id ORDER BY d.detected_at, d.id) AS turn "
-                "FROM probe_detections d JOIN guilds g ON g.guild_id = d.guild_id "
-                "WHERE d.posted_at IS NULL AND d.state IN ('proposed', 'auto_confirmed') "
-                f"AND g.alert_channel_id IS NOT NULL {rest}"
-                ") q ON q.id = p.id ORDER BY q.turn, p.detected_at, p.id LIMIT ?",
-                [*skip, limit],
-            )
-        )
-        return [row_to_detection(r) for r in rows]
-
     async def unqueued_detections(self, limit: int, guild_id: int | None = None) -> list[Detection]:
         """Open proposals and auto-confirmations not posted yet, of guilds with an alert
         channel (of one guild), whose post was never queued (the outbox key of

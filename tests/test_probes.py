@@ -649,20 +649,18 @@ async def test_a_proposal_is_posted_through_the_outbox_until_discord_takes_it(
             "Discord server error 503",
         )
         assert (row.dest_kind, row.dest_id) == (DestinationKind.CHANNEL, CHANNEL)
-        (pending,) = await w.svc.pending_posts()
-        assert pending.detection.title == "grok-3" and pending.product == "Grok 3"
-        assert pending.detection.posted_at is None
-        assert row.payload.detection == pending.detection.id
+        (pending,) = await w.svc.list_detections(GUILD)
+        assert pending.title == "grok-3" and pending.posted_at is None
+        assert row.payload.detection == pending.id
         del w.h.notifier.per_dest[CHANNEL]
         w.h.clock.advance(dt.timedelta(minutes=10))
         await w.h.engine.rearm()
         await w.h.engine.settle()
         (row,) = await w.h.store.read.outbox.all_outbox()
         assert row.state is OutboxState.SENT and row.sent_message_id == 1001
-        assert await w.svc.pending_posts() == []
-        posted = await w.svc.get_detection(GUILD, pending.detection.id)
+        posted = await w.svc.get_detection(GUILD, pending.id)
         assert (posted.message_id, posted.posted_at) == (1001, row.sent_at)
-        assert not await w.svc.mark_posted(GUILD, pending.detection.id, 4242)
+        assert not await w.svc.mark_posted(GUILD, pending.id, 4242)
 
 
 async def test_guilds_without_an_alert_channel_never_hold_up_another_guilds_proposals(

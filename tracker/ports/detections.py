@@ -66,13 +66,6 @@ class Detections(Protocol):
     ) -> int:
         """Close the open proposals of a launch that was resolved."""
 
-    async def unposted_detections(
-        self, limit: int, skip_channels: Sequence[int] = ()
-    ) -> list[Detection]:
-        """Proposals and auto-confirmations the Discord layer has not posted yet, of guilds
-        that have an alert channel (not one of *skip_channels*), taken fairly: every guild's
-        oldest first, then every guild's second, and so on."""
-
     async def unqueued_detections(self, limit: int, guild_id: int | None = None) -> list[Detection]:
         """Open proposals and auto-confirmations not posted yet, of guilds with an alert
         channel (of one guild), whose post was never queued, oldest first."""

@@ -12,7 +12,6 @@ Each proposal's post is an outbox row (tracker.probes.posts).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from tracker import deadlines
 from tracker.errors import InvalidInput, InvalidTransition, NotFound
@@ -55,21 +54,6 @@ class ProbeProposals(ProbeCore):
         if detection is None:
             raise NotFound(f"There is no proposal #{detection_id} in this server.")
         return detection
-
-    async def pending_posts(
-        self, limit: int = 50, skip_channels: Sequence[int] = ()
-    ) -> list[Proposal]:
-        """Proposals (and auto-confirmations) not yet marked posted, of guilds that have an
-        alert channel (not one of *skip_channels*, which refused a post a moment ago), every
-        guild's oldest first, in turns. Their posts are outbox rows (tracker.probes.posts):
-        this lists what Discord has not taken yet."""
-        out: list[Proposal] = []
-        read = self.store.read.detections
-        for detection in await read.unposted_detections(limit, skip_channels):
-            proposal = await self._proposal(detection)
-            if proposal is not None:
-                out.append(proposal)
-        return out
 
     async def proposal_of(self, guild_id: int, detection_id: int) -> Proposal | None:
         """A detection as the Discord layer shows it, or None when it or its probe or launch
@@ -220,7 +204,8 @@ class ProbeProposals(ProbeCore):
         return await self.get_detection(detection.guild_id, detection.id)
 
     async def _emit(self, detection: Detection) -> None:
-        """Hand a proposal to ``on_detection``; when that fails it stays in pending_posts()."""
+        """Hand a proposal to ``on_detection`` (its post is an outbox row already: a failing
+        callback loses nothing)."""
         if self.on_detection is None:
             return
         proposal = await self._proposal(detection)
@@ -229,7 +214,7 @@ class ProbeProposals(ProbeCore):
         try:
             await self.on_detection(proposal)
         except Exception:
-            log.exception("posting detection %d failed; it stays in pending_posts()", detection.id)
+            log.exception("the detection callback failed for detection %d", detection.id)
 
     async def _proposal(self, detection: Detection) -> Proposal | None:
         probe = await self.store.read.probes.get_probe(detection.probe_id, detection.guild_id)
