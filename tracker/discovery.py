@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.clock import Clock
 from tracker.errors import Conflict, InvalidInput, NotFound
-from tracker.models import DestinationKind, Message, NewLaunch, OutboxState
-from tracker.outbox.fanout import nonce_for
+from tracker.models import DestinationKind, Message, NewLaunch
+from tracker.outbox.fanout import channel_post
 from tracker.ports import Store
 from tracker.probes import ProbeKind, kinds
 from tracker.probes.fetch import Fetcher, FetchError
@@ -287,7 +287,7 @@ class DiscoveryService:
                 for proposal in shown:
                     key = f"promise:{proposal.id}:c{channel}"
                     payload = proposal.to_payload()
-                    rows.append(self._row(discovery.guild_id, channel, key, payload, held))
+                    rows.append(_promise_post(discovery.guild_id, channel, key, payload, held))
                 if summed:
                     key = f"promise-summary:{summed[0].id}:c{channel}"
                     payload = {
@@ -297,7 +297,7 @@ class DiscoveryService:
                         "count": len(summed),
                         "titles": [p.promised.title for p in summed[:10]],
                     }
-                    rows.append(self._row(discovery.guild_id, channel, key, payload, held))
+                    rows.append(_promise_post(discovery.guild_id, channel, key, payload, held))
                 if rows:
                     posted = await tx.outbox.enqueue_many(rows, now)
             await tx.discovery.record_success(
@@ -313,20 +313,6 @@ class DiscoveryService:
             self._changed()  # the engine re-arms and the deliverer sends the new rows
         return len(shown)
 
-    @staticmethod
-    def _row(
-        guild_id: int, channel: int, key: str, payload: dict[str, Any], held: bool
-    ) -> Outgoing:
-        return Outgoing(
-            guild_id=guild_id,
-            dest_kind=DestinationKind.CHANNEL,
-            dest_id=channel,
-            idem_key=key,
-            nonce=nonce_for(key),
-            message=Message(alerts=(), promise=payload),
-            state=OutboxState.HELD if held else OutboxState.PENDING,
-        )
-
     async def _failed(self, discovery: Discovery, error: str) -> None:
         now = self.clock.now()
         failures = discovery.consecutive_failures + 1
@@ -337,3 +323,10 @@ class DiscoveryService:
                 discovery.id, now=now, next_check_at=now + delay, error=error[:300]
             )
         log.info("discovery %d failed (%d in a row): %s", discovery.id, failures, error)
+
+
+def _promise_post(
+    guild_id: int, channel: int, key: str, payload: dict[str, Any], held: bool
+) -> Outgoing:
+    """The outbox row posting a discovered promise (its buttons come with the message)."""
+    return channel_post(guild_id, channel, key, Message(alerts=(), promise=payload), held=held)

@@ -50,22 +50,30 @@ def broken_notice(guild_id: int, channel_id: int, reason: str, since: dt.datetim
     )
 
 
-def detection_post(
-    guild_id: int, channel_id: int, detection_id: int, *, held: bool = False
+def channel_post(
+    guild_id: int, channel_id: int, key: str, message: Message, *, held: bool = False
 ) -> Outgoing:
-    """The outbox row posting a release probe's detection in *channel_id* (held with the
-    channel's alerts when it is broken, and moved with them when another channel is chosen).
-    One key per detection: queuing it again (at start, after a crash) writes nothing."""
-    key = f"detection:{detection_id}"
+    """The outbox row posting *message* in a guild's *channel_id* under *key* (its nonce comes
+    from the key), held with the channel's alerts when the channel is broken."""
     return Outgoing(
         guild_id=guild_id,
         dest_kind=DestinationKind.CHANNEL,
         dest_id=channel_id,
         idem_key=key,
         nonce=nonce_for(key),
-        message=Message(alerts=(), detection=detection_id),
+        message=message,
         state=OutboxState.HELD if held else OutboxState.PENDING,
     )
+
+
+def detection_post(
+    guild_id: int, channel_id: int, detection_id: int, *, held: bool = False
+) -> Outgoing:
+    """The outbox row posting a release probe's detection in *channel_id* (held with the
+    channel's alerts when it is broken, and moved with them when another channel is chosen).
+    One key per detection: queuing it again (at start, after a crash) writes nothing."""
+    message = Message(alerts=(), detection=detection_id)
+    return channel_post(guild_id, channel_id, f"detection:{detection_id}", message, held=held)
 
 
 @dataclass(frozen=True, slots=True)

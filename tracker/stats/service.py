@@ -17,7 +17,7 @@ from tracker.stats import chart_process
 from tracker.stats.as_of import AS_OF_KINDS, as_of
 from tracker.stats.leaderboard import DEFAULT_MIN_SCORED, GroupBy, Leaderboard, leaderboard
 from tracker.stats.score import EvidenceFilter, Stats, compute_stats, filter_launches
-from tracker.stats.tallies import scope_of, stored_leaderboard, stored_stats
+from tracker.stats.tallies import scope_of, stored_leaderboard, stored_record
 
 __all__ = ["CHUNK", "Chart", "StatsService"]
 
@@ -71,7 +71,7 @@ class StatsService:
         day = today or now
         if day >= now and not every_launch:
             async with self.store.snapshot() as read:  # its several reads agree
-                return await stored_stats(
+                record, _ = await stored_record(
                     read,
                     guild_id,
                     day,
@@ -80,6 +80,7 @@ class StatsService:
                     evidence=evidence,
                     still_late=still_late,
                 )
+                return record
         launches = await self._launches_on(guild_id, day, now)
         result = await asyncio.to_thread(
             compute_stats, launches, day, vendor=vendor, announcer=announcer, evidence=evidence

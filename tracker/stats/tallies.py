@@ -19,7 +19,7 @@ from tracker.records import Followed, LaunchScope
 from tracker.stats.leaderboard import GroupBy, Leaderboard, rank, spelling_groups
 from tracker.stats.score import EvidenceFilter, Stats, fold_name, stats_from_tally
 
-__all__ = ["scope_of", "stored_leaderboard", "stored_record", "stored_stats"]
+__all__ = ["scope_of", "stored_leaderboard", "stored_record"]
 
 # Still-late launches scored on the event loop; more are scored in a worker thread.
 INLINE = 200
@@ -51,31 +51,6 @@ async def scope_of(
     )
 
 
-async def stored_stats(
-    session: Session,
-    guild_id: int,
-    today: dt.date,
-    *,
-    vendor: str | None = None,
-    announcer: str | None = None,
-    evidence: EvidenceFilter = "counted",
-    still_late: int | None = None,
-) -> Stats:
-    """:func:`tracker.stats.compute_stats` over the guild's launches as stored, on *today*,
-    listing the first *still_late* launches still out (None: all of them); no per-launch
-    scores (``Stats.launches`` is empty)."""
-    record, _ = await stored_record(
-        session,
-        guild_id,
-        today,
-        vendor=vendor,
-        announcer=announcer,
-        evidence=evidence,
-        still_late=still_late,
-    )
-    return record
-
-
 async def stored_record(
     session: Session,
     guild_id: int,
@@ -87,9 +62,11 @@ async def stored_record(
     still_late: int | None = None,
     followed: Followed | None = None,
 ) -> tuple[Stats, list[Launch]]:
-    """:func:`stored_stats`, and the launches its still-late list names, in its order (a
-    digest shows their windows); only over the launches *followed*, if given (a subscriber's
-    digest)."""
+    """:func:`tracker.stats.compute_stats` over the guild's launches as stored, on *today*,
+    listing the first *still_late* launches still out (None: all of them), with no per-launch
+    scores (``Stats.launches`` is empty); and the launches its still-late list names, in its
+    order (a digest shows their windows). Only over the launches *followed*, if given (a
+    subscriber's digest)."""
     scope = await scope_of(session, guild_id, vendor=vendor, announcer=announcer, evidence=evidence)
     if followed is not None:
         scope = dataclasses.replace(scope, followed=followed)
